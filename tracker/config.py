@@ -1,0 +1,180 @@
+"""Settings and sources from ``tracker.toml``; where the config file and the database live.
+
+Precedence is flag > environment > file > :class:`Settings` defaults. Secrets never live in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tracker.errors import ConfigError
+from tracker.models import Source
+
+APP = "tracker"
+DEFAULT_USER_AGENT = "tracker/0.1 (export-control news tracker; +https://github.com/tracker-dev/tracker)"
+
+# Keys every source may have, then the extra keys each kind accepts (with their types).
+COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "kind": str,
+    "url": str,
+    "enabled": bool,
+    "lang": str,
+    "min_interval": (int, float),
+}
+KIND_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "rss": {"fetch_articles": bool, "max_items": int},
+    "page": {"link_selector": str, "max_links": int},
+}
+REQUIRED_KIND_KEYS = {"page": ("link_selector",)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Fetch behaviour; every field can be set under ``[settings]`` in tracker.toml."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_body_mb: float = 10.0
+    min_interval: float = 1.0  # seconds between two requests to one host
+    retries: int = 3  # extra attempts on 429 / 5xx / connection errors
+    backoff: float = 1.0  # first retry wait when the server gives no Retry-After
+    max_retry_wait: float = 120.0  # never sleep longer than this for one Retry-After
+    obey_robots: bool = True
+    vocabulary: str | None = None  # a user vocabulary file that extends the packaged one
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded tracker.toml."""
+
+    path: Path | None
+    settings: Settings = field(default_factory=Settings)
+    sources: tuple[Source, ...] = ()
+
+
+def tracker_home() -> Path | None:
+    """``$TRACKER_HOME`` when set: it moves both the config and the data (tests use it)."""
+    home = os.environ.get("TRACKER_HOME")
+    return Path(home) if home else None
+
+
+def default_config_path() -> Path:
+    home = tracker_home()
+    return (home or platformdirs.user_config_path(APP)) / "tracker.toml"
+
+
+def default_db_path() -> Path:
+    home = tracker_home()
+    return (home or platformdirs.user_data_path(APP)) / "tracker.db"
+
+
+def default_config_text() -> str:
+    """The commented tracker.toml that ``tracker init`` writes."""
+    return resources.files("tracker").joinpath("data/default_config.toml").read_text("utf-8")
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a tracker.toml.
+
+    Raises:
+        ConfigError: the file is missing, is not valid TOML, or has an unknown key or kind.
+    """
+    if not path.exists():
+        raise ConfigError(f"no config at {path}; run 'tracker init' to write one, or pass --config")
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Check the parsed TOML ``data``; ``path`` only names the file in errors."""
+    where = str(path) if path else "config"
+    unknown = set(data) - {"settings", "sources"}
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown top-level key {sorted(unknown)[0]!r}; expected [settings] or [[sources]]"
+        )
+    settings = _parse_settings(data.get("settings", {}), where)
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError(f"{where}: 'sources' must be an array of tables, written [[sources]]")
+    sources = [_parse_source(raw, i, where) for i, raw in enumerate(raw_sources, 1)]
+    seen: set[str] = set()
+    for source in sources:
+        if source.name in seen:
+            raise ConfigError(f"{where}: two sources are named {source.name!r}; names must differ")
+        seen.add(source.name)
+    return Config(path=path, settings=settings, sources=tuple(sources))
+
+
+def _parse_settings(raw: Any, where: str) -> Settings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [settings] must be a table")
+    known = {f.name: f for f in fields(Settings)}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: [settings] has unknown key {key!r}; known keys: {', '.join(known)}"
+            )
+        default = getattr(Settings(), key)
+        expected: tuple[type, ...] = (
+            (str,) if default is None else (int, float) if isinstance(default, float) else (type(default),)
+        )
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            raise ConfigError(f"{where}: [settings] {key} = {value!r} is not a {expected[0].__name__}")
+    return Settings(**raw)
+
+
+def _parse_source(raw: Any, index: int, where: str) -> Source:
+    label = f"[[sources]] #{index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: {label} must be a table")
+    for key in ("name", "kind", "url"):
+        if not raw.get(key):
+            raise ConfigError(f"{where}: {label} needs {key!r}")
+    label = f"source {raw['name']!r}"
+    kind = raw["kind"]
+    if kind not in KIND_KEYS:
+        raise ConfigError(
+            f"{where}: {label} has unknown kind {kind!r}; supported kinds: {', '.join(KIND_KEYS)}"
+        )
+    allowed = COMMON_KEYS | KIND_KEYS[kind]
+    for key, value in raw.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: {label} has unknown key {key!r}; {kind} sources take: {', '.join(allowed)}"
+            )
+        expected = allowed[key]
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
+    for key in REQUIRED_KIND_KEYS.get(kind, ()):
+        if key not in raw:
+            raise ConfigError(f"{where}: {label} is a {kind} source and needs {key!r}")
+    if not str(raw["url"]).startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: {label}: url must start with http:// or https://")
+    options = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
+    min_interval = raw.get("min_interval")
+    return Source(
+        name=raw["name"],
+        kind=kind,
+        url=raw["url"],
+        enabled=raw.get("enabled", True),
+        lang=raw.get("lang"),
+        min_interval=float(min_interval) if min_interval is not None else None,
+        options=options,
+    )

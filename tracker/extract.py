@@ -1,0 +1,85 @@
+"""Article pages to clean fields, with trafilatura: title, main text, author, date, language hint."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import trafilatura
+
+from tracker.textnorm import clean_text
+
+HTML_LANG = re.compile(r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I)
+
+
+@dataclass
+class Extracted:
+    """What an article page said about itself. ``published_on`` is a day: pages rarely give times."""
+
+    title: str
+    text: str
+    author: str
+    published_on: date | None
+    lang_hint: str | None
+
+
+def extract_article(html: str, url: str, *, today: date | None = None) -> Extracted | None:
+    """Main text and metadata of the article page ``html``; None when there is no main text.
+
+    Args:
+        html: the decoded page.
+        url: its URL, which trafilatura uses for relative links and as a weak date clue.
+        today: dates after this are rejected as bogus (a page's "updated" widget, a typo).
+    """
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        # Prefer the original publication date in the page's metadata over dates in the URL.
+        date_extraction_params={"extensive_search": True, "original_date": True},
+    )
+    if doc is None or not (doc.text or "").strip():
+        return None
+    title = (doc.title or "").strip()
+    text = clean_text(doc.text or "")
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title and rest:
+        text = rest  # trafilatura keeps the <h1> as the first line; the title is stored apart
+    published = _parse_day(doc.date)
+    if published and today and published > today:
+        published = None
+    lang_match = HTML_LANG.search(html[:5000])
+    return Extracted(
+        title=title,
+        text=text,
+        author=(doc.author or "").strip(),
+        published_on=published,
+        lang_hint=lang_match.group(1).replace("_", "-") if lang_match else None,
+    )
+
+
+def merge_published(page_day: date | None, feed_time: datetime | None, now: datetime) -> datetime | None:
+    """The best publication time: the page's day (with the feed's time of day when they agree).
+
+    The page's own metadata wins over the feed, which some sites stamp with the crawl time; neither
+    may lie in the future.
+    """
+    if feed_time is not None and feed_time > now:
+        feed_time = None
+    if page_day is None:
+        return feed_time
+    if feed_time is not None and feed_time.date() == page_day:
+        return feed_time
+    return datetime(page_day.year, page_day.month, page_day.day, tzinfo=UTC)
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

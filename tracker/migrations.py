@@ -1,0 +1,69 @@
+"""Schema migrations, applied in order on open. Append-only: never edit one that has shipped."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("tracker")
+
+
+@migrations()
+def m001_create_core_tables(db: Database) -> None:
+    db.table("sources").create(
+        {"name": str, "kind": str, "url": str, "enabled": int, "lang": str, "added_at": str},
+        pk="name",
+    )
+    db.table("feed_state").create(
+        {"url": str, "etag": str, "last_modified": str, "checked_at": str}, pk="url"
+    )
+    db.table("articles").create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "title": str,
+            "text": str,
+            "summary": str,
+            "author": str,
+            "published_at": str,
+            "first_seen_at": str,
+            "updated_at": str,
+            "lang": str,
+            "content_hash": str,
+            "extracted": int,
+        },
+        pk="id",
+    )
+    db.table("articles").create_index(["canonical_url"], unique=True)
+    db.table("articles").create_index(["published_at"])
+    db.table("articles").create_index(["source"])
+    db.table("tags").create({"id": str, "kind": str, "slug": str, "name": str}, pk="id")
+    db.table("article_tags").create(
+        {"article_id": str, "tag_id": str, "count": int, "in_title": int},
+        pk=("article_id", "tag_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("tag_id", "tags", "id")],
+    )
+    db.table("article_tags").create_index(["tag_id"])
+    db.table("fetch_log").create(
+        {
+            "id": int,
+            "run_at": str,
+            "source": str,
+            "url": str,
+            "kind": str,
+            "status": int,
+            "bytes": int,
+            "duration_ms": int,
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("fetch_log").create_index(["source", "run_at"])
+    # Our own index form (folded, Han bigrams; see textnorm.index_form), kept in step by Store, so
+    # the FTS table has its own content rather than mirroring the articles columns with triggers.
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5("
+        "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )

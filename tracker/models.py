@@ -1,0 +1,65 @@
+"""Dataclasses passed between the stages of the river: source -> item -> article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """One configured source.
+
+    ``options`` holds the per-kind keys (``fetch_articles``, ``link_selector``, ...), already checked.
+    """
+
+    name: str
+    kind: str
+    url: str
+    enabled: bool = True
+    lang: str | None = None
+    min_interval: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FeedItem:
+    """One entry found in a feed or listing page, before its article page (if any) is read."""
+
+    url: str
+    title: str = ""
+    summary: str = ""
+    author: str = ""
+    published_at: datetime | None = None
+    guid: str = ""
+
+
+@dataclass
+class Article:
+    """A clean article ready to tag and store. ``text`` is for display; matching folds it."""
+
+    url: str
+    source: str
+    title: str
+    text: str
+    summary: str = ""
+    author: str = ""
+    published_at: datetime | None = None
+    lang: str | None = None
+    extracted: bool = False  # True when the text came from the article page, not the feed
+
+
+@dataclass(frozen=True)
+class TagHit:
+    """One vocabulary entry found in an article."""
+
+    kind: str
+    slug: str
+    name: str
+    count: int
+    in_title: bool
+
+    @property
+    def tag_id(self) -> str:
+        return f"{self.kind}:{self.slug}"

@@ -1,0 +1,82 @@
+"""RSS and Atom feeds, parsed by feedparser from bytes we fetched ourselves."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+from bs4 import BeautifulSoup
+
+from tracker.errors import ParseError
+from tracker.models import FeedItem
+from tracker.textnorm import clean_text
+
+
+@dataclass
+class ParsedFeed:
+    """A feed's items, plus the parser's complaint when the feed was malformed but still readable."""
+
+    items: list[FeedItem] = field(default_factory=list)
+    warning: str | None = None
+
+
+def parse_feed(content: bytes, headers: dict[str, str], base_url: str) -> ParsedFeed:
+    """Items of an RSS/Atom feed.
+
+    A malformed ("bozo") feed that still has entries keeps them, with a warning.
+
+    Raises:
+        ParseError: the body is empty, is an HTML page, or is not a feed at all.
+    """
+    if not content.strip():
+        raise ParseError("empty body where a feed was expected")
+    parsed = feedparser.parse(content, response_headers=headers)
+    problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
+    if not parsed.entries:
+        content_type = headers.get("content-type", "")
+        head = content[:512].lstrip().lower()
+        if "html" in content_type or head.startswith((b"<!doctype html", b"<html")):
+            raise ParseError("expected a feed but got an HTML page (is the URL the feed's?)")
+        if problem:
+            raise ParseError(f"not a readable feed: {problem}")
+        if not parsed.get("version"):
+            raise ParseError("not an RSS or Atom feed")
+    items = [item for entry in parsed.entries if (item := _item(entry, base_url)) is not None]
+    return ParsedFeed(items=items, warning=problem)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (feed summaries often carry markup)."""
+    if "<" not in fragment:
+        return clean_text(fragment)
+    soup = BeautifulSoup(fragment, "html.parser")
+    return clean_text(soup.get_text("\n"))
+
+
+def _item(entry: Any, base_url: str) -> FeedItem | None:
+    link = entry.get("link") or ""
+    if not link and str(entry.get("id", "")).startswith(("http://", "https://")):
+        link = entry["id"]
+    if not link:
+        return None
+    content = entry.get("content") or []
+    body = content[0].get("value", "") if content else entry.get("summary", "")
+    return FeedItem(
+        url=urljoin(base_url, link),
+        title=html_to_text(entry.get("title", "")).replace("\n", " "),
+        summary=html_to_text(body or ""),
+        author=entry.get("author", "") or "",
+        published_at=_when(entry.get("published_parsed") or entry.get("updated_parsed")),
+        guid=str(entry.get("id", "") or ""),
+    )
+
+
+def _when(parsed: time.struct_time | None) -> datetime | None:
+    if not parsed:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)

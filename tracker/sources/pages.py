@@ -1,0 +1,41 @@
+"""HTML listing pages: a CSS selector picks the article links."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+from tracker.errors import ParseError
+from tracker.models import FeedItem
+
+
+def parse_listing(html: str, base_url: str, selector: str, *, limit: int = 50) -> list[FeedItem]:
+    """Article links on a listing page, in page order, without repeats.
+
+    ``selector`` may match the ``<a>`` itself or an element that contains one.
+
+    Raises:
+        ParseError: the selector is invalid or matches no link (the site was probably redesigned).
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    try:
+        matches = soup.select(selector)
+    except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
+        raise ParseError(f"invalid link_selector {selector!r}: {exc}") from exc
+    items: list[FeedItem] = []
+    seen: set[str] = set()
+    for node in matches:
+        anchor = node if node.name == "a" else node.find("a", href=True)
+        if anchor is None or not anchor.get("href"):
+            continue
+        url = urljoin(base_url, str(anchor["href"])).split("#", 1)[0]
+        if urlsplit(url).scheme not in ("http", "https") or url in seen:
+            continue
+        seen.add(url)
+        items.append(FeedItem(url=url, title=anchor.get_text(" ", strip=True)))
+        if len(items) >= limit:
+            break
+    if not items:
+        raise ParseError(f"link_selector {selector!r} matched no links; has the page changed?")
+    return items

@@ -1,0 +1,262 @@
+"""The SQLite store: articles, their tags, sources, feed validators and the fetch log.
+
+Only this module writes SQL for those tables; stages hand it dataclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from tracker.errors import TrackerError
+from tracker.migrations import migrations
+from tracker.models import Article, Source, TagHit
+from tracker.textnorm import index_form
+from tracker.urls import article_id, canonical_url
+
+
+@dataclass
+class SaveCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class LogEntry:
+    """One row of ``fetch_log``: what a request did (a status, or an error)."""
+
+    source: str
+    url: str
+    kind: str  # feed | page | listing
+    status: int | None = None
+    bytes: int = 0
+    duration_ms: int = 0
+    error: str | None = None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Stored form of a time: ISO 8601 in UTC to the second, so text order is time order."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+
+
+class Store:
+    """Read and write tracker data; applies pending migrations on open."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(db)
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) the database at ``path`` in WAL mode.
+
+        Raises:
+            TrackerError: the file cannot be created or is not a tracker database.
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = Database(path)
+            db.execute("PRAGMA journal_mode = WAL")
+            return cls(db)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise TrackerError(f"cannot open database {path}: {exc}; check --db / TRACKER_DB") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---------------------------------------------------------------- sources and validators
+    def ensure_sources(self, sources: Iterable[Source], now: datetime) -> None:
+        """Record the configured sources; idempotent."""
+        with self.db.atomic():
+            for s in sources:
+                existing = self.db.table("sources").count_where("name = ?", [s.name])
+                row = {"name": s.name, "kind": s.kind, "url": s.url, "enabled": int(s.enabled),
+                       "lang": s.lang}
+                if not existing:
+                    row["added_at"] = iso(now)
+                self.db.table("sources").upsert(row, pk="name")
+
+    def feed_validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified stored for a feed URL."""
+        rows = list(self.db.query("SELECT etag, last_modified FROM feed_state WHERE url = ?", [url]))
+        if not rows:
+            return None, None
+        return rows[0]["etag"], rows[0]["last_modified"]
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r["id"] for r in self.db.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+            )
+        return found
+
+    # ---------------------------------------------------------------- writing a batch
+    def save_batch(
+        self,
+        source: str,
+        tagged: Iterable[tuple[Article, list[TagHit]]],
+        *,
+        now: datetime,
+        log: Iterable[LogEntry] = (),
+        validators: tuple[str, str | None, str | None] | None = None,
+    ) -> SaveCounts:
+        """Save one source's articles, tags, log rows and feed validators in one transaction.
+
+        An article already stored (same canonical URL) is updated when its title or text changed and
+        left alone otherwise, so running a fetch twice stores nothing twice.
+        """
+        counts = SaveCounts()
+        stamp = iso(now)
+        with self.db.atomic():
+            for article, hits in tagged:
+                outcome = self._save_article(article, hits, stamp)
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
+            rows = [dict(vars(entry), run_at=stamp) for entry in log]
+            if rows:
+                self.db.table("fetch_log").insert_all(rows)
+            if validators is not None:
+                url, etag, last_modified = validators
+                self.db.table("feed_state").upsert(
+                    {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": stamp},
+                    pk="url",
+                )
+        return counts
+
+    def log_fetches(self, entries: Iterable[LogEntry], now: datetime) -> None:
+        rows = [dict(vars(entry), run_at=iso(now)) for entry in entries]
+        if rows:
+            with self.db.atomic():
+                self.db.table("fetch_log").insert_all(rows)
+
+    def _save_article(self, article: Article, hits: list[TagHit], stamp: str | None) -> str:
+        aid = article_id(article.url)
+        digest = content_hash(article.title, article.text)
+        existing = list(
+            self.db.query("SELECT rowid, content_hash FROM articles WHERE id = ?", [aid])
+        )
+        if existing and existing[0]["content_hash"] == digest:
+            return "unchanged"
+        row: dict[str, Any] = {
+            "id": aid,
+            "url": article.url,
+            "canonical_url": canonical_url(article.url),
+            "source": article.source,
+            "title": article.title,
+            "text": article.text,
+            "summary": article.summary,
+            "author": article.author,
+            "published_at": iso(article.published_at),
+            "updated_at": stamp,
+            "lang": article.lang,
+            "content_hash": digest,
+            "extracted": int(article.extracted),
+        }
+        if existing:
+            # Keep the first source and first_seen_at: the update is the same article.
+            del row["source"]
+            self.db.table("articles").update(aid, row)
+            rowid = existing[0]["rowid"]
+            self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [rowid])
+        else:
+            row["first_seen_at"] = stamp
+            self.db.table("articles").insert(row)
+            rowid = next(iter(self.db.query("SELECT rowid FROM articles WHERE id = ?", [aid])))["rowid"]
+        self.db.execute(
+            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
+            [rowid, index_form(article.title), index_form(article.text)],
+        )
+        self.set_tags(aid, hits)
+        return "updated" if existing else "new"
+
+    def set_tags(self, aid: str, hits: list[TagHit]) -> None:
+        """Replace an article's tags (the caller holds the transaction)."""
+        self.db.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
+        if not hits:
+            return
+        self.db.table("tags").upsert_all(
+            [{"id": h.tag_id, "kind": h.kind, "slug": h.slug, "name": h.name} for h in hits], pk="id"
+        )
+        self.db.table("article_tags").insert_all(
+            [
+                {"article_id": aid, "tag_id": h.tag_id, "count": h.count, "in_title": int(h.in_title)}
+                for h in hits
+            ]
+        )
+
+    # ---------------------------------------------------------------- reading
+    def article(self, aid: str) -> dict[str, Any] | None:
+        """One article with its tags (as kind/slug/name/count/in_title dicts), or None."""
+        rows = list(self.db.query("SELECT * FROM articles WHERE id = ?", [aid]))
+        if not rows:
+            rows = list(self.db.query("SELECT * FROM articles WHERE id LIKE ? || '%' LIMIT 2", [aid]))
+            if len(rows) != 1:
+                return None
+        row = rows[0]
+        row["tags"] = self.tags_for([row["id"]]).get(row["id"], [])
+        return row
+
+    def tags_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        sql = (
+            "SELECT at.article_id, t.kind, t.slug, t.name, at.count, at.in_title "
+            "FROM article_tags at JOIN tags t ON t.id = at.tag_id "
+            f"WHERE at.article_id IN ({marks}) ORDER BY t.kind, t.slug"
+        )
+        for r in self.db.query(sql, ids):
+            aid = r.pop("article_id")
+            r["in_title"] = bool(r["in_title"])
+            out.setdefault(aid, []).append(r)
+        return out
+
+    def source_rows(self) -> list[dict[str, Any]]:
+        """Every stored source with its article count and latest fetch outcome."""
+        sql = """
+            SELECT s.name, s.kind, s.url, s.enabled, s.lang,
+                   (SELECT count(*) FROM articles a WHERE a.source = s.name) AS articles,
+                   (SELECT max(run_at) FROM fetch_log f WHERE f.source = s.name) AS last_run,
+                   (SELECT f.error FROM fetch_log f WHERE f.source = s.name AND f.kind != 'page'
+                    ORDER BY f.id DESC LIMIT 1) AS last_error
+            FROM sources s ORDER BY s.name
+        """
+        return list(self.db.query(sql))
+
+    def iter_articles(self, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Every article (id, title, text) in batches, for whole-store passes such as retagging."""
+        last = ""
+        while True:
+            rows = list(
+                self.db.query(
+                    "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+                    [last, batch],
+                )
+            )
+            if not rows:
+                return
+            yield rows
+            last = rows[-1]["id"]
+
+    def count(self, table: str = "articles") -> int:
+        return self.db.table(table).count

@@ -1,0 +1,93 @@
+"""Text normalisation: what is stored (pinyin stripped) and what is matched (folded).
+
+Folding maps traditional characters to simplified (OpenCC ``t2s``), full-width forms to ASCII (NFKC)
+and case to lower case, so one alias list and one index serve every script. Folding is for matching
+only; users always see the original text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Any
+
+import opencc
+
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Mirrors add reading aids after characters: 英伟达(dá), 镓（jiā）. A syllable needs a tone mark or a
+# tone number, so "(amd)" or "(h20)" are never taken for pinyin.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ"
+PINYIN_NOTE = re.compile(
+    rf"(?<=[{HAN}])\s?[(（]\s?"
+    rf"((?:[a-zü]*[{_TONED}][a-zü{_TONED}]*|[a-zü]+[1-5])(?:\s[a-zü{_TONED}]+[1-5]?)*)"
+    rf"\s?[)）]"
+)
+HAN_RE = re.compile(f"[{HAN}]")
+WHITESPACE = re.compile(r"[ \t\u00a0\u3000]+")
+
+
+@functools.cache
+def _converter() -> Any:
+    return opencc.OpenCC("t2s")
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove inline pinyin annotations after Chinese characters."""
+    return PINYIN_NOTE.sub("", text)
+
+
+def clean_text(text: str) -> str:
+    """Stored form: pinyin notes stripped, runs of spaces collapsed, blank lines squeezed."""
+    text = strip_pinyin(text)
+    lines = [WHITESPACE.sub(" ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified characters (OpenCC t2s); ASCII passes through unchanged."""
+    if not HAN_RE.search(text):
+        return text
+    return str(_converter().convert(text))
+
+
+def fold(text: str) -> str:
+    """Matching form: NFKC (full-width to ASCII), simplified script, lower case."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def detect_lang(text: str, hint: str | None = None) -> str:
+    """``en``, ``zh-Hans`` or ``zh-Hant`` from the share of Han characters and which script they use.
+
+    ``hint`` (the page's lang attribute or the source's ``lang``) is trusted for non-Chinese text.
+    """
+    sample = text[:4000]
+    han = HAN_RE.findall(sample)
+    letters = sum(ch.isalpha() for ch in sample) or 1
+    if len(han) / letters < 0.2:
+        if hint and not hint.lower().startswith("zh"):
+            return hint.split("-")[0].lower()
+        return "en"
+    chars = "".join(han)
+    changed = sum(a != b for a, b in zip(chars, to_simplified(chars), strict=False))
+    return "zh-Hant" if changed / len(chars) > 0.03 else "zh-Hans"
+
+
+_HAN_RUN = re.compile(f"[{HAN}]+")
+
+
+def _bigrams(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+
+
+def index_form(text: str) -> str:
+    """What the full-text index stores: folded text with each run of Han characters as bigrams.
+
+    SQLite's unicode61 tokenizer would index a whole Han run as one token (so 出口管制 inside a
+    sentence could never be found); overlapping bigrams make any 2+ character word a phrase query,
+    and the spaces also split model numbers from the Chinese around them (英伟达H20芯片 -> h20).
+    """
+    return _HAN_RUN.sub(_bigrams, fold(text))

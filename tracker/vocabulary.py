@@ -1,0 +1,125 @@
+"""The tagging vocabulary: packaged data plus an optional user file, checked on load."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import ConfigError
+
+KINDS = ("company", "chip", "material", "policy", "agency", "person")
+ENTRY_KEYS = {"slug", "name", "aliases", "cased", "stop"}
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One vocabulary entry; its tag is ``kind:slug``."""
+
+    kind: str
+    slug: str
+    name: str
+    aliases: tuple[str, ...]  # matched case-insensitively
+    cased: tuple[str, ...] = ()  # matched with their letter case
+    stop: tuple[str, ...] = ()  # phrases that contain an alias but must not tag this entry
+
+    @property
+    def tag_id(self) -> str:
+        return f"{self.kind}:{self.slug}"
+
+
+def packaged_vocabulary_text() -> str:
+    return resources.files("tracker").joinpath("data/vocabulary.toml").read_text("utf-8")
+
+
+def load_vocabulary(user_file: Path | None = None) -> list[Entry]:
+    """The packaged entries, extended or overridden (same kind and slug) by ``user_file``.
+
+    A user entry with a known slug adds its aliases to the packaged entry; ``name`` replaces it.
+
+    Raises:
+        ConfigError: an entry is malformed; the message names the file, the line and the reason.
+    """
+    entries = {e.tag_id: e for e in parse_vocabulary(packaged_vocabulary_text(), "vocabulary.toml")}
+    if user_file is not None:
+        if not user_file.exists():
+            raise ConfigError(f"vocabulary file {user_file} does not exist; fix [settings] vocabulary")
+        for extra in parse_vocabulary(user_file.read_text("utf-8"), str(user_file)):
+            base = entries.get(extra.tag_id)
+            if base is None:
+                entries[extra.tag_id] = extra
+                continue
+            entries[extra.tag_id] = Entry(
+                kind=base.kind,
+                slug=base.slug,
+                name=extra.name or base.name,
+                aliases=_unique(base.aliases + extra.aliases),
+                cased=_unique(base.cased + extra.cased),
+                stop=_unique(base.stop + extra.stop),
+            )
+    return list(entries.values())
+
+
+def parse_vocabulary(text: str, where: str) -> list[Entry]:
+    """Entries from one vocabulary file's text; ``where`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for kind, raw_entries in data.items():
+        if kind not in KINDS:
+            line = _line_of(text, f"[[{kind}]]")
+            raise ConfigError(f"{where}:{line}: unknown kind {kind!r}; kinds are {', '.join(KINDS)}")
+        if not isinstance(raw_entries, list):
+            raise ConfigError(f"{where}: {kind} entries must be written [[{kind}]]")
+        for raw in raw_entries:
+            entry = _entry(kind, raw, text, where)
+            if entry.tag_id in seen:
+                line = _line_of(text, f'"{entry.slug}"', nth=2)
+                raise ConfigError(f"{where}:{line}: duplicate slug {entry.tag_id!r}")
+            seen.add(entry.tag_id)
+            entries.append(entry)
+    return entries
+
+
+def _entry(kind: str, raw: dict[str, Any], text: str, where: str) -> Entry:
+    slug = raw.get("slug")
+    line = _line_of(text, f'"{slug}"') if slug else "?"
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise ConfigError(f"{where}:{line}: {kind} entry needs a slug of a-z, 0-9 and '-', got {slug!r}")
+    unknown = set(raw) - ENTRY_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{where}:{line}: {kind}:{slug} has unknown key {key!r}")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("aliases", "cased", "stop"):
+        values = raw.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{where}:{line}: {kind}:{slug} {key} must be a list of strings")
+        if any(not v.strip() for v in values):
+            raise ConfigError(f"{where}:{line}: {kind}:{slug} has an empty alias in {key}")
+        lists[key] = tuple(v.strip() for v in values)
+    name = raw.get("name", "")
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}:{line}: {kind}:{slug} name must be a string")
+    return Entry(kind, slug, name, lists["aliases"], lists["cased"], lists["stop"])
+
+
+def _line_of(text: str, needle: str, nth: int = 1) -> int | str:
+    count = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            count += 1
+            if count == nth:
+                return number
+    return "?"
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
