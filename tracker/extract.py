@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import trafilatura
+from trafilatura.settings import use_config
 
 from tracker.textnorm import clean_text
+
+# trafilatura falls back to a crude whole-page extractor below 250 characters of main text; a short
+# Chinese article (three sentences carry as much as 600 English characters) then comes back with its
+# byline and headline fused into the body. 80 keeps real articles on the precise path.
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "80")
 
 HTML_LANG = re.compile(r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I)
 
@@ -36,6 +43,7 @@ def extract_article(html: str, url: str, *, today: date | None = None) -> Extrac
         html,
         url=url,
         with_metadata=True,
+        config=_CONFIG,
         include_comments=False,
         include_tables=True,
         # Prefer the original publication date in the page's metadata over dates in the URL.

@@ -1,0 +1,7 @@
+"""The bundled sample site behind ``tracker demo``: articles written for the project, served from
+loopback as two RSS feeds, one Atom feed and one listing page, with realistic page clutter."""
+
+from tracker.demo.server import serve_site
+from tracker.demo.site import build_site, demo_settings, demo_sources
+
+__all__ = ["build_site", "demo_settings", "demo_sources", "serve_site"]

@@ -1,0 +1,51 @@
+"""A small threaded HTTP server on loopback that serves a site dict, with ETag/304 support."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tracker.demo.site import Response
+
+
+@contextmanager
+def serve_site(build: Callable[[str], dict[str, Response]]) -> Iterator[str]:
+    """Serve ``build(base_url)`` on 127.0.0.1 at a free port; yields the base URL."""
+    site: dict[str, Response] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            resp = site.get(path)
+            if resp is None:
+                self.send_error(404)
+                return
+            if self.headers.get("If-None-Match") == resp.etag:
+                self.send_response(304)
+                self.send_header("ETag", resp.etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.send_header("ETag", resp.etag)
+            for key, value in resp.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(resp.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the demo prints its own summary
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    site.update(build(base))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,178 @@
+"""Builds the sample site (path -> response) from ``articles.toml``.
+
+Pages carry the clutter real news sites have (navigation, cookie banners, related-story links that
+name other companies) so the demo and the tests exercise extraction, not just parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.utils import format_datetime
+from importlib import resources
+from typing import Any
+
+from tracker.config import Settings
+from tracker.models import Source
+
+SECTION_PATH = {"wire": "news", "zh": "zh", "tw": "tw", "policy": "policy"}
+CLUTTER = {
+    "en": {
+        "nav": ["Home", "Markets", "Technology", "Samsung Galaxy deals", "Intel earnings preview"],
+        "cookie": "We use cookies to personalise content and ads. By continuing you accept our policy.",
+        "related": [
+            "Samsung unveils a foldable phone with a brighter hinge display",
+            "Micron opens a memory packaging plant in Idaho",
+            "Qualcomm and Apple settle a modem patent dispute",
+        ],
+        "footer": "© Demo News Network. All rights reserved. Terms | Privacy | Contact",
+    },
+    "zh": {
+        "nav": ["首页", "科技", "财经", "三星新机发布会", "苹果秋季发布"],
+        "cookie": "本网站使用Cookie以改善您的浏览体验，继续浏览即表示您同意我们的隐私政策。",
+        "related": ["三星发布新款折叠屏手机", "美光在美国开设封装工厂", "小米汽车交付量创新高"],
+        "footer": "示例新闻网 版权所有 未经授权禁止转载",
+    },
+    "zh-Hant": {
+        "nav": ["首頁", "科技", "財經", "三星新機發表會", "蘋果秋季發表"],
+        "cookie": "本網站使用Cookie以改善您的瀏覽體驗，繼續瀏覽即表示您同意我們的隱私權政策。",
+        "related": ["三星發表新款摺疊手機", "美光在美國設立封裝廠", "鴻海電動車交車量創新高"],
+        "footer": "示範新聞網 版權所有 未經授權禁止轉載",
+    },
+}
+
+
+@dataclass
+class Response:
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+def load_articles() -> list[dict[str, Any]]:
+    text = resources.files("tracker.demo").joinpath("articles.toml").read_text("utf-8")
+    return list(tomllib.loads(text)["article"])
+
+
+def article_path(article: dict[str, Any]) -> str:
+    return f"/{SECTION_PATH[article['section']]}/{article['slug']}.html"
+
+
+def render_page(article: dict[str, Any]) -> Response:
+    """One article page; served in the article's legacy encoding when it names one."""
+    lang = article["lang"]
+    clutter = CLUTTER["zh-Hant" if lang == "zh-Hant" else "zh" if lang.startswith("zh") else "en"]
+    encoding = article.get("encoding", "utf-8")
+    charset = {"gb18030": "gb2312", "big5": "big5"}.get(encoding, "utf-8")  # labels sites really use
+    esc = html.escape
+    nav = " | ".join(f'<a href="/{i}">{esc(n)}</a>' for i, n in enumerate(clutter["nav"]))
+    related = "".join(f'<li><a href="/related/{i}">{esc(r)}</a></li>' for i, r in enumerate(clutter["related"]))
+    paragraphs = "".join(f"<p>{esc(p)}</p>" for p in article["body"])
+    doc = f"""<!DOCTYPE html>
+<html lang="{article['lang']}"><head><meta charset="{charset}">
+<title>{esc(article['title'])} | Demo News</title>
+<meta property="og:title" content="{esc(article['title'])}">
+<meta property="article:published_time" content="{article['date']}">
+<meta name="author" content="{esc(article['author'])}">
+</head><body>
+<header><div class="logo">Demo News</div><nav>{nav}</nav></header>
+<div id="cookie-banner" class="cookie-consent">{esc(clutter['cookie'])} <button>OK</button></div>
+<main><article>
+<h1>{esc(article['title'])}</h1>
+<div class="byline">{esc(article['author'])} · <time datetime="{article['date']}">{article['date'][:10]}</time></div>
+{paragraphs}
+</article>
+<aside class="related"><h3>Related</h3><ul>{related}</ul></aside></main>
+<footer>{esc(clutter['footer'])}</footer>
+</body></html>"""
+    return Response(doc.encode(encoding), f"text/html; charset={charset}")
+
+
+def _rss(title: str, base: str, articles: list[dict[str, Any]]) -> Response:
+    items = []
+    for a in articles:
+        when = format_datetime(datetime.fromisoformat(a["date"]), usegmt=True)
+        items.append(
+            f"<item><title>{html.escape(a['title'])}</title><link>{base}{article_path(a)}</link>"
+            f"<guid>{base}{article_path(a)}</guid><pubDate>{when}</pubDate>"
+            f"<description>{html.escape(a['body'][0])}</description></item>"
+        )
+    doc = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{html.escape(title)}</title><link>{base}/</link><description>Demo</description>"
+        + "".join(items)
+        + "</channel></rss>"
+    )
+    return Response(doc.encode("utf-8"), "application/rss+xml; charset=utf-8")
+
+
+def _atom(title: str, base: str, articles: list[dict[str, Any]]) -> Response:
+    entries = []
+    for a in articles:
+        content = "".join(f"<p>{html.escape(p)}</p>" for p in a["body"])
+        entries.append(
+            f"<entry><title>{html.escape(a['title'])}</title>"
+            f'<link href="{base}{article_path(a)}"/><id>{base}{article_path(a)}</id>'
+            f"<updated>{a['date']}</updated><published>{a['date']}</published>"
+            f"<author><name>{html.escape(a['author'])}</name></author>"
+            f'<content type="html">{html.escape(content)}</content></entry>'
+        )
+    doc = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{html.escape(title)}</title><id>{base}/tw/</id><updated>2025-12-09T18:00:00Z</updated>"
+        + "".join(entries)
+        + "</feed>"
+    )
+    return Response(doc.encode("utf-8"), "application/atom+xml; charset=utf-8")
+
+
+def _listing(articles: list[dict[str, Any]]) -> Response:
+    links = "".join(
+        f'<li class="headline"><a href="{article_path(a)}">{html.escape(a["title"])}</a></li>'
+        for a in articles
+    )
+    doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Policy updates</title></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a> <a href="/feeds/wire.xml">RSS</a></nav>
+<h1>Policy updates</h1><ul class="headlines">{links}</ul>
+<footer><a href="/privacy">Privacy</a></footer></body></html>"""
+    return Response(doc.encode("utf-8"), "text/html; charset=utf-8")
+
+
+def build_site(base: str, articles: list[dict[str, Any]] | None = None) -> dict[str, Response]:
+    """Every path of the sample site, with absolute links under ``base`` (``http://127.0.0.1:PORT``)."""
+    articles = articles if articles is not None else load_articles()
+    by_section: dict[str, list[dict[str, Any]]] = {}
+    for a in articles:
+        by_section.setdefault(a["section"], []).append(a)
+    site = {article_path(a): render_page(a) for a in articles}
+    site["/robots.txt"] = Response(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    site["/feeds/wire.xml"] = _rss("Demo Wire", base, by_section.get("wire", []))
+    site["/feeds/zh.xml"] = _rss("示例科技", base, by_section.get("zh", []))
+    site["/feeds/tw.atom"] = _atom("示範新聞網", base, by_section.get("tw", []))
+    site["/policy/"] = _listing(by_section.get("policy", []))
+    return site
+
+
+def demo_sources(base: str) -> list[Source]:
+    """The sources ``tracker demo`` fetches: one of each kind the pipeline supports."""
+    fast = 0.0  # loopback: no need to be polite to ourselves
+    return [
+        Source("demo-wire", "rss", f"{base}/feeds/wire.xml", lang="en", min_interval=fast,
+               options={"fetch_articles": True}),
+        Source("demo-zh", "rss", f"{base}/feeds/zh.xml", lang="zh-Hans", min_interval=fast,
+               options={"fetch_articles": True}),
+        Source("demo-tw", "rss", f"{base}/feeds/tw.atom", lang="zh-Hant", min_interval=fast),
+        Source("demo-policy", "page", f"{base}/policy/", min_interval=fast,
+               options={"link_selector": "ul.headlines li.headline a", "max_links": 50}),
+    ]
+
+
+def demo_settings(settings: Settings | None = None) -> Settings:
+    return replace(settings or Settings(), min_interval=0.0, retries=1, backoff=0.1)

@@ -1,0 +1,73 @@
+"""Output formats for lists of results: table (rich), json, ndjson, csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+FORMATS = ("table", "json", "ndjson", "csv")
+MARK = re.compile(r"\[([^\[\]]*)\]")
+
+
+def render_rows(rows: Sequence[dict[str, Any]], fmt: str) -> str:
+    """Rows as json (an array), ndjson (one object a line) or csv (tags joined with ';')."""
+    if fmt == "json":
+        return json.dumps(list(rows), ensure_ascii=False, indent=2)
+    if fmt == "ndjson":
+        return "\n".join(json.dumps(r, ensure_ascii=False) for r in rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _flat(v) for k, v in row.items()})
+        return buf.getvalue().rstrip("\n")
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(f"{v['kind']}:{v['slug']}" if isinstance(v, dict) else str(v) for v in value)
+    return value
+
+
+def highlighted(snippet: str) -> Text:
+    """A snippet whose [marked] matches are shown in bold yellow instead of brackets."""
+    text = Text()
+    cursor = 0
+    for m in MARK.finditer(snippet):
+        text.append(snippet[cursor : m.start()])
+        text.append(m.group(1), style="bold yellow")
+        cursor = m.end()
+    text.append(snippet[cursor:])
+    return text
+
+
+def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
+    """Search results as a table sized to the terminal."""
+    table = Table(show_lines=True, expand=True)
+    table.add_column("id", style="dim", no_wrap=True, min_width=8, max_width=8)
+    table.add_column("date", no_wrap=True, min_width=10, max_width=10)
+    table.add_column("source", overflow="fold", ratio=1, min_width=8)
+    table.add_column("title / snippet", ratio=5)
+    table.add_column("tags", overflow="ellipsis", no_wrap=True, ratio=2, style="cyan")
+    for row in rows:
+        body = Text(row["title"] or "(no title)", style="bold")
+        if row.get("snippet"):
+            body.append("\n")
+            body.append_text(highlighted(row["snippet"]))
+        ranked = sorted(row.get("tags", []), key=lambda t: (not t.get("in_title"), -t.get("count", 1)))
+        tags = "\n".join(f"{t['kind']}:{t['slug']}" for t in ranked[:6])
+        if len(ranked) > 6:
+            tags += f"\n+{len(ranked) - 6} more"
+        table.add_row(row["id"][:8], (row.get("published_at") or "")[:10], row["source"], body, tags)
+    console.print(table)
