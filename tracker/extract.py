@@ -9,13 +9,17 @@ from datetime import UTC, date, datetime
 import trafilatura
 from trafilatura.settings import use_config
 
-from tracker.textnorm import clean_text
+from tracker.textnorm import HAN_RE, clean_text
 
 # trafilatura falls back to a crude whole-page extractor below 250 characters of main text; a short
 # Chinese article (three sentences carry as much as 600 English characters) then comes back with its
 # byline and headline fused into the body. 80 keeps real articles on the precise path.
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "80")
+
+# Below this much text the "article" is a menu or a JS shell's leftovers ("Home", "Loading...").
+# A Han character counts three: it carries about as much as three Latin letters.
+MIN_TEXT_WEIGHT = 50
 
 HTML_LANG = re.compile(r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I)
 
@@ -46,10 +50,13 @@ def extract_article(html: str, url: str, *, today: date | None = None) -> Extrac
         config=_CONFIG,
         include_comments=False,
         include_tables=True,
-        # Prefer the original publication date in the page's metadata over dates in the URL.
-        date_extraction_params={"extensive_search": True, "original_date": True},
+        # The page's own metadata only: htmldate's extensive search mines body text ("since 2019") and,
+        # given a future date, silently substitutes such a guess. We see the claim and judge it.
+        date_extraction_params={
+            "extensive_search": False, "original_date": True, "max_date": "2099-12-31",
+        },
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or _weight(doc.text or "") < MIN_TEXT_WEIGHT:
         return None
     title = (doc.title or "").strip()
     text = clean_text(doc.text or "")
@@ -82,6 +89,10 @@ def merge_published(page_day: date | None, feed_time: datetime | None, now: date
     if feed_time is not None and feed_time.date() == page_day:
         return feed_time
     return datetime(page_day.year, page_day.month, page_day.day, tzinfo=UTC)
+
+
+def _weight(text: str) -> int:
+    return sum(3 if HAN_RE.match(ch) else 1 for ch in text if not ch.isspace())
 
 
 def _parse_day(value: str | None) -> date | None:

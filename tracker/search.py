@@ -53,7 +53,10 @@ class Hit:
             "published_at": self.published_at,
             "lang": self.lang,
             "snippet": self.snippet,
-            "tags": [{"kind": t["kind"], "slug": t["slug"], "name": t["name"]} for t in self.tags],
+            "tags": [
+                {k: t[k] for k in ("kind", "slug", "name", "count", "in_title") if k in t}
+                for t in self.tags
+            ],
             "score": self.score,
         }
 

@@ -17,6 +17,9 @@ from tracker.models import FeedItem
 from tracker.textnorm import clean_text
 
 
+BLOCKS = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "pre", "ul", "ol"]
+
+
 @dataclass
 class ParsedFeed:
     """A feed's items, plus the parser's complaint when the feed was malformed but still readable."""
@@ -55,7 +58,12 @@ def html_to_text(fragment: str) -> str:
     if "<" not in fragment:
         return clean_text(fragment)
     soup = BeautifulSoup(fragment, "html.parser")
-    return clean_text(soup.get_text("\n"))
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for block in soup.find_all(BLOCKS):  # only block elements break lines; <b>, <a> stay inline
+        block.insert_before("\n")
+        block.insert_after("\n")
+    return clean_text(soup.get_text(""))
 
 
 def _item(entry: Any, base_url: str) -> FeedItem | None:

@@ -1,0 +1,55 @@
+"""Normalisation: pinyin notes stripped, scripts folded, language told apart, index form."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.textnorm import clean_text, detect_lang, fold, index_form, strip_pinyin
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("英伟达(dá)发布H20", "英伟达发布H20"),
+        ("镓（jiā）和锗(zhě)", "镓和锗"),
+        ("芯片(xīn piàn)出口", "芯片出口"),
+        ("英伟达(ying1 wei3 da2)", "英伟达"),
+    ],
+)
+def test_inline_pinyin_is_stripped(raw: str, clean: str) -> None:
+    assert strip_pinyin(raw) == clean
+
+
+@pytest.mark.parametrize("keep", ["超威(AMD)发布", "英伟达(nvidia)", "芯片(h20)出口", "Nvidia (dá) in English"])
+def test_brackets_that_are_not_pinyin_stay(keep: str) -> None:
+    assert strip_pinyin(keep) == keep
+
+
+def test_clean_text_collapses_space_and_blank_lines() -> None:
+    assert clean_text("a  b\u3000c\n\n\n d ") == "a b c\nd"
+
+
+def test_fold_maps_traditional_full_width_and_case() -> None:
+    assert fold("輝達Ｈ２０晶片 NVIDIA") == "辉达h20晶片 nvidia"
+    assert fold("黃仁勳") == fold("黄仁勋")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("美國商務部將23家中國企業列入實體清單，輝達晶片受到管制。", "zh-Hant"),
+        ("美国商务部将23家中国企业列入实体清单，英伟达芯片受到管制。", "zh-Hans"),
+        ("The Commerce Department added 23 firms to the Entity List.", "en"),
+    ],
+)
+def test_language_and_script_are_detected(text: str, lang: str) -> None:
+    assert detect_lang(text) == lang
+
+
+def test_a_non_chinese_hint_is_kept_for_latin_text() -> None:
+    assert detect_lang("Die Bundesregierung hat die Exportkontrollen verschärft.", "de-DE") == "de"
+
+
+def test_index_form_splits_han_runs_into_bigrams_and_frees_model_numbers() -> None:
+    assert index_form("英伟达H20芯片").split() == ["英伟", "伟达", "h20", "芯片"]
+    assert index_form("镓").split() == ["镓"]
