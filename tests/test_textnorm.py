@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.textnorm import clean_text, detect_lang, fold, index_form, strip_pinyin
+from tracker.textnorm import clean_text, detect_lang, fold, index_form, strip_pinyin, tail_chars
 
 
 @pytest.mark.parametrize(
@@ -52,4 +52,5 @@ def test_a_non_chinese_hint_is_kept_for_latin_text() -> None:
 
 def test_index_form_splits_han_runs_into_bigrams_and_frees_model_numbers() -> None:
     assert index_form("英伟达H20芯片").split() == ["英伟", "伟达", "h20", "芯片"]
+    assert tail_chars("中国镓和锗, 砷化镓") == "锗 镓"
     assert index_form("镓").split() == ["镓"]

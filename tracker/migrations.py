@@ -65,5 +65,5 @@ def m001_create_core_tables(db: Database) -> None:
     # the FTS table has its own content rather than mirroring the articles columns with triggers.
     db.execute(
         "CREATE VIRTUAL TABLE articles_fts USING fts5("
-        "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
+        "title, body, tails, tokenize = 'porter unicode61 remove_diacritics 2')"
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 from tracker.errors import QueryError
 from tracker.store import Store, iso
-from tracker.textnorm import fold, index_form
+from tracker.textnorm import HAN_RE, fold, index_form
 
 TOKEN = re.compile(r'\s*(?:(-?)"([^"]*)("?)|(\S+))')
 RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -128,7 +128,8 @@ def to_fts(groups: list[list[Term]]) -> str:
 def _fts_term(term: Term) -> str:
     tokens = index_form(term.text).split()
     quoted = '"' + " ".join(tokens).replace('"', '""') + '"'
-    return quoted + " *" if term.prefix else quoted
+    single_han = len(tokens) == 1 and len(tokens[0]) == 1 and HAN_RE.match(tokens[0])
+    return quoted + " *" if term.prefix or single_han else quoted
 
 
 def parse_when(value: str, now: datetime) -> datetime:
@@ -204,7 +205,7 @@ def search(
         groups = parse_query(query)
         terms = [t for g in groups for t in g if not t.exclude]
         sql = (
-            "SELECT a.*, bm25(articles_fts, 5.0, 1.0) AS score FROM articles_fts "
+            "SELECT a.*, bm25(articles_fts, 5.0, 1.0, 0.5) AS score FROM articles_fts "
             "JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ?"
         )
         params.insert(0, to_fts(groups))

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from tracker.errors import TrackerError
 from tracker.migrations import migrations
 from tracker.models import Article, Source, TagHit
-from tracker.textnorm import index_form
+from tracker.textnorm import index_form, tail_chars
 from tracker.urls import article_id, canonical_url
 
 
@@ -182,8 +182,13 @@ class Store:
             self.db.table("articles").insert(row)
             rowid = next(iter(self.db.query("SELECT rowid FROM articles WHERE id = ?", [aid])))["rowid"]
         self.db.execute(
-            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-            [rowid, index_form(article.title), index_form(article.text)],
+            "INSERT INTO articles_fts (rowid, title, body, tails) VALUES (?, ?, ?, ?)",
+            [
+                rowid,
+                index_form(article.title),
+                index_form(article.text),
+                f"{tail_chars(article.title)} {tail_chars(article.text)}",
+            ],
         )
         self.set_tags(aid, hits)
         return "updated" if existing else "new"

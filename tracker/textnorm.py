@@ -89,5 +89,16 @@ def index_form(text: str) -> str:
     SQLite's unicode61 tokenizer would index a whole Han run as one token (so 出口管制 inside a
     sentence could never be found); overlapping bigrams make any 2+ character word a phrase query,
     and the spaces also split model numbers from the Chinese around them (英伟达H20芯片 -> h20).
+    Queries go through the same function, so phrases line up token for token.
     """
     return _HAN_RUN.sub(_bigrams, fold(text))
+
+
+def tail_chars(text: str) -> str:
+    """The last character of every Han run of two or more, space-separated.
+
+    Every character of a run starts a bigram except the last; indexing these apart (not inside the
+    bigram stream, where they would break phrases) lets a one-character query (镓) find any
+    occurrence as the prefix query ``"镓" *``.
+    """
+    return " ".join(run[-1] for run in _HAN_RUN.findall(fold(text)) if len(run) > 1)

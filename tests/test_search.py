@@ -1,0 +1,163 @@
+"""Search: the safe query language, Chinese in either script, filters, listing, snippets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tracker.errors import QueryError
+from tracker.models import Article
+from tracker.search import parse_query, parse_when, search, to_fts
+from tracker.store import Store
+from tracker.tagging import Tagger
+
+NOW = datetime(2025, 12, 10, tzinfo=UTC)
+DOCS = [
+    ("https://a.test/en1", "wire", "en", "2025-12-03", "Commerce adds 23 firms to the Entity List",
+     "BIS added companies to the Entity List, citing support for SMIC. Licences face a presumption of denial."),
+    ("https://a.test/en2", "wire", "en", "2025-08-12", "Nvidia gets H20 licences",
+     "The Commerce Department granted licences for the H20. The H200 was not included."),
+    ("https://a.test/en3", "reviews", "en", "2025-11-02", "Phone review",
+     "A bright screen and an older Intel modem. Battery restrictions apply."),
+    ("https://a.test/zh1", "zh", "zh-Hans", "2025-12-03", "美国将23家中国企业列入实体清单",
+     "美国商务部工业和安全局将23家中国企业列入实体清单，出口管制进一步收紧。"),
+    ("https://a.test/zh2", "zh", "zh-Hans", "2025-10-21", "镓锗出口下降",
+     "中国镓和锗的出口量连续下降，英伟达H20芯片不受影响。"),
+    ("https://a.test/tw1", "tw", "zh-Hant", "2025-12-09", "川普允許輝達H200銷往中國",
+     "美國總統川普表示允許英偉達銷售H200晶片，出口管制仍然有效。"),
+]
+
+
+@pytest.fixture
+def filled(store: Store, tagger: Tagger) -> Store:
+    batch = []
+    for url, source, lang, day, title, text in DOCS:
+        a = Article(url=url, source=source, title=title, text=text, lang=lang,
+                    published_at=datetime.fromisoformat(day).replace(tzinfo=UTC))
+        batch.append((a, tagger.tag(title, text)))
+    store.save_batch("x", batch, now=NOW)
+    return store
+
+
+def urls(hits) -> list[str]:
+    return [h.url.rsplit("/", 1)[1] for h in hits]
+
+
+def test_words_are_and_ed(filled: Store) -> None:
+    assert urls(search(filled, "entity smic")) == ["en1"]
+
+
+def test_stemming_matches_plural_forms(filled: Store) -> None:
+    assert set(urls(search(filled, "licence"))) == {"en1", "en2"}
+    assert urls(search(filled, "restriction")) == ["en3"]
+
+
+def test_phrase_or_exclude_and_prefix(filled: Store) -> None:
+    assert urls(search(filled, '"entity list"')) == ["en1"]
+    assert set(urls(search(filled, "smic OR modem"))) == {"en1", "en3"}
+    assert urls(search(filled, "licences -h200")) == ["en1"]
+    assert set(urls(search(filled, "presum*"))) == {"en1"}
+
+
+def test_title_matches_rank_first(filled: Store) -> None:
+    hits = search(filled, "licences")
+    assert urls(hits)[0] == "en2"  # "licences" in its title
+    assert hits[0].score is not None and hits[0].score > hits[1].score  # type: ignore[operator]
+
+
+def test_h20_does_not_find_h200_only_articles(filled: Store) -> None:
+    assert set(urls(search(filled, "H20"))) == {"en2", "zh2"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("实体清单", {"zh1"}),
+        ("實體清單", {"zh1"}),  # traditional query finds simplified text
+        ("出口管制", {"zh1", "tw1"}),
+        ("英伟达", {"zh2", "tw1"}),  # 英偉達 in tw1 folds to 英伟达
+        ("芯片", {"zh2"}),
+        ("镓", {"zh2"}),
+        ("锗", {"zh2"}),  # ends a run in the title (镓锗) and in the text (和锗)
+        ("H20", {"en2", "zh2"}),  # a model number glued to Chinese
+    ],
+)
+def test_chinese_queries_of_any_length_and_either_script(filled: Store, query: str, expected: set[str]) -> None:
+    assert set(urls(search(filled, query))) >= expected
+
+
+def test_filters_tag_lang_source_and_dates(filled: Store) -> None:
+    assert urls(search(filled, tags=["company:smic"])) == ["en1"]
+    assert set(urls(search(filled, lang="zh"))) == {"zh1", "zh2", "tw1"}
+    assert urls(search(filled, lang="zh-Hant")) == ["tw1"]
+    assert set(urls(search(filled, sources=["reviews", "tw"]))) == {"en3", "tw1"}
+    since = parse_when("6d", NOW)
+    assert set(urls(search(filled, since=since))) == {"tw1"}
+    assert set(urls(search(filled, since=parse_when("2025-12-01", NOW), until=parse_when("2025-12-05", NOW)))) == {"en1", "zh1"}
+    assert urls(search(filled, "出口管制", tags=["person:donald-trump"])) == ["tw1"]
+
+
+def test_no_query_lists_newest_first(filled: Store) -> None:
+    assert urls(search(filled, limit=3)) == ["tw1", "en1", "zh1"]
+
+
+def test_snippet_marks_matches_in_the_original_script(filled: Store) -> None:
+    (hit,) = search(filled, "英伟达", lang="zh-Hant")
+    assert "[英偉達]" in hit.snippet
+    (hit,) = search(filled, "smic")
+    assert "[SMIC]" in hit.snippet
+
+
+def test_json_rows_carry_tags_as_objects(filled: Store) -> None:
+    (hit,) = search(filled, "smic")
+    row = hit.as_dict()
+    assert {"id", "url", "title", "source", "published_at", "lang", "snippet", "tags"} <= row.keys()
+    assert {"kind": "company", "slug": "smic", "name": "SMIC"}.items() <= next(
+        t for t in row["tags"] if t["slug"] == "smic"
+    ).items()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"entity list', "unclosed quote at position 1"),
+        ("licence OR", "ends with OR"),
+        ("OR licence", "OR at position 1"),
+        ("-h200", "not excluded"),
+        ("!!! ???", "no searchable words"),
+    ],
+)
+def test_malformed_queries_are_one_line_errors(filled: Store, query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        search(filled, query)
+
+
+@pytest.mark.parametrize("hostile", ['NEAR(a b)', 'a AND', '*', 'title:x', '")(', "col:;DROP TABLE articles"])
+def test_fts5_syntax_never_reaches_sqlite(filled: Store, hostile: str) -> None:
+    try:
+        search(filled, hostile)
+    except QueryError:
+        pass  # a clear error is fine; an sqlite3.OperationalError is not
+    assert filled.count() == len(DOCS)
+
+
+def test_every_user_term_is_quoted() -> None:
+    assert to_fts(parse_query('nvidia "entity list" -h200 lic*')) == (
+        '(("nvidia" AND "entity list" AND "lic" *) NOT "h200")'
+    )
+
+
+def test_unknown_tag_suggests_the_close_one(filled: Store) -> None:
+    with pytest.raises(QueryError, match="did you mean company:nvidia"):
+        search(filled, tags=["company:nvida"], known_tags={"company:nvidia", "company:amd"})
+    with pytest.raises(QueryError, match="kind:slug"):
+        search(filled, tags=["nvidia"], known_tags={"company:nvidia"})
+
+
+def test_parse_when_forms() -> None:
+    assert parse_when("24h", NOW) == datetime(2025, 12, 9, tzinfo=UTC)
+    assert parse_when("2w", NOW) == datetime(2025, 11, 26, tzinfo=UTC)
+    assert parse_when("2025-08-12", NOW) == datetime(2025, 8, 12, tzinfo=UTC)
+    with pytest.raises(QueryError, match="7d"):
+        parse_when("last week", NOW)

@@ -1,0 +1,102 @@
+"""The store: migrations, idempotent saves, updates, the FTS index in step, atomic batches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from tracker.errors import TrackerError
+from tracker.migrations import migrations
+from tracker.models import Article
+from tracker.store import LogEntry, Store
+from tracker.tagging import Tagger
+
+NOW = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def art(url: str = "https://a.test/1", text: str = "Nvidia ships H20 chips.", title: str = "H20") -> Article:
+    return Article(url=url, source="s", title=title, text=text, lang="en")
+
+
+def fts_rows(store: Store, query: str) -> int:
+    return len(list(store.db.query("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [query])))
+
+
+def test_open_creates_the_file_in_wal_mode_and_applies_migrations_once(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "t.db"
+    Store.open(path).close()
+    store = Store.open(path)
+    assert path.exists()
+    assert next(iter(store.db.query("PRAGMA journal_mode")))["journal_mode"] == "wal"
+    applied = [m.name for m in migrations.applied(store.db)]
+    assert applied == [m.name for m in migrations.pending(Database(memory=True))]
+
+
+def test_opening_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.db"
+    bad.write_bytes(b"this is a text file, not sqlite" * 100)
+    with pytest.raises(TrackerError, match="cannot open database"):
+        Store.open(bad)
+
+
+def test_saving_twice_stores_once(store: Store, tagger: Tagger) -> None:
+    a = art()
+    first = store.save_batch("s", [(a, tagger.tag(a.title, a.text))], now=NOW)
+    second = store.save_batch("s", [(a, tagger.tag(a.title, a.text))], now=NOW)
+    assert (first.new, second.new, second.unchanged) == (1, 0, 1)
+    assert store.count() == 1
+    assert fts_rows(store, "nvidia") == 1
+
+
+def test_tracking_parameters_do_not_make_a_second_article(store: Store) -> None:
+    store.save_batch("s", [(art("https://a.test/1?utm_source=rss"), [])], now=NOW)
+    counts = store.save_batch("s", [(art("https://A.test/1#x"), [])], now=NOW)
+    assert counts.unchanged == 1 and store.count() == 1
+
+
+def test_an_updated_article_is_updated_not_duplicated(store: Store, tagger: Tagger) -> None:
+    a = art(text="Nvidia ships H20 chips.")
+    store.save_batch("s", [(a, tagger.tag(a.title, a.text))], now=NOW)
+    b = art(text="AMD ships MI308 chips.")
+    later = datetime(2025, 12, 2, tzinfo=UTC)
+    counts = store.save_batch("other-source", [(b, tagger.tag(b.title, b.text))], now=later)
+    assert counts.updated == 1 and store.count() == 1
+    row = store.article(next(iter(store.db.query("SELECT id FROM articles")))["id"])
+    assert row is not None
+    assert row["text"] == "AMD ships MI308 chips."
+    assert row["first_seen_at"] == "2025-12-01T12:00:00+00:00"
+    assert row["updated_at"] == "2025-12-02T00:00:00+00:00"
+    assert row["source"] == "s"  # the first source is kept
+    assert {t["slug"] for t in row["tags"]} >= {"amd", "mi308"}
+    assert "nvidia" not in {t["slug"] for t in row["tags"]}
+    assert fts_rows(store, "nvidia") == 0 and fts_rows(store, "mi308") == 1
+
+
+def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
+    class Boom(Exception):
+        pass
+
+    def articles():
+        yield art("https://a.test/1"), []
+        raise Boom
+
+    with pytest.raises(Boom):
+        store.save_batch("s", articles(), now=NOW, log=[LogEntry("s", "u", "feed", status=200)])
+    assert store.count() == 0
+    assert store.count("fetch_log") == 0
+
+
+def test_article_lookup_by_unique_prefix(store: Store) -> None:
+    store.save_batch("s", [(art(), [])], now=NOW)
+    full = next(iter(store.db.query("SELECT id FROM articles")))["id"]
+    assert store.article(full[:6])["id"] == full  # type: ignore[index]
+    assert store.article("zzzz") is None
+
+
+def test_iter_articles_visits_every_row_in_batches(store: Store) -> None:
+    store.save_batch("s", [(art(f"https://a.test/{i}"), []) for i in range(7)], now=NOW)
+    batches = list(store.iter_articles(batch=3))
+    assert [len(b) for b in batches] == [3, 3, 1]
