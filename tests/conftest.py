@@ -19,8 +19,17 @@ from tracker.vocabulary import load_vocabulary
 def tracker_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test sees real config, data or proxies."""
     monkeypatch.setenv("TRACKER_HOME", str(tmp_path))
-    for var in ("TRACKER_DB", "TRACKER_CONFIG", "TRACKER_RAISE_ERRORS", "HTTP_PROXY", "HTTPS_PROXY",
-                "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    for var in (
+        "TRACKER_DB",
+        "TRACKER_CONFIG",
+        "TRACKER_RAISE_ERRORS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     return tmp_path

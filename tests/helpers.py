@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 
 
 def rss(items: list[dict[str, str]], title: str = "Fixture feed") -> str:
@@ -26,7 +26,9 @@ def rss(items: list[dict[str, str]], title: str = "Fixture feed") -> str:
     )
 
 
-def article_page(title: str, paragraphs: list[str], *, date: str = "2025-08-12", lang: str = "en") -> str:
+def article_page(
+    title: str, paragraphs: list[str], *, date: str = "2025-08-12", lang: str = "en"
+) -> str:
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'

@@ -36,7 +36,10 @@ def test_missing_file_says_to_run_init(tmp_path: Path) -> None:
 
 
 def test_unknown_source_key_names_file_source_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, '[[sources]]\nname = "x"\nkind = "rss"\nurl = "https://a.test/f"\nfetch_article = true\n')
+    path = write(
+        tmp_path,
+        '[[sources]]\nname = "x"\nkind = "rss"\nurl = "https://a.test/f"\nfetch_article = true\n',
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
@@ -48,7 +51,7 @@ def test_unknown_source_key_names_file_source_and_key(tmp_path: Path) -> None:
 
 def test_unknown_kind_lists_the_supported_kinds(tmp_path: Path) -> None:
     path = write(tmp_path, '[[sources]]\nname = "x"\nkind = "atom"\nurl = "https://a.test/f"\n')
-    with pytest.raises(ConfigError, match="unknown kind 'atom'.*rss, page"):
+    with pytest.raises(ConfigError, match=r"unknown kind 'atom'.*rss, page"):
         load_config(path)
 
 
@@ -60,7 +63,12 @@ def test_page_source_needs_a_selector(tmp_path: Path) -> None:
 
 def test_wrong_types_and_bad_urls_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="wrong type"):
-        load_config(write(tmp_path, '[[sources]]\nname = "x"\nkind = "rss"\nurl = "https://a"\nenabled = "yes"\n'))
+        load_config(
+            write(
+                tmp_path,
+                '[[sources]]\nname = "x"\nkind = "rss"\nurl = "https://a"\nenabled = "yes"\n',
+            )
+        )
     with pytest.raises(ConfigError, match="http"):
         load_config(write(tmp_path, '[[sources]]\nname = "x"\nkind = "rss"\nurl = "ftp://a"\n'))
     with pytest.raises(ConfigError, match=r"\[settings\] min_interval"):
@@ -74,12 +82,15 @@ def test_duplicate_source_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_invalid_toml_gives_the_parser_position(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not valid TOML.*line 2"):
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
         load_config(write(tmp_path, "[settings]\nmin_interval = \n"))
 
 
 def test_source_options_are_kept(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, """
+    config = load_config(
+        write(
+            tmp_path,
+            """
 [settings]
 min_interval = 2
 [[sources]]
@@ -90,7 +101,9 @@ link_selector = "a.story"
 max_links = 5
 min_interval = 0.5
 enabled = false
-"""))
+""",
+        )
+    )
     (source,) = config.sources
     assert source.options == {"link_selector": "a.story", "max_links": 5}
     assert source.min_interval == 0.5

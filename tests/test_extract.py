@@ -43,7 +43,9 @@ def test_page_without_main_text_gives_none() -> None:
 
 
 def test_future_date_on_the_page_is_rejected() -> None:
-    html = render_page(dict(ARTICLES["asml-duv-servicing"], date="2031-01-01T00:00:00Z")).body.decode()
+    html = render_page(
+        dict(ARTICLES["asml-duv-servicing"], date="2031-01-01T00:00:00Z")
+    ).body.decode()
     got = extract_article(html, "https://demo.test/a.html", today=date(2026, 11, 30))
     assert got is not None
     assert got.published_on is None

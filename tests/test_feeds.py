@@ -67,13 +67,16 @@ def test_atom_relative_links_resolve_and_content_beats_summary() -> None:
 def test_bozo_feed_with_entries_keeps_them_and_warns() -> None:
     broken = RSS2.replace(b"Entity List additions", b"Entity List & more")  # a bare & is not XML
     feed = parse_feed(broken, {}, "https://a.test/feed")
-    assert feed.items and feed.items[0].title == "Entity List & more"
+    assert feed.items
+    assert feed.items[0].title == "Entity List & more"
     assert feed.warning
 
 
 def test_html_page_where_a_feed_was_expected() -> None:
     with pytest.raises(ParseError, match="HTML page"):
-        parse_feed(b"<!DOCTYPE html><html><body>Welcome</body></html>", {"content-type": "text/html"}, "u")
+        parse_feed(
+            b"<!DOCTYPE html><html><body>Welcome</body></html>", {"content-type": "text/html"}, "u"
+        )
 
 
 def test_empty_body_is_not_a_feed() -> None:

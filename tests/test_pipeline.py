@@ -28,8 +28,12 @@ def run(store: Store, fetcher: Fetcher, tagger: Tagger, sources: list[Source], *
 
 def good_feed(httpserver: HTTPServer, path: str = "/good.xml", n: int = 2) -> Source:
     items = [
-        {"title": f"Entity List rule {i}", "link": httpserver.url_for(f"/a/{i}"),
-         "description": f"BIS added firm {i} to the Entity List.", "date": "2025-12-03T14:00:00+00:00"}
+        {
+            "title": f"Entity List rule {i}",
+            "link": httpserver.url_for(f"/a/{i}"),
+            "description": f"BIS added firm {i} to the Entity List.",
+            "date": "2025-12-03T14:00:00+00:00",
+        }
         for i in range(n)
     ]
     httpserver.expect_request(path).respond_with_data(
@@ -46,14 +50,21 @@ BAD = {
     "server-error": lambda: Response("oops", status=500),
     "not-found": lambda: Response("", status=404),
     "gone": lambda: Response("", status=410),
-    "html": lambda: Response("<!DOCTYPE html><html><body>Welcome!</body></html>", content_type="text/html"),
+    "html": lambda: Response(
+        "<!DOCTYPE html><html><body>Welcome!</body></html>", content_type="text/html"
+    ),
     "empty": lambda: Response("", content_type="application/rss+xml"),
     "garbage": lambda: Response(bytes(range(256)) * 50, content_type="application/rss+xml"),
     "too-big": lambda: Response(b"<rss>" + b"x" * 300_000, content_type="application/rss+xml"),
 }
 REASONS = {
-    "server-error": "500", "not-found": "404", "gone": "410 Gone", "html": "HTML page",
-    "empty": "empty body", "garbage": "feed", "too-big": "cap",
+    "server-error": "500",
+    "not-found": "404",
+    "gone": "410 Gone",
+    "html": "HTML page",
+    "empty": "empty body",
+    "garbage": "feed",
+    "too-big": "cap",
 }
 
 
@@ -67,7 +78,8 @@ def test_a_broken_source_is_recorded_and_the_others_still_ingest(
     report = run(store, fetcher, tagger, sources)
     broken, good = report.sources
     assert REASONS[kind] in (broken.error or "")
-    assert good.error is None and good.new == 2
+    assert good.error is None
+    assert good.new == 2
     assert store.count() == 2
     (row,) = log_rows(store, "broken")
     assert REASONS[kind] in row["error"]
@@ -85,7 +97,9 @@ def test_timeout_and_redirect_loop_are_recorded(
         return Response("late")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
-    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": "/loop"}
+    )
     sources = [
         Source("slow", "rss", httpserver.url_for("/slow")),
         Source("loop", "rss", httpserver.url_for("/loop")),
@@ -115,8 +129,12 @@ def test_second_run_is_a_conditional_get_and_stores_nothing_twice(
 ) -> None:
     source = good_feed(httpserver, "/cond.xml")
     httpserver.clear()
-    body = rss([{"title": "Rule", "link": "http://x.test/r", "description": "Entity List rule text."}])
-    httpserver.expect_request("/cond.xml", headers={"If-None-Match": '"v1"'}).respond_with_data("", status=304)
+    body = rss(
+        [{"title": "Rule", "link": "http://x.test/r", "description": "Entity List rule text."}]
+    )
+    httpserver.expect_request("/cond.xml", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
     httpserver.expect_request("/cond.xml").respond_with_data(body, headers={"ETag": '"v1"'})
     first = run(store, fetcher, tagger, [source])
     second = run(store, fetcher, tagger, [source])
@@ -131,8 +149,16 @@ def test_full_text_from_pages_and_known_pages_are_not_fetched_again(
     httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher
 ) -> None:
     httpserver.expect_request("/f.xml").respond_with_data(
-        rss([{"title": "Feed title", "link": httpserver.url_for("/p/1"), "description": "short summary",
-              "date": "2025-08-12T09:30:00+00:00"}])
+        rss(
+            [
+                {
+                    "title": "Feed title",
+                    "link": httpserver.url_for("/p/1"),
+                    "description": "short summary",
+                    "date": "2025-08-12T09:30:00+00:00",
+                }
+            ]
+        )
     )
     httpserver.expect_request("/p/1").respond_with_data(
         article_page("Entity List grows", LONG_EN), content_type="text/html; charset=utf-8"
@@ -142,7 +168,8 @@ def test_full_text_from_pages_and_known_pages_are_not_fetched_again(
     row = next(iter(store.db.query("SELECT * FROM articles")))
     assert row["title"] == "Entity List grows"
     assert row["text"].startswith("The Bureau of Industry and Security added")
-    assert "Samsung" not in row["text"] and "Micron" not in row["text"]
+    assert "Samsung" not in row["text"]
+    assert "Micron" not in row["text"]
     assert row["summary"] == "short summary"
     assert row["extracted"] == 1
     assert row["published_at"] == "2025-08-12T09:30:00+00:00"  # the page's day, the feed's time
@@ -156,15 +183,30 @@ def test_full_text_from_pages_and_known_pages_are_not_fetched_again(
 def test_a_failed_or_empty_page_keeps_the_feed_summary_and_is_counted(
     httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher
 ) -> None:
-    httpserver.expect_request("/f.xml").respond_with_data(rss([
-        {"title": "Missing page", "link": httpserver.url_for("/p/404"), "description": "Nvidia summary one."},
-        {"title": "Script page", "link": httpserver.url_for("/p/js"), "description": "Nvidia summary two."},
-    ]))
+    httpserver.expect_request("/f.xml").respond_with_data(
+        rss(
+            [
+                {
+                    "title": "Missing page",
+                    "link": httpserver.url_for("/p/404"),
+                    "description": "Nvidia summary one.",
+                },
+                {
+                    "title": "Script page",
+                    "link": httpserver.url_for("/p/js"),
+                    "description": "Nvidia summary two.",
+                },
+            ]
+        )
+    )
     httpserver.expect_request("/p/404").respond_with_data("", status=404)
     httpserver.expect_request("/p/js").respond_with_data(
-        "<html><body><div id=app></div><script>render()</script></body></html>", content_type="text/html"
+        "<html><body><div id=app></div><script>render()</script></body></html>",
+        content_type="text/html",
     )
-    source = Source("partial", "rss", httpserver.url_for("/f.xml"), options={"fetch_articles": True})
+    source = Source(
+        "partial", "rss", httpserver.url_for("/f.xml"), options={"fetch_articles": True}
+    )
     report = run(store, fetcher, tagger, [source]).sources[0]
     assert (report.new, report.pages_failed, report.no_text, report.error) == (2, 1, 1, None)
     texts = sorted(r["text"] for r in store.db.query("SELECT text FROM articles"))
@@ -180,7 +222,8 @@ def test_bozo_feed_entries_are_kept_with_a_warning(
     feed = rss([{"title": "Rule one", "link": "http://x.test/1", "description": "text"}])
     httpserver.expect_request("/bozo.xml").respond_with_data(feed.replace("Rule one", "Rule & one"))
     report = run(store, fetcher, tagger, [Source("bozo", "rss", httpserver.url_for("/bozo.xml"))])
-    assert report.sources[0].new == 1 and report.sources[0].warning
+    assert report.sources[0].new == 1
+    assert report.sources[0].warning
     assert not report.failures
 
 
@@ -191,8 +234,12 @@ def test_listing_page_source_fetches_linked_articles(
         '<nav><a href="/about">About</a></nav><ul class="list"><li><a href="/p/a">A</a></li></ul>',
         content_type="text/html",
     )
-    httpserver.expect_request("/p/a").respond_with_data(article_page("Rule A", LONG_EN), content_type="text/html")
-    source = Source("bis", "page", httpserver.url_for("/news/"), options={"link_selector": "ul.list a"})
+    httpserver.expect_request("/p/a").respond_with_data(
+        article_page("Rule A", LONG_EN), content_type="text/html"
+    )
+    source = Source(
+        "bis", "page", httpserver.url_for("/news/"), options={"link_selector": "ul.list a"}
+    )
     report = run(store, fetcher, tagger, [source])
     assert report.sources[0].new == 1
     assert [r["title"] for r in store.db.query("SELECT title FROM articles")] == ["Rule A"]
@@ -201,20 +248,36 @@ def test_listing_page_source_fetches_linked_articles(
 def test_chinese_pages_in_legacy_encodings_are_stored_as_text(
     httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher
 ) -> None:
-    gbk = article_page("美国将23家中国企业列入实体清单", [
-        "美国商务部工业和安全局在联邦公报发布最终规则，将二十三家中国企业列入实体清单，理由是支持先进芯片制造。",
-        "出口商今后向这些企业出口物项均需申请许可证，大多数申请将被推定拒绝。",
-    ], lang="zh-CN").replace('charset="utf-8"', 'charset="gb2312"')
-    big5 = article_page("輝達H20晶片恢復出口", [
-        "據知情官員透露，美國商務部已開始向輝達核發許可證，允許其向中國客戶出口H20晶片。",
-        "根據安排，輝達需將這部分許可銷售收入的百分之十五繳交美國政府。",
-    ], lang="zh-TW").replace('charset="utf-8"', 'charset="big5"')
-    httpserver.expect_request("/zh.xml").respond_with_data(rss([
-        {"title": "gbk", "link": httpserver.url_for("/p/gbk")},
-        {"title": "big5", "link": httpserver.url_for("/p/big5")},
-    ]))
-    httpserver.expect_request("/p/gbk").respond_with_data(gbk.encode("gb18030"), content_type="text/html; charset=gbk")
-    httpserver.expect_request("/p/big5").respond_with_data(big5.encode("big5"), content_type="text/html")
+    gbk = article_page(
+        "美国将23家中国企业列入实体清单",
+        [
+            "美国商务部工业和安全局在联邦公报发布最终规则，将二十三家中国企业列入实体清单，理由是支持先进芯片制造。",
+            "出口商今后向这些企业出口物项均需申请许可证，大多数申请将被推定拒绝。",
+        ],
+        lang="zh-CN",
+    ).replace('charset="utf-8"', 'charset="gb2312"')
+    big5 = article_page(
+        "輝達H20晶片恢復出口",
+        [
+            "據知情官員透露，美國商務部已開始向輝達核發許可證，允許其向中國客戶出口H20晶片。",
+            "根據安排，輝達需將這部分許可銷售收入的百分之十五繳交美國政府。",
+        ],
+        lang="zh-TW",
+    ).replace('charset="utf-8"', 'charset="big5"')
+    httpserver.expect_request("/zh.xml").respond_with_data(
+        rss(
+            [
+                {"title": "gbk", "link": httpserver.url_for("/p/gbk")},
+                {"title": "big5", "link": httpserver.url_for("/p/big5")},
+            ]
+        )
+    )
+    httpserver.expect_request("/p/gbk").respond_with_data(
+        gbk.encode("gb18030"), content_type="text/html; charset=gbk"
+    )
+    httpserver.expect_request("/p/big5").respond_with_data(
+        big5.encode("big5"), content_type="text/html"
+    )
     source = Source("zh", "rss", httpserver.url_for("/zh.xml"), options={"fetch_articles": True})
     run(store, fetcher, tagger, [source])
     rows = {r["title"]: r for r in store.db.query("SELECT * FROM articles")}
@@ -225,7 +288,9 @@ def test_chinese_pages_in_legacy_encodings_are_stored_as_text(
     assert {"policy:entity-list", "company:nvidia", "chip:h20"} <= tags
 
 
-def test_disabled_sources_are_skipped(httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher) -> None:
+def test_disabled_sources_are_skipped(
+    httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher
+) -> None:
     source = replace(good_feed(httpserver), enabled=False)
     assert run(store, fetcher, tagger, [source]).sources == []
     assert httpserver.log == []

@@ -17,12 +17,16 @@ from tracker.tagging import Tagger
 NOW = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 
 
-def art(url: str = "https://a.test/1", text: str = "Nvidia ships H20 chips.", title: str = "H20") -> Article:
+def art(
+    url: str = "https://a.test/1", text: str = "Nvidia ships H20 chips.", title: str = "H20"
+) -> Article:
     return Article(url=url, source="s", title=title, text=text, lang="en")
 
 
 def fts_rows(store: Store, query: str) -> int:
-    return len(list(store.db.query("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [query])))
+    return len(
+        list(store.db.query("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [query]))
+    )
 
 
 def test_open_creates_the_file_in_wal_mode_and_applies_migrations_once(tmp_path: Path) -> None:
@@ -54,7 +58,8 @@ def test_saving_twice_stores_once(store: Store, tagger: Tagger) -> None:
 def test_tracking_parameters_do_not_make_a_second_article(store: Store) -> None:
     store.save_batch("s", [(art("https://a.test/1?utm_source=rss"), [])], now=NOW)
     counts = store.save_batch("s", [(art("https://A.test/1#x"), [])], now=NOW)
-    assert counts.unchanged == 1 and store.count() == 1
+    assert counts.unchanged == 1
+    assert store.count() == 1
 
 
 def test_an_updated_article_is_updated_not_duplicated(store: Store, tagger: Tagger) -> None:
@@ -63,7 +68,8 @@ def test_an_updated_article_is_updated_not_duplicated(store: Store, tagger: Tagg
     b = art(text="AMD ships MI308 chips.")
     later = datetime(2025, 12, 2, tzinfo=UTC)
     counts = store.save_batch("other-source", [(b, tagger.tag(b.title, b.text))], now=later)
-    assert counts.updated == 1 and store.count() == 1
+    assert counts.updated == 1
+    assert store.count() == 1
     row = store.article(next(iter(store.db.query("SELECT id FROM articles")))["id"])
     assert row is not None
     assert row["text"] == "AMD ships MI308 chips."
@@ -72,7 +78,8 @@ def test_an_updated_article_is_updated_not_duplicated(store: Store, tagger: Tagg
     assert row["source"] == "s"  # the first source is kept
     assert {t["slug"] for t in row["tags"]} >= {"amd", "mi308"}
     assert "nvidia" not in {t["slug"] for t in row["tags"]}
-    assert fts_rows(store, "nvidia") == 0 and fts_rows(store, "mi308") == 1
+    assert fts_rows(store, "nvidia") == 0
+    assert fts_rows(store, "mi308") == 1
 
 
 def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:

@@ -12,7 +12,9 @@ def tags(tagger: Tagger, text: str, title: str = "") -> set[str]:
     return {h.tag_id for h in tagger.tag(title, text)}
 
 
-@pytest.mark.parametrize("alias", ["Nvidia", "NVIDIA", "英伟达", "英偉達", "輝達", "辉达", "ＮＶＩＤＩＡ"])
+@pytest.mark.parametrize(
+    "alias", ["Nvidia", "NVIDIA", "英伟达", "英偉達", "輝達", "辉达", "ＮＶＩＤＩＡ"]
+)
 def test_nvidia_in_every_script(tagger: Tagger, alias: str) -> None:
     assert "company:nvidia" in tags(tagger, f"{alias} said on Tuesday")
 
@@ -40,7 +42,9 @@ def test_cased_alias_needs_its_letter_case(tagger: Tagger) -> None:
 
 
 def test_counts_and_title_are_recorded(tagger: Tagger) -> None:
-    hits = {h.tag_id: h for h in tagger.tag("Nvidia wins licence", "Nvidia said. NVIDIA will ship.")}
+    hits = {
+        h.tag_id: h for h in tagger.tag("Nvidia wins licence", "Nvidia said. NVIDIA will ship.")
+    }
     assert hits["company:nvidia"].count == 3
     assert hits["company:nvidia"].in_title
     hits = {h.tag_id: h for h in tagger.tag("A phone review", "Its Intel modem is fine.")}

@@ -20,7 +20,9 @@ def test_inline_pinyin_is_stripped(raw: str, clean: str) -> None:
     assert strip_pinyin(raw) == clean
 
 
-@pytest.mark.parametrize("keep", ["超威(AMD)发布", "英伟达(nvidia)", "芯片(h20)出口", "Nvidia (dá) in English"])
+@pytest.mark.parametrize(
+    "keep", ["超威(AMD)发布", "英伟达(nvidia)", "芯片(h20)出口", "Nvidia (dá) in English"]
+)
 def test_brackets_that_are_not_pinyin_stay(keep: str) -> None:
     assert strip_pinyin(keep) == keep
 

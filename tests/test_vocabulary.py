@@ -28,7 +28,8 @@ def test_user_file_adds_entries_and_aliases(tmp_path: Path) -> None:
     found = {h.tag_id for h in tagger.tag("", "老黄家与紫光展锐")}
     assert found == {"company:nvidia", "company:unisoc"}
     nvidia = next(e for e in tagger.entries if e.tag_id == "company:nvidia")
-    assert nvidia.name == "Nvidia" and "英伟达" in nvidia.aliases
+    assert nvidia.name == "Nvidia"
+    assert "英伟达" in nvidia.aliases
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,11 @@ def test_user_file_adds_entries_and_aliases(tmp_path: Path) -> None:
     [
         ('[[company]]\nslug = "x"\naliases = ["ok", " "]\n', "empty alias", 2),
         ('[[gadget]]\nslug = "x"\naliases = ["a"]\n', "unknown kind 'gadget'", 1),
-        ('[[chip]]\nslug = "x"\naliases = ["a"]\n\n[[chip]]\nslug = "x"\naliases = ["b"]\n', "duplicate slug", 6),
+        (
+            '[[chip]]\nslug = "x"\naliases = ["a"]\n\n[[chip]]\nslug = "x"\naliases = ["b"]\n',
+            "duplicate slug",
+            6,
+        ),
         ('[[chip]]\nslug = "Bad Slug"\naliases = ["a"]\n', "slug", 2),
         ('[[chip]]\nslug = "x"\nalias = ["a"]\n', "unknown key 'alias'", 2),
     ],

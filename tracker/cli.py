@@ -21,7 +21,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tracker import __version__
-from tracker.config import Config, default_config_path, default_config_text, default_db_path, load_config
+from tracker.config import (
+    Config,
+    default_config_path,
+    default_config_text,
+    default_db_path,
+    load_config,
+)
 from tracker.demo import build_site, demo_settings, demo_sources, serve_site
 from tracker.errors import ConfigError, TrackerError
 from tracker.fetch import Fetcher, make_session
@@ -72,18 +78,25 @@ class State:
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="TRACKER_DB",
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TRACKER_DB",
     help="SQLite database file [env TRACKER_DB; default: your data dir]",
 )
 @click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    envvar="TRACKER_CONFIG", help="tracker.toml to use [env TRACKER_CONFIG; default: your config dir]",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TRACKER_CONFIG",
+    help="tracker.toml to use [env TRACKER_CONFIG; default: your config dir]",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress bars or summaries.")
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, config_path: Path | None, verbose: int, quiet: bool) -> None:
+def cli(
+    ctx: click.Context, db: Path | None, config_path: Path | None, verbose: int, quiet: bool
+) -> None:
     """Track export-control news and official documents on chips, tools and materials.
 
     \b
@@ -94,8 +107,12 @@ def cli(ctx: click.Context, db: Path | None, config_path: Path | None, verbose: 
       tracker search "H200 licence" --tag company:nvidia --since 30d
       tracker show 3f2a9c1e
     """
-    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    level = (
+        logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     ctx.obj = State(db or default_db_path(), config_path or default_config_path(), quiet)
 
 
@@ -157,7 +174,10 @@ def _run_with_progress(state: State, run: Any) -> FetchReport:
     if state.quiet or not console.is_terminal:
         return run(RichProgress(None))  # type: ignore[no-any-return]
     columns = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
         return run(RichProgress(bar))  # type: ignore[no-any-return]
@@ -186,8 +206,17 @@ def _print_report(report: FetchReport) -> None:
 
 
 @cli.command()
-@click.option("--source", "-s", "only", multiple=True, metavar="NAME", help="Fetch only this source (repeatable).")
-@click.option("--all", "refetch", is_flag=True, help="Fetch article pages again even if already stored.")
+@click.option(
+    "--source",
+    "-s",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Fetch only this source (repeatable).",
+)
+@click.option(
+    "--all", "refetch", is_flag=True, help="Fetch article pages again even if already stored."
+)
 @click.pass_obj
 def fetch(state: State, only: tuple[str, ...], refetch: bool) -> None:
     """Pull every enabled source, store new and updated articles, print a summary.
@@ -207,8 +236,9 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool) -> None:
         names = {s.name for s in sources}
         missing = [n for n in only if n not in names]
         if missing:
-            raise click.BadParameter(f"no source named {missing[0]!r}; see 'tracker sources list'",
-                                     param_hint="--source")
+            raise click.BadParameter(
+                f"no source named {missing[0]!r}; see 'tracker sources list'", param_hint="--source"
+            )
         sources = [s for s in sources if s.name in only]
     if not any(s.enabled for s in sources):
         raise click.ClickException(f"no enabled sources in {config.path}; enable one and try again")
@@ -221,25 +251,43 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool) -> None:
     if not state.quiet:
         _print_report(report)
     if report.failures:
-        names = ", ".join(s.name for s in report.failures)
-        click.echo(f"Error: {len(report.failures)} source(s) failed: {names}", err=True)
+        failed = ", ".join(s.name for s in report.failures)
+        click.echo(f"Error: {len(report.failures)} source(s) failed: {failed}", err=True)
         raise SystemExit(1)
 
 
 # ---------------------------------------------------------------- search and show
 @cli.command(name="search")
 @click.argument("query", nargs=-1)
-@click.option("--tag", "-t", "tags", multiple=True, metavar="KIND:SLUG", help="Only articles with this tag (repeatable; all must match).")
+@click.option(
+    "--tag",
+    "-t",
+    "tags",
+    multiple=True,
+    metavar="KIND:SLUG",
+    help="Only articles with this tag (repeatable; all must match).",
+)
 @click.option("--since", metavar="WHEN", help="Published on or after: 7d, 24h, 2w or a date.")
 @click.option("--until", metavar="WHEN", help="Published on or before: 7d, 24h, 2w or a date.")
 @click.option("--lang", metavar="LANG", help="en, zh (either script), zh-Hans or zh-Hant.")
-@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
+@click.option(
+    "--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable)."
+)
 @click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(1, 10000))
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
 @click.pass_obj
 def search_cmd(
-    state: State, query: tuple[str, ...], tags: tuple[str, ...], since: str | None, until: str | None,
-    lang: str | None, sources: tuple[str, ...], limit: int, fmt: str,
+    state: State,
+    query: tuple[str, ...],
+    tags: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    sources: tuple[str, ...],
+    limit: int,
+    fmt: str,
 ) -> None:
     """Search stored articles; with no QUERY, list the newest that match the filters.
 
@@ -257,7 +305,12 @@ def search_cmd(
     store = state.store()
     known = {e.tag_id for e in state.tagger(_maybe_config(state)).entries}
     hits = search(
-        store, " ".join(query), tags=tags, lang=lang, sources=sources, limit=limit,
+        store,
+        " ".join(query),
+        tags=tags,
+        lang=lang,
+        sources=sources,
+        limit=limit,
         since=parse_when(since, now) if since else None,
         until=parse_when(until, now) if until else None,
         known_tags=known | _stored_tags(store),
@@ -282,7 +335,9 @@ def _stored_tags(store: Store) -> set[str]:
 
 @cli.command()
 @click.argument("article_id")
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def show(state: State, article_id: str, fmt: str) -> None:
     """Show one article: metadata, tags and clean text. ID may be a unique prefix.
@@ -294,7 +349,9 @@ def show(state: State, article_id: str, fmt: str) -> None:
     """
     row = state.store().article(article_id)
     if row is None:
-        raise click.ClickException(f"no article with id {article_id!r}; find ids with 'tracker search'")
+        raise click.ClickException(
+            f"no article with id {article_id!r}; find ids with 'tracker search'"
+        )
     if fmt == "json":
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))
         return
@@ -304,7 +361,9 @@ def show(state: State, article_id: str, fmt: str) -> None:
         if row.get(key):
             console.print(f"[dim]{key:>13}[/dim]  {row[key]}")
     tags = ", ".join(
-        f"{t['kind']}:{t['slug']}" + (f"×{t['count']}" if t["count"] > 1 else "") + ("*" if t["in_title"] else "")
+        f"{t['kind']}:{t['slug']}"
+        + (f"×{t['count']}" if t["count"] > 1 else "")
+        + ("*" if t["in_title"] else "")
         for t in row["tags"]
     )
     console.print(f"[dim]{'tags':>13}[/dim]  {tags or '(none)'}  [dim](* = in title)[/dim]")
@@ -321,7 +380,9 @@ def sources() -> None:
 
 
 @sources.command(name="list")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
 @click.pass_obj
 def sources_list(state: State, fmt: str) -> None:
     """List configured sources with their article counts and last error.
@@ -336,11 +397,17 @@ def sources_list(state: State, fmt: str) -> None:
     rows = []
     for s in config.sources:
         st = stats.get(s.name, {})
-        rows.append({
-            "name": s.name, "kind": s.kind, "enabled": s.enabled, "url": s.url,
-            "articles": st.get("articles", 0), "last_run": st.get("last_run"),
-            "last_error": st.get("last_error"),
-        })
+        rows.append(
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "enabled": s.enabled,
+                "url": s.url,
+                "articles": st.get("articles", 0),
+                "last_run": st.get("last_run"),
+                "last_error": st.get("last_error"),
+            }
+        )
     _print_plain_rows(rows, fmt)
 
 
@@ -387,23 +454,29 @@ def demo(ctx: click.Context) -> None:
     settings = demo_settings()
     with serve_site(build_site) as base:
         sources = demo_sources(base)
-        click.echo(f"Serving the sample site at {base}; fetching {len(sources)} sources ...", err=True)
+        click.echo(
+            f"Serving the sample site at {base}; fetching {len(sources)} sources ...", err=True
+        )
         fetcher = Fetcher(make_session(settings), settings)
         tagger = state.tagger()
-        report = _run_with_progress(state, lambda p: run_fetch(store, fetcher, sources, tagger, progress=p))
+        report = _run_with_progress(
+            state, lambda p: run_fetch(store, fetcher, sources, tagger, progress=p)
+        )
     _print_report(report)
     console = _console()
-    top = list(store.db.query(
-        "SELECT tag_id, count(*) AS n FROM article_tags GROUP BY tag_id ORDER BY n DESC, tag_id LIMIT 12"
-    ))
-    console.print(
-        f"\nStored {store.count()} articles in {db_path}\nMost common tags: "
-        + ", ".join(f"{r['tag_id']} ({r['n']})" for r in top)
+    top = list(
+        store.db.query(
+            "SELECT tag_id, count(*) AS n FROM article_tags GROUP BY tag_id ORDER BY n DESC, tag_id LIMIT 12"
+        )
     )
+    console.print(f"\nStored {store.count()} articles in {db_path}", soft_wrap=True)
+    console.print("Most common tags: " + ", ".join(f"{r['tag_id']} ({r['n']})" for r in top))
     for query in ("H20 licence", "实体清单"):
-        console.print(f'\n[bold]$ tracker --db {db_path} search "{query}"[/bold]')
+        console.print(f'\n[bold]$ tracker --db {db_path} search "{query}"[/bold]', soft_wrap=True)
         hits = search(store, query, limit=5)
         print_hits_table(console, [h.as_dict() for h in hits])
-    console.print(f"\nTry it yourself: tracker --db {db_path} search 輝達 --format json")
+    console.print(
+        f"\nTry it yourself: tracker --db {db_path} search 輝達 --format json", soft_wrap=True
+    )
     if report.failures:
         raise SystemExit(1)

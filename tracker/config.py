@@ -18,7 +18,9 @@ from tracker.errors import ConfigError
 from tracker.models import Source
 
 APP = "tracker"
-DEFAULT_USER_AGENT = "tracker/0.1 (export-control news tracker; +https://github.com/tracker-dev/tracker)"
+DEFAULT_USER_AGENT = (
+    "tracker/0.1 (export-control news tracker; +https://github.com/tracker-dev/tracker)"
+)
 
 # Keys every source may have, then the extra keys each kind accepts (with their types).
 COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -133,10 +135,16 @@ def _parse_settings(raw: Any, where: str) -> Settings:
             )
         default = getattr(Settings(), key)
         expected: tuple[type, ...] = (
-            (str,) if default is None else (int, float) if isinstance(default, float) else (type(default),)
+            (str,)
+            if default is None
+            else (int, float)
+            if isinstance(default, float)
+            else (type(default),)
         )
         if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
-            raise ConfigError(f"{where}: [settings] {key} = {value!r} is not a {expected[0].__name__}")
+            raise ConfigError(
+                f"{where}: [settings] {key} = {value!r} is not a {expected[0].__name__}"
+            )
     return Settings(**raw)
 
 

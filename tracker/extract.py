@@ -21,7 +21,9 @@ _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "80")
 # A Han character counts three: it carries about as much as three Latin letters.
 MIN_TEXT_WEIGHT = 50
 
-HTML_LANG = re.compile(r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I)
+HTML_LANG = re.compile(
+    r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I
+)
 
 
 @dataclass
@@ -53,9 +55,13 @@ def extract_article(html: str, url: str, *, today: date | None = None) -> Extrac
         # The page's own metadata only: htmldate's extensive search mines body text ("since 2019") and,
         # given a future date, silently substitutes such a guess. We see the claim and judge it.
         date_extraction_params={
-            "extensive_search": False, "original_date": True, "max_date": "2099-12-31",
+            "extensive_search": False,
+            "original_date": True,
+            "max_date": "2099-12-31",
         },
     )
+    if isinstance(doc, dict):  # only with as_dict=True, which we never pass
+        raise TypeError("trafilatura returned a dict")
     if doc is None or _weight(doc.text or "") < MIN_TEXT_WEIGHT:
         return None
     title = (doc.title or "").strip()
@@ -76,7 +82,9 @@ def extract_article(html: str, url: str, *, today: date | None = None) -> Extrac
     )
 
 
-def merge_published(page_day: date | None, feed_time: datetime | None, now: datetime) -> datetime | None:
+def merge_published(
+    page_day: date | None, feed_time: datetime | None, now: datetime
+) -> datetime | None:
     """The best publication time: the page's day (with the feed's time of day when they agree).
 
     The page's own metadata wins over the feed, which some sites stamp with the crawl time; neither

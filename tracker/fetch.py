@@ -124,11 +124,13 @@ class Fetcher:
                 result = self._get(url, headers)
             except FetchError as exc:
                 # A dropped connection or timeout may pass; a cap or a redirect loop will not.
-                if exc.status is None and exc.reason.startswith(("connection", "timed out")):
-                    if attempt < self.settings.retries:
-                        self._backoff(attempt, None, url)
-                        attempt += 1
-                        continue
+                transient = exc.status is None and exc.reason.startswith(
+                    ("connection", "timed out")
+                )
+                if transient and attempt < self.settings.retries:
+                    self._backoff(attempt, None, url)
+                    attempt += 1
+                    continue
                 raise
             if result.status in RETRY_STATUSES and attempt < self.settings.retries:
                 self._backoff(attempt, result.headers.get("retry-after"), url)
@@ -152,7 +154,9 @@ class Fetcher:
                 for chunk in resp.iter_content(CHUNK):
                     body += chunk
                     if len(body) > cap:
-                        raise FetchError(url, f"body over the {_mb(cap)} cap", status=resp.status_code)
+                        raise FetchError(
+                            url, f"body over the {_mb(cap)} cap", status=resp.status_code
+                        )
                 return FetchResult(
                     url=resp.url,
                     status=resp.status_code,

@@ -119,7 +119,9 @@ def _run_source(
     try:
         if source.kind == "rss":
             etag, modified = store.feed_validators(source.url)
-            res = _get(fetcher, source, source.url, "feed", entries, etag=etag, last_modified=modified)
+            res = _get(
+                fetcher, source, source.url, "feed", entries, etag=etag, last_modified=modified
+            )
             if res.not_modified:
                 report.not_modified = True
                 progress.start(source.name, 0)
@@ -134,7 +136,9 @@ def _run_source(
             res = _get(fetcher, source, source.url, "listing", entries)
             html = decode_bytes(res.content, res.charset)
             items = parse_listing(
-                html, res.url, source.options["link_selector"],
+                html,
+                res.url,
+                source.options["link_selector"],
                 limit=source.options.get("max_links", 50),
             )
             fetch_pages = True
@@ -150,7 +154,9 @@ def _run_source(
         return report
 
     progress.start(source.name, len(items))
-    known = set() if refetch or not fetch_pages else store.known_ids(article_id(i.url) for i in items)
+    known = (
+        set() if refetch or not fetch_pages else store.known_ids(article_id(i.url) for i in items)
+    )
     tagged: list[tuple[Article, list[TagHit]]] = []
     for item in items:
         if article_id(item.url) in known:
@@ -182,7 +188,9 @@ def _build_article(
     if fetch_page:
         try:
             res = _get(fetcher, source, item.url, "page", entries)
-            page = extract_article(decode_bytes(res.content, res.charset), res.url, today=now.date())
+            page = extract_article(
+                decode_bytes(res.content, res.charset), res.url, today=now.date()
+            )
         except (FetchError, ParseError) as exc:
             report.pages_failed += 1
             if entries and entries[-1].error is None:
@@ -229,7 +237,11 @@ def _get(
         raise
     entries.append(
         LogEntry(
-            source.name, url, kind, status=res.status, bytes=len(res.content),
+            source.name,
+            url,
+            kind,
+            status=res.status,
+            bytes=len(res.content),
             duration_ms=round(res.elapsed * 1000),
         )
     )

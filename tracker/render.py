@@ -36,7 +36,9 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 def _flat(value: Any) -> Any:
     if isinstance(value, list):
-        return ";".join(f"{v['kind']}:{v['slug']}" if isinstance(v, dict) else str(v) for v in value)
+        return ";".join(
+            f"{v['kind']}:{v['slug']}" if isinstance(v, dict) else str(v) for v in value
+        )
     return value
 
 
@@ -65,9 +67,13 @@ def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         if row.get("snippet"):
             body.append("\n")
             body.append_text(highlighted(row["snippet"]))
-        ranked = sorted(row.get("tags", []), key=lambda t: (not t.get("in_title"), -t.get("count", 1)))
+        ranked = sorted(
+            row.get("tags", []), key=lambda t: (not t.get("in_title"), -t.get("count", 1))
+        )
         tags = "\n".join(f"{t['kind']}:{t['slug']}" for t in ranked[:6])
         if len(ranked) > 6:
             tags += f"\n+{len(ranked) - 6} more"
-        table.add_row(row["id"][:8], (row.get("published_at") or "")[:10], row["source"], body, tags)
+        table.add_row(
+            row["id"][:8], (row.get("published_at") or "")[:10], row["source"], body, tags
+        )
     console.print(table)

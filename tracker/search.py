@@ -253,7 +253,7 @@ def make_snippet(text: str, terms: list[str], width: int = 180) -> str:
     if len(folded) != len(flat):  # folding changed lengths (rare): positions would not line up
         return flat[:width]
     needles = sorted({fold(t) for t in terms if t.strip()}, key=len, reverse=True)
-    spans = []
+    spans: list[tuple[int, int]] = []
     for needle in needles:
         for m in re.finditer(re.escape(needle), folded):
             if not any(s < m.end() and m.start() < e for s, e in spans):

@@ -75,7 +75,9 @@ class Store:
             db.execute("PRAGMA journal_mode = WAL")
             return cls(db)
         except (OSError, sqlite3.DatabaseError) as exc:
-            raise TrackerError(f"cannot open database {path}: {exc}; check --db / TRACKER_DB") from exc
+            raise TrackerError(
+                f"cannot open database {path}: {exc}; check --db / TRACKER_DB"
+            ) from exc
 
     def close(self) -> None:
         self.db.close()
@@ -86,15 +88,22 @@ class Store:
         with self.db.atomic():
             for s in sources:
                 existing = self.db.table("sources").count_where("name = ?", [s.name])
-                row = {"name": s.name, "kind": s.kind, "url": s.url, "enabled": int(s.enabled),
-                       "lang": s.lang}
+                row = {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "url": s.url,
+                    "enabled": int(s.enabled),
+                    "lang": s.lang,
+                }
                 if not existing:
                     row["added_at"] = iso(now)
                 self.db.table("sources").upsert(row, pk="name")
 
     def feed_validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified stored for a feed URL."""
-        rows = list(self.db.query("SELECT etag, last_modified FROM feed_state WHERE url = ?", [url]))
+        rows = list(
+            self.db.query("SELECT etag, last_modified FROM feed_state WHERE url = ?", [url])
+        )
         if not rows:
             return None, None
         return rows[0]["etag"], rows[0]["last_modified"]
@@ -106,7 +115,8 @@ class Store:
             chunk = wanted[i : i + 500]
             marks = ",".join("?" * len(chunk))
             found.update(
-                r["id"] for r in self.db.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+                r["id"]
+                for r in self.db.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
             )
         return found
 
@@ -180,7 +190,9 @@ class Store:
         else:
             row["first_seen_at"] = stamp
             self.db.table("articles").insert(row)
-            rowid = next(iter(self.db.query("SELECT rowid FROM articles WHERE id = ?", [aid])))["rowid"]
+            rowid = next(iter(self.db.query("SELECT rowid FROM articles WHERE id = ?", [aid])))[
+                "rowid"
+            ]
         self.db.execute(
             "INSERT INTO articles_fts (rowid, title, body, tails) VALUES (?, ?, ?, ?)",
             [
@@ -199,11 +211,17 @@ class Store:
         if not hits:
             return
         self.db.table("tags").upsert_all(
-            [{"id": h.tag_id, "kind": h.kind, "slug": h.slug, "name": h.name} for h in hits], pk="id"
+            [{"id": h.tag_id, "kind": h.kind, "slug": h.slug, "name": h.name} for h in hits],
+            pk="id",
         )
         self.db.table("article_tags").insert_all(
             [
-                {"article_id": aid, "tag_id": h.tag_id, "count": h.count, "in_title": int(h.in_title)}
+                {
+                    "article_id": aid,
+                    "tag_id": h.tag_id,
+                    "count": h.count,
+                    "in_title": int(h.in_title),
+                }
                 for h in hits
             ]
         )
@@ -213,7 +231,9 @@ class Store:
         """One article with its tags (as kind/slug/name/count/in_title dicts), or None."""
         rows = list(self.db.query("SELECT * FROM articles WHERE id = ?", [aid]))
         if not rows:
-            rows = list(self.db.query("SELECT * FROM articles WHERE id LIKE ? || '%' LIMIT 2", [aid]))
+            rows = list(
+                self.db.query("SELECT * FROM articles WHERE id LIKE ? || '%' LIMIT 2", [aid])
+            )
             if len(rows) != 1:
                 return None
         row = rows[0]

@@ -76,7 +76,9 @@ class Tagger:
             if not self._boundaries_ok(folded, start, end, key):
                 continue
             for pat in pats:
-                if pat.cased is not None and (not aligned or cased_text[start : end + 1] != pat.cased):
+                if pat.cased is not None and (
+                    not aligned or cased_text[start : end + 1] != pat.cased
+                ):
                     continue
                 spans.append((start, end, pat))
         # Leftmost-longest: sort by start, longest first, and keep spans that do not overlap.

@@ -7,8 +7,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that say how a reader arrived, never which article they read.
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref_src",
-     "spm", "cmpid", "ocid", "taid", "ito", "guccounter", "guce_referrer", "guce_referrer_sig"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_ga",
+        "ref_src",
+        "spm",
+        "cmpid",
+        "ocid",
+        "taid",
+        "ito",
+        "guccounter",
+        "guce_referrer",
+        "guce_referrer_sig",
+    }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 

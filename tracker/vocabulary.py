@@ -47,7 +47,9 @@ def load_vocabulary(user_file: Path | None = None) -> list[Entry]:
     entries = {e.tag_id: e for e in parse_vocabulary(packaged_vocabulary_text(), "vocabulary.toml")}
     if user_file is not None:
         if not user_file.exists():
-            raise ConfigError(f"vocabulary file {user_file} does not exist; fix [settings] vocabulary")
+            raise ConfigError(
+                f"vocabulary file {user_file} does not exist; fix [settings] vocabulary"
+            )
         for extra in parse_vocabulary(user_file.read_text("utf-8"), str(user_file)):
             base = entries.get(extra.tag_id)
             if base is None:
@@ -75,7 +77,9 @@ def parse_vocabulary(text: str, where: str) -> list[Entry]:
     for kind, raw_entries in data.items():
         if kind not in KINDS:
             line = _line_of(text, f"[[{kind}]]")
-            raise ConfigError(f"{where}:{line}: unknown kind {kind!r}; kinds are {', '.join(KINDS)}")
+            raise ConfigError(
+                f"{where}:{line}: unknown kind {kind!r}; kinds are {', '.join(KINDS)}"
+            )
         if not isinstance(raw_entries, list):
             raise ConfigError(f"{where}: {kind} entries must be written [[{kind}]]")
         for raw in raw_entries:
@@ -92,7 +96,9 @@ def _entry(kind: str, raw: dict[str, Any], text: str, where: str) -> Entry:
     slug = raw.get("slug")
     line = _line_of(text, f'"{slug}"') if slug else "?"
     if not isinstance(slug, str) or not SLUG.match(slug):
-        raise ConfigError(f"{where}:{line}: {kind} entry needs a slug of a-z, 0-9 and '-', got {slug!r}")
+        raise ConfigError(
+            f"{where}:{line}: {kind} entry needs a slug of a-z, 0-9 and '-', got {slug!r}"
+        )
     unknown = set(raw) - ENTRY_KEYS
     if unknown:
         key = sorted(unknown)[0]

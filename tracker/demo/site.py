@@ -19,7 +19,7 @@ from tracker.config import Settings
 from tracker.models import Source
 
 SECTION_PATH = {"wire": "news", "zh": "zh", "tw": "tw", "policy": "policy"}
-CLUTTER = {
+CLUTTER: dict[str, dict[str, Any]] = {
     "en": {
         "nav": ["Home", "Markets", "Technology", "Samsung Galaxy deals", "Intel earnings preview"],
         "cookie": "We use cookies to personalise content and ads. By continuing you accept our policy.",
@@ -70,27 +70,31 @@ def render_page(article: dict[str, Any]) -> Response:
     lang = article["lang"]
     clutter = CLUTTER["zh-Hant" if lang == "zh-Hant" else "zh" if lang.startswith("zh") else "en"]
     encoding = article.get("encoding", "utf-8")
-    charset = {"gb18030": "gb2312", "big5": "big5"}.get(encoding, "utf-8")  # labels sites really use
+    charset = {"gb18030": "gb2312", "big5": "big5"}.get(
+        encoding, "utf-8"
+    )  # labels sites really use
     esc = html.escape
     nav = " | ".join(f'<a href="/{i}">{esc(n)}</a>' for i, n in enumerate(clutter["nav"]))
-    related = "".join(f'<li><a href="/related/{i}">{esc(r)}</a></li>' for i, r in enumerate(clutter["related"]))
+    related = "".join(
+        f'<li><a href="/related/{i}">{esc(r)}</a></li>' for i, r in enumerate(clutter["related"])
+    )
     paragraphs = "".join(f"<p>{esc(p)}</p>" for p in article["body"])
     doc = f"""<!DOCTYPE html>
-<html lang="{article['lang']}"><head><meta charset="{charset}">
-<title>{esc(article['title'])} | Demo News</title>
-<meta property="og:title" content="{esc(article['title'])}">
-<meta property="article:published_time" content="{article['date']}">
-<meta name="author" content="{esc(article['author'])}">
+<html lang="{article["lang"]}"><head><meta charset="{charset}">
+<title>{esc(article["title"])} | Demo News</title>
+<meta property="og:title" content="{esc(article["title"])}">
+<meta property="article:published_time" content="{article["date"]}">
+<meta name="author" content="{esc(article["author"])}">
 </head><body>
 <header><div class="logo">Demo News</div><nav>{nav}</nav></header>
-<div id="cookie-banner" class="cookie-consent">{esc(clutter['cookie'])} <button>OK</button></div>
+<div id="cookie-banner" class="cookie-consent">{esc(clutter["cookie"])} <button>OK</button></div>
 <main><article>
-<h1>{esc(article['title'])}</h1>
-<div class="byline">{esc(article['author'])} · <time datetime="{article['date']}">{article['date'][:10]}</time></div>
+<h1>{esc(article["title"])}</h1>
+<div class="byline">{esc(article["author"])} · <time datetime="{article["date"]}">{article["date"][:10]}</time></div>
 {paragraphs}
 </article>
 <aside class="related"><h3>Related</h3><ul>{related}</ul></aside></main>
-<footer>{esc(clutter['footer'])}</footer>
+<footer>{esc(clutter["footer"])}</footer>
 </body></html>"""
     return Response(doc.encode(encoding), f"text/html; charset={charset}")
 
@@ -164,13 +168,30 @@ def demo_sources(base: str) -> list[Source]:
     """The sources ``tracker demo`` fetches: one of each kind the pipeline supports."""
     fast = 0.0  # loopback: no need to be polite to ourselves
     return [
-        Source("demo-wire", "rss", f"{base}/feeds/wire.xml", lang="en", min_interval=fast,
-               options={"fetch_articles": True}),
-        Source("demo-zh", "rss", f"{base}/feeds/zh.xml", lang="zh-Hans", min_interval=fast,
-               options={"fetch_articles": True}),
+        Source(
+            "demo-wire",
+            "rss",
+            f"{base}/feeds/wire.xml",
+            lang="en",
+            min_interval=fast,
+            options={"fetch_articles": True},
+        ),
+        Source(
+            "demo-zh",
+            "rss",
+            f"{base}/feeds/zh.xml",
+            lang="zh-Hans",
+            min_interval=fast,
+            options={"fetch_articles": True},
+        ),
         Source("demo-tw", "rss", f"{base}/feeds/tw.atom", lang="zh-Hant", min_interval=fast),
-        Source("demo-policy", "page", f"{base}/policy/", min_interval=fast,
-               options={"link_selector": "ul.headlines li.headline a", "max_links": 50}),
+        Source(
+            "demo-policy",
+            "page",
+            f"{base}/policy/",
+            min_interval=fast,
+            options={"link_selector": "ul.headlines li.headline a", "max_links": 50},
+        ),
     ]
 
 

@@ -16,8 +16,22 @@ from tracker.errors import ParseError
 from tracker.models import FeedItem
 from tracker.textnorm import clean_text
 
-
-BLOCKS = ["p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "pre", "ul", "ol"]
+BLOCKS = [
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+]
 
 
 @dataclass
