@@ -203,7 +203,7 @@ class Fetcher:
             with self._lock:
                 self._robots[base] = rules
         rules = self._robots[base]
-        return rules is None or bool(rules.can_fetch(url, self.session.headers["User-Agent"]))
+        return rules is None or bool(rules.can_fetch(url, self.settings.user_agent))
 
     def _load_robots(self, base: str) -> Protego | None:
         """None means "no rules": a missing or unreadable robots.txt allows everything."""
