@@ -91,6 +91,7 @@ class Fetcher:
         self._robots: dict[str, Protego | None] = {}
         self._last_request: dict[str, float] = {}
         self._host_locks: dict[str, threading.Lock] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def fetch(
@@ -197,11 +198,10 @@ class Fetcher:
         parts = urlsplit(url)
         base = f"{parts.scheme}://{parts.netloc.lower()}"
         with self._lock:
-            known = base in self._robots
-        if not known:
-            rules = self._load_robots(base)
-            with self._lock:
-                self._robots[base] = rules
+            base_lock = self._robots_locks.setdefault(base, threading.Lock())
+        with base_lock:  # threads fetching one host read its robots.txt once, not each
+            if base not in self._robots:
+                self._robots[base] = self._load_robots(base)
         rules = self._robots[base]
         return rules is None or bool(rules.can_fetch(url, self.settings.user_agent))
 

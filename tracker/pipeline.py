@@ -7,14 +7,18 @@ each source's articles are committed together, so a crash mid-source leaves noth
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from itertools import islice
 from typing import Protocol
 
 from tracker.decode import decode_bytes
 from tracker.errors import FetchError, ParseError
-from tracker.extract import extract_article, merge_published
+from tracker.extract import Extracted, merge_published
+from tracker.extractpool import Extractor
 from tracker.fetch import Fetcher, FetchResult
 from tracker.models import Article, FeedItem, Source, TagHit
 from tracker.sources import parse_feed, parse_listing
@@ -86,21 +90,32 @@ def run_fetch(
     now: Callable[[], datetime] = utc_now,
     refetch: bool = False,
     progress: Progress | None = None,
+    workers: int = 4,
+    extract_workers: int | None = None,
 ) -> FetchReport:
     """Fetch every enabled source into ``store``.
 
     Args:
         refetch: fetch article pages again even when the article is already stored.
         progress: receives start/advance/finish per source.
+        workers: threads fetching a source's article pages ahead of extraction.
+        extract_workers: processes extracting pages on large runs (default: cores, at most 4;
+            1 keeps extraction in this process).
     """
     progress = progress or NoProgress()
     enabled = [s for s in sources if s.enabled]
     store.ensure_sources(enabled, now())
     report = FetchReport()
-    for source in enabled:
-        result = _run_source(store, fetcher, source, tagger, now, refetch, progress)
-        report.sources.append(result)
-        progress.finish(result)
+    extractor = Extractor(extract_workers)
+    try:
+        for source in enabled:
+            result = _run_source(
+                store, fetcher, source, tagger, now, refetch, progress, workers, extractor
+            )
+            report.sources.append(result)
+            progress.finish(result)
+    finally:
+        extractor.close()
     return report
 
 
@@ -112,6 +127,8 @@ def _run_source(
     now: Callable[[], datetime],
     refetch: bool,
     progress: Progress,
+    workers: int,
+    extractor: Extractor,
 ) -> SourceReport:
     report = SourceReport(source.name)
     entries: list[LogEntry] = []
@@ -157,13 +174,20 @@ def _run_source(
     known = (
         set() if refetch or not fetch_pages else store.known_ids(article_id(i.url) for i in items)
     )
+    todo = [i for i in items if article_id(i.url) not in known]
+    report.unchanged += len(items) - len(todo)  # already stored: their pages are not fetched again
+    for _ in range(len(items) - len(todo)):
+        progress.advance(source.name)
     tagged: list[tuple[Article, list[TagHit]]] = []
-    for item in items:
-        if article_id(item.url) in known:
-            report.unchanged += 1  # already stored: its page is not fetched again
-        else:
-            article = _build_article(fetcher, source, item, fetch_pages, report, entries, now())
-            tagged.append((article, tagger.tag(article.title, article.text)))
+    if fetch_pages:
+        extractor.use_pool(len(todo))
+    pages = _prefetch(fetcher, extractor, source, todo, fetch_pages, workers, now().date())
+    for item, page in pages:
+        if page is not None:
+            page.extract(extractor, now().date())
+            entries.append(page.entry)
+        article = _build_article(source, item, page, report, now())
+        tagged.append((article, tagger.tag(article.title, article.text)))
         progress.advance(source.name)
     counts = store.save_batch(source.name, tagged, now=now(), log=entries, validators=validators)
     report.new, report.updated = counts.new, counts.updated
@@ -171,13 +195,82 @@ def _run_source(
     return report
 
 
-def _build_article(
+@dataclass
+class _Page:
+    """An article page as a fetch thread left it: fetched, perhaps extracted, or why it failed."""
+
+    entry: LogEntry
+    result: FetchResult | None = None
+    content: Extracted | None = None
+    error: str | None = None
+
+    def extract(self, extractor: Extractor, today: date) -> None:
+        """Decode and extract the fetched bytes (once), then let them go."""
+        res, self.result = self.result, None
+        if res is None:
+            return
+        try:
+            self.content = extractor(res.content, res.charset, res.url, today)
+        except ParseError as exc:
+            self.error = str(exc)
+
+
+def _fetch_page(
+    fetcher: Fetcher, extractor: Extractor, source: Source, url: str, today: date
+) -> _Page:
+    entries: list[LogEntry] = []
+    try:
+        result = _get(fetcher, source, url, "page", entries)
+    except FetchError as exc:
+        return _Page(entries[-1], error=exc.reason)
+    page = _Page(entries[-1], result=result)
+    if extractor.pooled:
+        # This thread waits on a worker process, not on the GIL: extraction runs on another core.
+        # In-process extraction stays on the main thread, where threads would only contend.
+        page.extract(extractor, today)
+    return page
+
+
+def _prefetch(
     fetcher: Fetcher,
+    extractor: Extractor,
+    source: Source,
+    items: list[FeedItem],
+    fetch_pages: bool,
+    workers: int,
+    today: date,
+) -> Iterator[tuple[FeedItem, _Page | None]]:
+    """Items in order, each with its page fetched and extracted ahead by a few threads.
+
+    A window of at most ``2 * workers`` pages in flight keeps memory flat however long the feed.
+    The fetcher's per-host lock still spaces requests to one host by its interval.
+    """
+    if not fetch_pages:
+        for item in items:
+            yield item, None
+        return
+    window = max(1, 2 * workers)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
+        pending: deque[tuple[FeedItem, Future[_Page]]] = deque()
+        queue = iter(items)
+        for item in islice(queue, window):
+            pending.append(
+                (item, pool.submit(_fetch_page, fetcher, extractor, source, item.url, today))
+            )
+        while pending:
+            item, future = pending.popleft()
+            for nxt in islice(queue, 1):
+                pending.append(
+                    (nxt, pool.submit(_fetch_page, fetcher, extractor, source, nxt.url, today))
+                )
+            yield item, future.result()
+
+
+def _build_article(
     source: Source,
     item: FeedItem,
-    fetch_page: bool,
+    page: _Page | None,
     report: SourceReport,
-    entries: list[LogEntry],
     now: datetime,
 ) -> Article:
     """The article for one item; the page's text when it can be read, else the feed's summary."""
@@ -185,28 +278,21 @@ def _build_article(
     published = item.published_at if item.published_at and item.published_at <= now else None
     lang_hint = source.lang
     extracted = False
-    if fetch_page:
-        try:
-            res = _get(fetcher, source, item.url, "page", entries)
-            page = extract_article(
-                decode_bytes(res.content, res.charset), res.url, today=now.date()
-            )
-        except (FetchError, ParseError) as exc:
+    if page is not None:
+        content = page.content
+        if page.error is not None:
             report.pages_failed += 1
-            if entries and entries[-1].error is None:
-                entries[-1].error = str(exc)
-            page = None
-        else:
-            if page is None:
-                report.no_text += 1
-                entries[-1].error = "no main text found; kept the feed summary"
-        if page is not None:
-            title = page.title or title
-            text, extracted = page.text, True
-            author = page.author or author
-            published = merge_published(page.published_on, item.published_at, now)
-            lang_hint = page.lang_hint or lang_hint
-    text = clean_text(text)
+            page.entry.error = page.error
+        elif content is None:
+            report.no_text += 1
+            page.entry.error = "no main text found; kept the feed summary"
+        if content is not None:
+            title = content.title or title
+            text, extracted = content.text, True
+            author = content.author or author
+            published = merge_published(content.published_on, item.published_at, now)
+            lang_hint = content.lang_hint or lang_hint
+    # Extracted text and feed summaries are clean already (clean_text ran in extract / feeds).
     title = clean_text(title).replace("\n", " ")
     return Article(
         url=item.url,

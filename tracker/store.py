@@ -159,18 +159,18 @@ class Store:
                 self.db.table("fetch_log").insert_all(rows)
 
     def _save_article(self, article: Article, hits: list[TagHit], stamp: str | None) -> str:
+        # Plain SQL on the hot path: sqlite-utils' insert() re-reads the table schema on every call.
         aid = article_id(article.url)
         digest = content_hash(article.title, article.text)
-        existing = list(
-            self.db.query("SELECT rowid, content_hash FROM articles WHERE id = ?", [aid])
-        )
-        if existing and existing[0]["content_hash"] == digest:
+        conn = self.db.conn
+        existing = conn.execute(
+            "SELECT rowid, content_hash FROM articles WHERE id = ?", [aid]
+        ).fetchone()
+        if existing and existing[1] == digest:
             return "unchanged"
-        row: dict[str, Any] = {
-            "id": aid,
+        values = {
             "url": article.url,
             "canonical_url": canonical_url(article.url),
-            "source": article.source,
             "title": article.title,
             "text": article.text,
             "summary": article.summary,
@@ -183,17 +183,18 @@ class Store:
         }
         if existing:
             # Keep the first source and first_seen_at: the update is the same article.
-            del row["source"]
-            self.db.table("articles").update(aid, row)
-            rowid = existing[0]["rowid"]
-            self.db.execute("DELETE FROM articles_fts WHERE rowid = ?", [rowid])
+            rowid = existing[0]
+            assignments = ", ".join(f"{k} = :{k}" for k in values)
+            conn.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**values, "id": aid})
+            conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [rowid])
         else:
-            row["first_seen_at"] = stamp
-            self.db.table("articles").insert(row)
-            rowid = next(iter(self.db.query("SELECT rowid FROM articles WHERE id = ?", [aid])))[
-                "rowid"
-            ]
-        self.db.execute(
+            row = {**values, "id": aid, "source": article.source, "first_seen_at": stamp}
+            columns = ", ".join(row)
+            marks = ", ".join(f":{k}" for k in row)
+            rowid = conn.execute(
+                f"INSERT INTO articles ({columns}) VALUES ({marks})", row
+            ).lastrowid
+        conn.execute(
             "INSERT INTO articles_fts (rowid, title, body, tails) VALUES (?, ?, ?, ?)",
             [
                 rowid,
@@ -207,23 +208,18 @@ class Store:
 
     def set_tags(self, aid: str, hits: list[TagHit]) -> None:
         """Replace an article's tags (the caller holds the transaction)."""
-        self.db.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
+        conn = self.db.conn
+        conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
         if not hits:
             return
-        self.db.table("tags").upsert_all(
-            [{"id": h.tag_id, "kind": h.kind, "slug": h.slug, "name": h.name} for h in hits],
-            pk="id",
+        conn.executemany(
+            "INSERT INTO tags (id, kind, slug, name) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            [(h.tag_id, h.kind, h.slug, h.name) for h in hits],
         )
-        self.db.table("article_tags").insert_all(
-            [
-                {
-                    "article_id": aid,
-                    "tag_id": h.tag_id,
-                    "count": h.count,
-                    "in_title": int(h.in_title),
-                }
-                for h in hits
-            ]
+        conn.executemany(
+            "INSERT INTO article_tags (article_id, tag_id, count, in_title) VALUES (?, ?, ?, ?)",
+            [(aid, h.tag_id, h.count, int(h.in_title)) for h in hits],
         )
 
     # ---------------------------------------------------------------- reading

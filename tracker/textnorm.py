@@ -24,6 +24,7 @@ PINYIN_NOTE = re.compile(
     rf"\s?[)）]"
 )
 HAN_RE = re.compile(f"[{HAN}]")
+LETTER_RE = re.compile(r"[^\W\d_]")  # any script's letters, Han included
 WHITESPACE = re.compile(r"[ \t\u00a0\u3000]+")
 
 
@@ -61,9 +62,9 @@ def detect_lang(text: str, hint: str | None = None) -> str:
 
     ``hint`` (the page's lang attribute or the source's ``lang``) is trusted for non-Chinese text.
     """
-    sample = text[:4000]
+    sample = text[:2000]
     han = HAN_RE.findall(sample)
-    letters = sum(ch.isalpha() for ch in sample) or 1
+    letters = len(LETTER_RE.findall(sample)) or 1
     if len(han) / letters < 0.2:
         if hint and not hint.lower().startswith("zh"):
             return hint.split("-")[0].lower()

@@ -16,6 +16,8 @@ def serve_site(build: Callable[[str], dict[str, Response]]) -> Iterator[str]:
     site: dict[str, Response] = {}
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body are two writes: don't wait for an ACK
+
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             resp = site.get(path)

@@ -1,0 +1,120 @@
+"""Ingest benchmark: the whole pipeline against trafilatura alone, on the same generated pages.
+
+    python benchmarks/ingest.py [--pages 2000]
+
+Each measurement runs in a fresh child process, so its peak memory (ru_maxrss) is its own. The page
+server is a third process. Results are printed as a Markdown table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pages import page, start_server
+
+
+def usage(workers: int = 0) -> dict[str, float]:
+    """CPU seconds of this process and its reaped children (the extraction pool), and peak memory.
+
+    Peak memory is an upper bound: this process's peak plus the largest worker's peak per worker.
+    """
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return {"cpu": cpu, "peak_mb": (me.ru_maxrss + workers * kids.ru_maxrss) / 1024}
+
+
+def run_pipeline(base: str, pages: int, workers: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from tracker.config import Settings
+    from tracker.fetch import Fetcher, make_session
+    from tracker.models import Source
+    from tracker.pipeline import run_fetch
+    from tracker.store import Store
+    from tracker.tagging import Tagger
+    from tracker.vocabulary import load_vocabulary
+
+    settings = Settings(min_interval=0.0)  # loopback: no politeness delay to measure
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "bench.db")
+        tagger = Tagger(load_vocabulary())
+        source = Source("bench", "rss", f"{base}/feed.xml", options={"fetch_articles": True})
+        before = usage()["cpu"]
+        started = time.perf_counter()
+        fetcher = Fetcher(make_session(settings), settings)
+        report = run_fetch(store, fetcher, [source], tagger, extract_workers=workers)
+        elapsed = time.perf_counter() - started
+        assert report.sources[0].new == pages, report.sources[0]
+        use = usage(workers if workers > 1 else 0)
+        out.put({"seconds": elapsed, "cpu": use["cpu"] - before, "peak_mb": use["peak_mb"]})
+
+
+def run_extraction(pages: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from tracker.extract import run_trafilatura
+
+    htmls = [page(i) for i in range(pages)]  # generated up front, outside the clock
+    before = usage()["cpu"]
+    started = time.perf_counter()
+    for i, html in enumerate(htmls):
+        run_trafilatura(html, f"http://127.0.0.1/a/{i}")
+    elapsed = time.perf_counter() - started
+    out.put({"seconds": elapsed, "cpu": usage()["cpu"] - before, "peak_mb": usage()["peak_mb"]})
+
+
+def measure(target, *args):  # type: ignore[no-untyped-def]
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    proc = multiprocessing.Process(target=target, args=(*args, queue))
+    proc.start()
+    while True:
+        try:
+            result = queue.get(timeout=1)
+            break
+        except Exception:  # queue.Empty: is the child still alive?
+            if not proc.is_alive():
+                raise SystemExit(f"{target.__name__} died with exit code {proc.exitcode}") from None
+    proc.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=2000)
+    args = parser.parse_args()
+    cores = multiprocessing.cpu_count()
+    pool = min(cores, 4)
+    server, base = start_server(args.pages)
+    try:
+        pooled = measure(run_pipeline, base, args.pages, pool)
+        single = measure(run_pipeline, base, args.pages, 1)
+    finally:
+        server.terminate()
+    extraction = measure(run_extraction, args.pages)
+    print(
+        f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}; "
+        f"{args.pages} pages served from loopback by another process"
+    )
+    print("| run | wall s | articles/s | CPU s | wall vs baseline | CPU vs baseline | peak MB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = (
+        (f"pipeline, extraction pool of {pool} (default)", pooled),
+        ("pipeline, extraction in-process", single),
+        ("trafilatura extraction alone (baseline)", extraction),
+    )
+    for name, r in rows:
+        print(
+            f"| {name} | {r['seconds']:.1f} | {args.pages / r['seconds']:.0f} | {r['cpu']:.1f} | "
+            f"{r['seconds'] / extraction['seconds']:.2f}x | {r['cpu'] / extraction['cpu']:.2f}x | "
+            f"{r['peak_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

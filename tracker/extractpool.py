@@ -1,0 +1,57 @@
+"""Where page decoding and extraction run: in this process, or in a pool of worker processes.
+
+trafilatura is pure-Python-heavy, so threads cannot run two extractions at once (the GIL); on a
+backfill of hundreds of pages a process pool uses the other cores while this process fetches,
+tags and stores. Small runs, the usual cron case, stay in-process: starting workers costs about
+half a second each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+
+from tracker.decode import decode_bytes
+from tracker.extract import Extracted, extract_article
+
+POOL_THRESHOLD = 64  # pages in one run before a pool pays for its start-up
+
+
+def decode_and_extract(
+    content: bytes, charset: str | None, url: str, today: date
+) -> Extracted | None:
+    """Decode a page and extract its article (raises ParseError for undecodable bytes)."""
+    return extract_article(decode_bytes(content, charset), url, today=today)
+
+
+class Extractor:
+    """Runs :func:`decode_and_extract`, in a process pool once ``use_pool`` has been asked for."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def use_pool(self, pages: int) -> None:
+        """Start the pool if ``pages`` pages are coming and there is more than one core."""
+        if self._pool is None and self.workers > 1 and pages >= POOL_THRESHOLD:
+            # spawn, not fork: this process already runs fetch threads.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    @property
+    def pooled(self) -> bool:
+        return self._pool is not None
+
+    def __call__(
+        self, content: bytes, charset: str | None, url: str, today: date
+    ) -> Extracted | None:
+        if self._pool is None:
+            return decode_and_extract(content, charset, url, today)
+        return self._pool.submit(decode_and_extract, content, charset, url, today).result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
