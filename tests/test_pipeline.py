@@ -294,3 +294,63 @@ def test_disabled_sources_are_skipped(
     source = replace(good_feed(httpserver), enabled=False)
     assert run(store, fetcher, tagger, [source]).sources == []
     assert httpserver.log == []
+
+
+def test_extraction_in_worker_processes_gives_the_same_articles(
+    httpserver: HTTPServer,
+    store: Store,
+    tagger: Tagger,
+    fetcher: Fetcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tracker.extractpool.POOL_THRESHOLD", 2)
+    httpserver.expect_request("/f.xml").respond_with_data(
+        rss([{"title": f"t{i}", "link": httpserver.url_for(f"/p/{i}")} for i in range(3)])
+    )
+    for i in range(2):
+        page = article_page(f"Rule {i}", LONG_EN)
+        httpserver.expect_request(f"/p/{i}").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/p/2").respond_with_data(
+        bytes(range(256)) * 40, content_type="text/html"
+    )
+    source = Source("pooled", "rss", httpserver.url_for("/f.xml"), options={"fetch_articles": True})
+    report = run(store, fetcher, tagger, [source], extract_workers=2).sources[0]
+    assert (report.new, report.pages_failed) == (3, 1)
+    rows = {r["title"]: r for r in store.db.query("SELECT * FROM articles")}
+    assert rows["Rule 0"]["extracted"] == 1
+    assert rows["Rule 1"]["text"].startswith("The Bureau of Industry and Security")
+    errors = [r["error"] for r in log_rows(store, "pooled") if r["error"]]
+    assert any("undecodable" in e for e in errors)  # the worker's ParseError came back whole
+
+
+def test_parallel_page_fetches_read_robots_txt_once(
+    threaded_httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher
+) -> None:
+    server = threaded_httpserver
+    server.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    server.expect_request("/f.xml").respond_with_data(
+        rss(
+            [
+                {"title": f"t{i}", "link": server.url_for(f"/p/{i}"), "description": "Nvidia."}
+                for i in range(8)
+            ]
+            + [
+                {
+                    "title": "secret",
+                    "link": server.url_for("/private/x"),
+                    "description": "Kept summary.",
+                }
+            ]
+        )
+    )
+    for i in range(8):
+        server.expect_request(f"/p/{i}").respond_with_data(
+            article_page(f"R{i}", LONG_EN), content_type="text/html"
+        )
+    source = Source("many", "rss", server.url_for("/f.xml"), options={"fetch_articles": True})
+    report = run(store, fetcher, tagger, [source], workers=4).sources[0]
+    assert report.new == 9
+    assert report.pages_failed == 1  # the disallowed page: its feed summary is kept
+    paths = [req.path for req, _ in server.log]
+    assert paths.count("/robots.txt") == 1
+    assert "/private/x" not in paths
