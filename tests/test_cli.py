@@ -95,6 +95,8 @@ def test_fetch_prints_a_summary_and_is_idempotent(tmp_path: Path, httpserver: HT
     write_config(tmp_path, httpserver)
     first = invoke("fetch")
     assert first.exit_code == 0, first.output
+    assert "wire: 2 new, 0 updated, 0 unchanged" in first.stderr  # a plain line when not a terminal
+    assert invoke("-q", "fetch").stderr == ""
     assert "wire" in first.stdout
     assert "2" in first.stdout
     second = invoke("fetch")

@@ -142,17 +142,16 @@ def init(state: State, force: bool) -> None:
 
 # ---------------------------------------------------------------- fetch
 class RichProgress:
-    """Draws one bar per source on a terminal; logs a line per source otherwise."""
+    """One bar per source on a terminal; otherwise one plain line per source on stderr."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, quiet: bool = False) -> None:
         self.progress = progress
+        self.quiet = quiet
         self.tasks: dict[str, Any] = {}
 
     def start(self, source: str, total: int) -> None:
         if self.progress is not None:
             self.tasks[source] = self.progress.add_task(source, total=total or None)
-        else:
-            log.info("%s: %d items", source, total)
 
     def advance(self, source: str) -> None:
         if self.progress is not None:
@@ -164,15 +163,22 @@ class RichProgress:
             if task is not None:
                 total = self.progress.tasks[task].total or 1
                 self.progress.update(task, total=total, completed=total)
-        else:
-            outcome = f"failed: {report.error}" if report.error else f"{report.new} new"
-            log.info("%s: %s", report.name, outcome)
+        elif not self.quiet:
+            if report.error:
+                outcome = f"failed: {report.error}"
+            elif report.not_modified:
+                outcome = "not modified"
+            else:
+                outcome = (
+                    f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged"
+                )
+            click.echo(f"{report.name}: {outcome}", err=True)
 
 
 def _run_with_progress(state: State, run: Any) -> FetchReport:
     console = _console(stderr=True)
     if state.quiet or not console.is_terminal:
-        return run(RichProgress(None))  # type: ignore[no-any-return]
+        return run(RichProgress(None, quiet=state.quiet))  # type: ignore[no-any-return]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

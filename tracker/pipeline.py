@@ -165,7 +165,7 @@ def _run_source(
         report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
         if entries and entries[-1].error is None:
             entries[-1].error = report.error  # fetched fine, but the body was unusable
-        log.warning("%s failed: %s", source.name, report.error)
+        log.info("%s failed: %s", source.name, report.error)  # the CLI reports failures itself
         progress.start(source.name, 0)
         store.log_fetches(entries, now())
         return report

@@ -60,7 +60,7 @@ def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     table.add_column("id", style="dim", no_wrap=True, min_width=8, max_width=8)
     table.add_column("date", no_wrap=True, min_width=10, max_width=10)
     table.add_column("source", overflow="fold", ratio=1, min_width=8)
-    table.add_column("title / snippet", ratio=5)
+    table.add_column("title / snippet", ratio=5, overflow="fold")  # CJK has no spaces to wrap at
     table.add_column("tags", overflow="ellipsis", no_wrap=True, ratio=2, style="cyan")
     for row in rows:
         body = Text(row["title"] or "(no title)", style="bold")
