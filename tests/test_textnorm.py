@@ -32,8 +32,20 @@ def test_clean_text_collapses_space_and_blank_lines() -> None:
 
 
 def test_fold_maps_traditional_full_width_and_case() -> None:
-    assert fold("輝達Ｈ２０晶片 NVIDIA") == "辉达h20晶片 nvidia"
+    assert fold("輝達Ｈ２０晶片 NVIDIA") == "英伟达h20芯片 nvidia"
     assert fold("黃仁勳") == fold("黄仁勋")
+
+
+@pytest.mark.parametrize(
+    ("taiwan", "mainland"), [("晶片", "芯片"), ("奈米", "纳米"), ("高頻寬記憶體", "高带宽内存")]
+)
+def test_fold_maps_taiwan_usage_to_mainland_usage(taiwan: str, mainland: str) -> None:
+    assert fold(taiwan) == fold(mainland)
+
+
+def test_fold_leaves_mainland_text_alone() -> None:
+    text = "美国商务部将23家中国企业列入实体清单 英伟达H20芯片、内存和服务器"
+    assert fold(text) == text.lower()
 
 
 @pytest.mark.parametrize(

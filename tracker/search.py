@@ -16,7 +16,7 @@ from typing import Any
 
 from tracker.errors import QueryError
 from tracker.store import Store, iso
-from tracker.textnorm import HAN_RE, fold, index_form
+from tracker.textnorm import HAN_RE, fold_chars, index_form
 
 TOKEN = re.compile(r'\s*(?:(-?)"([^"]*)("?)|(\S+))')
 RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -249,10 +249,10 @@ def make_snippet(text: str, terms: list[str], width: int = 180) -> str:
     flat = " ".join(text.split())
     if not flat:
         return ""
-    folded = fold(flat)
-    if len(folded) != len(flat):  # folding changed lengths (rare): positions would not line up
+    folded = fold_chars(flat)
+    if len(folded) != len(flat):  # lower-casing changed lengths (rare): positions would not line up
         return flat[:width]
-    needles = sorted({fold(t) for t in terms if t.strip()}, key=len, reverse=True)
+    needles = sorted({fold_chars(t) for t in terms if t.strip()}, key=len, reverse=True)
     spans: list[tuple[int, int]] = []
     for needle in needles:
         for m in re.finditer(re.escape(needle), folded):

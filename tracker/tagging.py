@@ -7,14 +7,13 @@ Where aliases overlap, the leftmost-longest match wins.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
 
 from tracker.models import TagHit
-from tracker.textnorm import fold, to_simplified
+from tracker.textnorm import fold, nfkc, to_simplified
 from tracker.vocabulary import Entry
 
 
@@ -42,7 +41,7 @@ class Tagger:
                 patterns.setdefault(key, []).append(_Pattern(entry, len(key), None))
             for alias in entry.cased:
                 key = fold(alias)
-                cased = to_simplified(unicodedata.normalize("NFKC", alias))
+                cased = to_simplified(nfkc(alias))
                 patterns.setdefault(key, []).append(_Pattern(entry, len(key), cased))
             for phrase in entry.stop:
                 key = fold(phrase)
@@ -67,7 +66,7 @@ class Tagger:
     def _find(self, text: str) -> dict[str, list[Entry]]:
         if not text or self._empty:
             return {}
-        cased_text = to_simplified(unicodedata.normalize("NFKC", text))
+        cased_text = to_simplified(nfkc(text))
         folded = cased_text.lower()
         aligned = len(folded) == len(cased_text)
         spans: list[tuple[int, int, _Pattern]] = []

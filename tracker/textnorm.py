@@ -1,8 +1,9 @@
 """Text normalisation: what is stored (pinyin stripped) and what is matched (folded).
 
-Folding maps traditional characters to simplified (OpenCC ``t2s``), full-width forms to ASCII (NFKC)
-and case to lower case, so one alias list and one index serve every script. Folding is for matching
-only; users always see the original text.
+Folding maps traditional characters and Taiwan usage to mainland simplified (OpenCC ``tw2sp``:
+輝達 -> 英伟达, 晶片 -> 芯片, 奈米 -> 纳米, 記憶體 -> 内存; simplified text passes unchanged),
+full-width forms to ASCII (NFKC) and case to lower case, so one alias list and one index serve every
+script and region. Folding is for matching only; users always see the original text.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ WHITESPACE = re.compile(r"[ \t\u00a0\u3000]+")
 
 
 @functools.cache
-def _converter() -> Any:
-    return opencc.OpenCC("t2s")
+def _converter(config: str = "tw2sp") -> Any:
+    return opencc.OpenCC(config)
 
 
 def strip_pinyin(text: str) -> str:
@@ -46,15 +47,28 @@ def clean_text(text: str) -> str:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> simplified characters (OpenCC t2s); ASCII passes through unchanged."""
+    """Traditional and Taiwan usage -> mainland simplified (OpenCC tw2sp); other text unchanged."""
     if not HAN_RE.search(text):
         return text
     return str(_converter().convert(text))
 
 
+def nfkc(text: str) -> str:
+    """NFKC (full-width letters and digits to ASCII), skipped when already normal (the usual case)."""
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def fold(text: str) -> str:
-    """Matching form: NFKC (full-width to ASCII), simplified script, lower case."""
-    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+    """Matching form: NFKC (full-width to ASCII), mainland simplified script and words, lower case."""
+    return to_simplified(nfkc(text)).lower()
+
+
+def fold_chars(text: str) -> str:
+    """Like :func:`fold` but character for character (t2s, no phrases), so positions line up with
+    the original; for highlighting matches in text shown to users."""
+    if HAN_RE.search(text):
+        text = str(_converter("t2s").convert(text))
+    return text.lower()
 
 
 def detect_lang(text: str, hint: str | None = None) -> str:
