@@ -1,31 +1,54 @@
 """Tag articles with vocabulary entries in one Aho-Corasick pass over folded text.
 
-Folding (see :mod:`tracker.textnorm`) makes one alias serve every script and case. Latin aliases
-must stand as whole tokens, so ``H20`` is not found in ``H200`` but is found in ``英伟达H20芯片``.
-Where aliases overlap, the leftmost-longest match wins.
+Folding (see :mod:`tracker.textnorm`) makes one alias serve every script, region and case. Latin
+aliases must stand as whole tokens, so ``H20`` is not found in ``H200`` but is found in
+``英伟达H20芯片``. Where aliases overlap, the leftmost-longest match wins (美超微 over 超微).
+
+Some words name different things in different places: a *contextual* alias tags its entry only
+when a cue stands near it in the same sentence, anywhere in the article, or when the article is in
+a given script. When contexts disagree or none applies, the alias's plain (generic) entry is used,
+if there is one: a generic tag, never a guess.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
 
 from tracker.models import TagHit
-from tracker.textnorm import fold, nfkc, to_simplified
-from tracker.vocabulary import Entry
+from tracker.textnorm import HAN_RE, fold, nfkc, to_simplified
+from tracker.vocabulary import Context, Entry
+
+SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.\s")
+DOC_LEVEL = 10_000  # the "distance" of a document-level cue: any sentence-level cue beats it
+RELEVANCE_SCALE = 6.0  # score s maps to 1 - exp(-s / scale): one title-level policy term ~ 0.5
 
 
 @dataclass(frozen=True)
 class _Pattern:
     entry: Entry | None  # None for a stop phrase: it claims its span and tags nothing
     length: int
-    cased: str | None  # the exact-case form, for cased aliases
+    cased: str | None = None  # the exact-case form, for cased aliases
+    context: Context | None = None
+    near: tuple[str, ...] = ()  # folded cues
+    doc: tuple[str, ...] = ()
 
 
 def _is_word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def script_of(text: str) -> str | None:
+    """``hant`` or ``hans`` for Chinese text (by how much t2s changes it); None for other text."""
+    han = "".join(HAN_RE.findall(text[:3000]))
+    if len(han) < 4:
+        return None
+    changed = sum(a != b for a, b in zip(han, to_simplified(han), strict=False))
+    return "hant" if changed / len(han) > 0.03 else "hans"
 
 
 class Tagger:
@@ -35,27 +58,52 @@ class Tagger:
         self.entries = list(entries)
         self._automaton = ahocorasick.Automaton()
         patterns: dict[str, list[_Pattern]] = {}
+
+        def add(alias: str, pattern: _Pattern) -> None:
+            key = fold(alias)
+            patterns.setdefault(key, []).append(
+                _Pattern(
+                    pattern.entry,
+                    len(key),
+                    pattern.cased,
+                    pattern.context,
+                    pattern.near,
+                    pattern.doc,
+                )
+            )
+
+        self._regexes: list[tuple[re.Pattern[str], Entry]] = []
         for entry in self.entries:
             for alias in entry.aliases:
-                key = fold(alias)
-                patterns.setdefault(key, []).append(_Pattern(entry, len(key), None))
+                add(alias, _Pattern(entry, 0))
             for alias in entry.cased:
-                key = fold(alias)
-                cased = to_simplified(nfkc(alias))
-                patterns.setdefault(key, []).append(_Pattern(entry, len(key), cased))
+                add(alias, _Pattern(entry, 0, cased=to_simplified(nfkc(alias))))
             for phrase in entry.stop:
-                key = fold(phrase)
-                patterns.setdefault(key, []).append(_Pattern(None, len(key), None))
+                add(phrase, _Pattern(None, 0))
+            for ctx in entry.context:
+                near = tuple(fold(c) for c in ctx.near)
+                doc = tuple(fold(c) for c in ctx.doc)
+                add(ctx.alias, _Pattern(entry, 0, context=ctx, near=near, doc=doc))
+            self._regexes += [(re.compile(p), entry) for p in entry.patterns]
         for key, pats in patterns.items():
             self._automaton.add_word(key, (key, tuple(pats)))
         if patterns:
             self._automaton.make_automaton()
         self._empty = not patterns
 
-    def tag(self, title: str, text: str) -> list[TagHit]:
-        """Tags of an article: per entry, how often it occurs and whether the title names it."""
-        in_title = self._find(title)
-        in_body = self._find(text)
+    def tag(self, title: str, text: str, lang: str | None = None) -> list[TagHit]:
+        """Tags of an article: per entry, how often it occurs and whether the title names it.
+
+        Args:
+            lang: the article's language (``zh-Hant`` / ``zh-Hans``) when known; otherwise the
+                script is read from the text. Script decides aliases such as 超微.
+        """
+        script = {"zh-hant": "hant", "zh-hans": "hans"}.get((lang or "").lower()) or script_of(
+            title + text
+        )
+        doc = fold(f"{title}\n{text}")
+        in_title = self._find(title, script, doc)
+        in_body = self._find(text, script, doc)
         hits = []
         for tag_id in in_title.keys() | in_body.keys():
             entry = (in_title.get(tag_id) or in_body[tag_id])[0]
@@ -63,38 +111,127 @@ class Tagger:
             hits.append(TagHit(entry.kind, entry.slug, entry.name, count, tag_id in in_title))
         return sorted(hits, key=lambda h: (h.kind, h.slug))
 
-    def _find(self, text: str) -> dict[str, list[Entry]]:
+    def _find(self, text: str, script: str | None, doc: str) -> dict[str, list[Entry]]:
         if not text or self._empty:
             return {}
         cased_text = to_simplified(nfkc(text))
         folded = cased_text.lower()
         aligned = len(folded) == len(cased_text)
-        spans: list[tuple[int, int, _Pattern]] = []
+        spans: list[tuple[int, int, tuple[_Pattern, ...]]] = []
         for end, (key, pats) in self._automaton.iter(folded):
             start = end - len(key) + 1
-            if not self._boundaries_ok(folded, start, end, key):
-                continue
-            for pat in pats:
-                if pat.cased is not None and (
-                    not aligned or cased_text[start : end + 1] != pat.cased
-                ):
-                    continue
-                spans.append((start, end, pat))
+            if self._boundaries_ok(folded, start, end, key):
+                spans.append((start, end, pats))
         # Leftmost-longest: sort by start, longest first, and keep spans that do not overlap.
-        spans.sort(key=lambda s: (s[0], -s[2].length))
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
         found: dict[str, list[Entry]] = {}
         taken_until = -1
-        claimed: tuple[int, int] | None = None
-        for start, end, pat in spans:
-            if start <= taken_until and (start, end) != claimed:
+        for start, end, pats in spans:
+            if start <= taken_until:
                 continue
-            taken_until, claimed = end, (start, end)
-            if pat.entry is not None:
-                found.setdefault(pat.entry.tag_id, []).append(pat.entry)
+            chosen = self._resolve(pats, folded, cased_text, aligned, start, end, script, doc)
+            if chosen is None:
+                continue  # e.g. a cased alias in the wrong case: the span stays free
+            taken_until = end
+            for entry in chosen:
+                found.setdefault(entry.tag_id, []).append(entry)
+        for regex, entry in self._regexes:
+            for _ in regex.finditer(folded):
+                found.setdefault(entry.tag_id, []).append(entry)
         return found
+
+    def _resolve(
+        self,
+        pats: tuple[_Pattern, ...],
+        folded: str,
+        cased_text: str,
+        aligned: bool,
+        start: int,
+        end: int,
+        script: str | None,
+        doc: str,
+    ) -> list[Entry] | None:
+        """The entries one matched span tags; [] claims the span for nothing; None leaves it."""
+        plain: list[Entry] = []
+        stop = False
+        ranked: list[tuple[int, Entry]] = []
+        for pat in pats:
+            if pat.entry is None:
+                stop = True
+            elif pat.cased is not None:
+                if aligned and cased_text[start : end + 1] == pat.cased:
+                    plain.append(pat.entry)
+            elif pat.context is None:
+                plain.append(pat.entry)
+            else:
+                distance = self._context_distance(pat, folded, start, end, script, doc)
+                if distance is not None:
+                    ranked.append((distance, pat.entry))
+        if stop:
+            return []
+        if ranked:
+            best = min(d for d, _ in ranked)
+            winners = list(dict.fromkeys(e for d, e in ranked if d == best))
+            if len(winners) == 1:
+                return winners
+            # Contexts disagree at the same distance: fall back to the generic form.
+        if plain:
+            return list(dict.fromkeys(plain))
+        return [] if ranked or any(p.context is not None for p in pats) else None
+
+    @staticmethod
+    def _context_distance(
+        pat: _Pattern, folded: str, start: int, end: int, script: str | None, doc: str
+    ) -> int | None:
+        """How close the nearest cue is (0 = script alone decides); None if the context fails."""
+        ctx = pat.context
+        assert ctx is not None
+        if ctx.script is not None and ctx.script != script:
+            return None
+        if not pat.near and not pat.doc:
+            return 0
+        if pat.near:
+            left = folded[max(0, start - ctx.window) : start]
+            right = folded[end + 1 : end + 1 + ctx.window]
+            # Cues count only within the same sentence.
+            cut = [m.end() for m in SENTENCE_END.finditer(left)]
+            left = left[cut[-1] :] if cut else left
+            stop = SENTENCE_END.search(right)
+            right = right[: stop.start()] if stop else right
+            best = None
+            for cue in pat.near:
+                i = left.rfind(cue)
+                if i >= 0:
+                    d = len(left) - (i + len(cue))
+                    best = d if best is None else min(best, d)
+                j = right.find(cue)
+                if j >= 0:
+                    best = j if best is None else min(best, j)
+            if best is not None:
+                return best
+        if pat.doc and any(cue in doc for cue in pat.doc):
+            return DOC_LEVEL
+        return None
 
     @staticmethod
     def _boundaries_ok(text: str, start: int, end: int, key: str) -> bool:
         if _is_word_char(key[0]) and start > 0 and _is_word_char(text[start - 1]):
             return False
         return not (_is_word_char(key[-1]) and end + 1 < len(text) and _is_word_char(text[end + 1]))
+
+    def weights(self) -> dict[str, float]:
+        return {e.tag_id: e.relevance_weight for e in self.entries}
+
+
+def relevance(hits: Iterable[TagHit], weights: dict[str, float]) -> float:
+    """How much an article is about export controls on chips, tools and materials, from 0 to 1.
+
+    Each tag adds its weight, more for repeated mentions (log scale) and double in the title; the
+    sum s maps to 1 - exp(-s / 6). A phone review naming Intel once scores about 0.08; a story
+    whose title names the Entity List and the body BIS scores over 0.6.
+    """
+    score = 0.0
+    for hit in hits:
+        weight = weights.get(hit.tag_id, 0.0)
+        score += weight * (1 + 0.5 * math.log2(max(hit.count, 1))) * (2 if hit.in_title else 1)
+    return round(1 - math.exp(-score / RELEVANCE_SCALE), 3)

@@ -12,8 +12,34 @@ from typing import Any
 from tracker.errors import ConfigError
 
 KINDS = ("company", "chip", "material", "policy", "agency", "person")
-ENTRY_KEYS = {"slug", "name", "aliases", "cased", "stop"}
+ENTRY_KEYS = {"slug", "name", "aliases", "cased", "stop", "context", "patterns", "weight"}
+CONTEXT_KEYS = {"alias", "near", "doc", "script", "window"}
+# How much one mention says about export controls, by kind, unless an entry sets its own weight.
+DEFAULT_WEIGHTS = {
+    "company": 0.5,
+    "chip": 1.0,
+    "material": 1.0,
+    "policy": 2.0,
+    "agency": 1.0,
+    "person": 0.5,
+}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """An alias that tags its entry only in context.
+
+    ``near``: a cue within ``window`` characters in the same sentence; ``doc``: a cue anywhere in
+    the article; ``script``: the article's script (``hans`` or ``hant``). With neither ``near`` nor
+    ``doc``, the script alone decides.
+    """
+
+    alias: str
+    near: tuple[str, ...] = ()
+    doc: tuple[str, ...] = ()
+    script: str | None = None
+    window: int = 20
 
 
 @dataclass(frozen=True)
@@ -26,6 +52,13 @@ class Entry:
     aliases: tuple[str, ...]  # matched case-insensitively
     cased: tuple[str, ...] = ()  # matched with their letter case
     stop: tuple[str, ...] = ()  # phrases that contain an alias but must not tag this entry
+    context: tuple[Context, ...] = ()  # aliases that need context to tag this entry
+    patterns: tuple[str, ...] = ()  # regular expressions over folded text
+    weight: float | None = None  # relevance weight; None takes the kind's default
+
+    @property
+    def relevance_weight(self) -> float:
+        return DEFAULT_WEIGHTS[self.kind] if self.weight is None else self.weight
 
     @property
     def tag_id(self) -> str:
@@ -62,6 +95,9 @@ def load_vocabulary(user_file: Path | None = None) -> list[Entry]:
                 aliases=_unique(base.aliases + extra.aliases),
                 cased=_unique(base.cased + extra.cased),
                 stop=_unique(base.stop + extra.stop),
+                context=base.context + extra.context,
+                patterns=_unique(base.patterns + extra.patterns),
+                weight=extra.weight if extra.weight is not None else base.weight,
             )
     return list(entries.values())
 
@@ -114,7 +150,62 @@ def _entry(kind: str, raw: dict[str, Any], text: str, where: str) -> Entry:
     name = raw.get("name", "")
     if not isinstance(name, str):
         raise ConfigError(f"{where}:{line}: {kind}:{slug} name must be a string")
-    return Entry(kind, slug, name, lists["aliases"], lists["cased"], lists["stop"])
+    for key in ("patterns",):
+        values = raw.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise ConfigError(f"{where}:{line}: {kind}:{slug} patterns must be non-empty strings")
+        for pattern in values:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"{where}:{line}: {kind}:{slug} bad pattern {pattern!r}: {exc}"
+                ) from exc
+    weight = raw.get("weight")
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int | float)):
+        raise ConfigError(f"{where}:{line}: {kind}:{slug} weight must be a number")
+    contexts = tuple(_context(c, f"{where}:{line}: {kind}:{slug}") for c in raw.get("context", []))
+    if not (lists["aliases"] or lists["cased"] or contexts or raw.get("patterns")):
+        raise ConfigError(f"{where}:{line}: {kind}:{slug} has no aliases, context or patterns")
+    return Entry(
+        kind,
+        slug,
+        name,
+        lists["aliases"],
+        lists["cased"],
+        lists["stop"],
+        contexts,
+        tuple(raw.get("patterns", [])),
+        float(weight) if weight is not None else None,
+    )
+
+
+def _context(raw: Any, label: str) -> Context:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{label}: each context must be a table with an alias")
+    unknown = set(raw) - CONTEXT_KEYS
+    if unknown:
+        raise ConfigError(f"{label}: context has unknown key {sorted(unknown)[0]!r}")
+    alias = raw.get("alias")
+    if not isinstance(alias, str) or not alias.strip():
+        raise ConfigError(f"{label}: a context needs a non-empty alias")
+    cues: dict[str, tuple[str, ...]] = {}
+    for key in ("near", "doc"):
+        values = raw.get(key, [])
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and v.strip() for v in values
+        ):
+            raise ConfigError(
+                f"{label}: context {alias!r} {key} must be a list of non-empty strings"
+            )
+        cues[key] = tuple(values)
+    script = raw.get("script")
+    if script not in (None, "hans", "hant"):
+        raise ConfigError(f"{label}: context {alias!r} script must be 'hans' or 'hant'")
+    window = raw.get("window", 20)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise ConfigError(f"{label}: context {alias!r} window must be a positive whole number")
+    return Context(alias.strip(), cues["near"], cues["doc"], script, window)
 
 
 def _line_of(text: str, needle: str, nth: int = 1) -> int | str:
