@@ -12,6 +12,7 @@ if there is one: a generic tag, never a guess.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from tracker.vocabulary import Context, Entry
 
 SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.\s")
 DOC_LEVEL = 10_000  # the "distance" of a document-level cue: any sentence-level cue beats it
+RELEVANT = 0.5  # the score from which an article counts as on-topic (search --relevant, digest)
 RELEVANCE_SCALE = 6.0  # score s maps to 1 - exp(-s / scale): one title-level policy term ~ 0.5
 
 
@@ -34,7 +36,8 @@ class _Pattern:
     length: int
     cased: str | None = None  # the exact-case form, for cased aliases
     context: Context | None = None
-    near: tuple[str, ...] = ()  # folded cues
+    before: tuple[str, ...] = ()  # folded cues, looked for before the match
+    after: tuple[str, ...] = ()  # folded cues, looked for after it
     doc: tuple[str, ...] = ()
 
 
@@ -61,16 +64,7 @@ class Tagger:
 
         def add(alias: str, pattern: _Pattern) -> None:
             key = fold(alias)
-            patterns.setdefault(key, []).append(
-                _Pattern(
-                    pattern.entry,
-                    len(key),
-                    pattern.cased,
-                    pattern.context,
-                    pattern.near,
-                    pattern.doc,
-                )
-            )
+            patterns.setdefault(key, []).append(dataclasses.replace(pattern, length=len(key)))
 
         self._regexes: list[tuple[re.Pattern[str], Entry]] = []
         for entry in self.entries:
@@ -81,9 +75,18 @@ class Tagger:
             for phrase in entry.stop:
                 add(phrase, _Pattern(None, 0))
             for ctx in entry.context:
-                near = tuple(fold(c) for c in ctx.near)
-                doc = tuple(fold(c) for c in ctx.doc)
-                add(ctx.alias, _Pattern(entry, 0, context=ctx, near=near, doc=doc))
+                add(
+                    ctx.alias,
+                    _Pattern(
+                        entry,
+                        0,
+                        cased=to_simplified(nfkc(ctx.alias)) if ctx.cased else None,
+                        context=ctx,
+                        before=tuple(fold(c) for c in ctx.near + ctx.before),
+                        after=tuple(fold(c) for c in ctx.near + ctx.after),
+                        doc=tuple(fold(c) for c in ctx.doc),
+                    ),
+                )
             self._regexes += [(re.compile(p), entry) for p in entry.patterns]
         for key, pats in patterns.items():
             self._automaton.add_word(key, (key, tuple(pats)))
@@ -153,22 +156,20 @@ class Tagger:
     ) -> list[Entry] | None:
         """The entries one matched span tags; [] claims the span for nothing; None leaves it."""
         plain: list[Entry] = []
-        stop = False
         ranked: list[tuple[int, Entry]] = []
+        ambiguous = False
         for pat in pats:
             if pat.entry is None:
-                stop = True
-            elif pat.cased is not None:
-                if aligned and cased_text[start : end + 1] == pat.cased:
-                    plain.append(pat.entry)
-            elif pat.context is None:
+                return []  # a stop phrase
+            if pat.cased is not None and not (aligned and cased_text[start : end + 1] == pat.cased):
+                continue  # wrong letter case: this pattern does not apply
+            if pat.context is None:
                 plain.append(pat.entry)
-            else:
-                distance = self._context_distance(pat, folded, start, end, script, doc)
-                if distance is not None:
-                    ranked.append((distance, pat.entry))
-        if stop:
-            return []
+                continue
+            ambiguous = True
+            distance = self._context_distance(pat, folded, start, end, script, doc)
+            if distance is not None:
+                ranked.append((distance, pat.entry))
         if ranked:
             best = min(d for d, _ in ranked)
             winners = list(dict.fromkeys(e for d, e in ranked if d == best))
@@ -177,7 +178,9 @@ class Tagger:
             # Contexts disagree at the same distance: fall back to the generic form.
         if plain:
             return list(dict.fromkeys(plain))
-        return [] if ranked or any(p.context is not None for p in pats) else None
+        # An ambiguous word that no context decides claims its span, so no shorter alias inside
+        # it fires; a cased alias in the wrong case leaves the span free.
+        return [] if ambiguous else None
 
     @staticmethod
     def _context_distance(
@@ -188,27 +191,28 @@ class Tagger:
         assert ctx is not None
         if ctx.script is not None and ctx.script != script:
             return None
-        if not pat.near and not pat.doc:
+        if not pat.before and not pat.after and not pat.doc:
             return 0
-        if pat.near:
+        best: int | None = None
+        if pat.before:
             left = folded[max(0, start - ctx.window) : start]
-            right = folded[end + 1 : end + 1 + ctx.window]
-            # Cues count only within the same sentence.
-            cut = [m.end() for m in SENTENCE_END.finditer(left)]
+            cut = [m.end() for m in SENTENCE_END.finditer(left)]  # cues count within the sentence
             left = left[cut[-1] :] if cut else left
-            stop = SENTENCE_END.search(right)
-            right = right[: stop.start()] if stop else right
-            best = None
-            for cue in pat.near:
+            for cue in pat.before:
                 i = left.rfind(cue)
                 if i >= 0:
                     d = len(left) - (i + len(cue))
                     best = d if best is None else min(best, d)
+        if pat.after:
+            right = folded[end + 1 : end + 1 + ctx.window]
+            stop = SENTENCE_END.search(right)
+            right = right[: stop.start()] if stop else right
+            for cue in pat.after:
                 j = right.find(cue)
                 if j >= 0:
                     best = j if best is None else min(best, j)
-            if best is not None:
-                return best
+        if best is not None:
+            return best
         if pat.doc and any(cue in doc for cue in pat.doc):
             return DOC_LEVEL
         return None
@@ -223,15 +227,25 @@ class Tagger:
         return {e.tag_id: e.relevance_weight for e in self.entries}
 
 
+CONTROL_KINDS = frozenset({"policy", "agency"})  # who acts and how: the topic itself
+SUBJECT_KINDS = frozenset({"chip", "material", "company"})  # what it acts on
+
+
 def relevance(hits: Iterable[TagHit], weights: dict[str, float]) -> float:
     """How much an article is about export controls on chips, tools and materials, from 0 to 1.
 
-    Each tag adds its weight, more for repeated mentions (log scale) and double in the title; the
-    sum s maps to 1 - exp(-s / 6). A phone review naming Intel once scores about 0.08; a story
-    whose title names the Entity List and the body BIS scores over 0.6.
+    A mention weighs its entry's weight, more when repeated (log scale), double in the title. The
+    topic needs a control signal (policy terms, agencies): subjects (chips, materials, companies)
+    only amplify it, up to twice, so a chip review or a stock report scores 0 however many chips
+    it names. The product s maps to 1 - exp(-s / 6); articles from 0.5 up count as on-topic.
     """
-    score = 0.0
+    control = subject = 0.0
     for hit in hits:
         weight = weights.get(hit.tag_id, 0.0)
-        score += weight * (1 + 0.5 * math.log2(max(hit.count, 1))) * (2 if hit.in_title else 1)
+        mass = weight * (1 + 0.5 * math.log2(max(hit.count, 1))) * (2 if hit.in_title else 1)
+        if hit.kind in CONTROL_KINDS:
+            control += mass
+        elif hit.kind in SUBJECT_KINDS:
+            subject += mass
+    score = control * (1 + min(subject, 4.0) / 4.0)
     return round(1 - math.exp(-score / RELEVANCE_SCALE), 3)

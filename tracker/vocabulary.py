@@ -13,7 +13,7 @@ from tracker.errors import ConfigError
 
 KINDS = ("company", "chip", "material", "policy", "agency", "person")
 ENTRY_KEYS = {"slug", "name", "aliases", "cased", "stop", "context", "patterns", "weight"}
-CONTEXT_KEYS = {"alias", "near", "doc", "script", "window"}
+CONTEXT_KEYS = {"alias", "near", "before", "after", "doc", "script", "window", "cased"}
 # How much one mention says about export controls, by kind, unless an entry sets its own weight.
 DEFAULT_WEIGHTS = {
     "company": 0.5,
@@ -30,9 +30,11 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 class Context:
     """An alias that tags its entry only in context.
 
-    ``near``: a cue within ``window`` characters in the same sentence; ``doc``: a cue anywhere in
-    the article; ``script``: the article's script (``hans`` or ``hant``). With neither ``near`` nor
-    ``doc``, the script alone decides.
+    ``near``: a cue within ``window`` characters on either side, in the same sentence; ``before`` /
+    ``after``: the same on one side only (美国 before 商务部 is its owner, after it often its
+    object); ``doc``: a cue anywhere in the article; ``script``: the article's script (``hans`` or
+    ``hant``). With no cues at all, the script alone decides. ``cased``: the alias must match with
+    its letter case.
     """
 
     alias: str
@@ -40,6 +42,9 @@ class Context:
     doc: tuple[str, ...] = ()
     script: str | None = None
     window: int = 20
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    cased: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ def _context(raw: Any, label: str) -> Context:
     if not isinstance(alias, str) or not alias.strip():
         raise ConfigError(f"{label}: a context needs a non-empty alias")
     cues: dict[str, tuple[str, ...]] = {}
-    for key in ("near", "doc"):
+    for key in ("near", "before", "after", "doc"):
         values = raw.get(key, [])
         if not isinstance(values, list) or not all(
             isinstance(v, str) and v.strip() for v in values
@@ -205,7 +210,19 @@ def _context(raw: Any, label: str) -> Context:
     window = raw.get("window", 20)
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise ConfigError(f"{label}: context {alias!r} window must be a positive whole number")
-    return Context(alias.strip(), cues["near"], cues["doc"], script, window)
+    cased = raw.get("cased", False)
+    if not isinstance(cased, bool):
+        raise ConfigError(f"{label}: context {alias!r} cased must be true or false")
+    return Context(
+        alias.strip(),
+        cues["near"],
+        cues["doc"],
+        script,
+        window,
+        cues["before"],
+        cues["after"],
+        cased,
+    )
 
 
 def _line_of(text: str, needle: str, nth: int = 1) -> int | str:
