@@ -239,3 +239,26 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert result.returncode == 0
     assert "tracker" in result.stdout
+
+
+def test_tags_list_filters_by_kind_and_counts_articles(fetched: Path) -> None:
+    rows = json.loads(invoke("tags", "list", "--kind", "policy", "-f", "json").stdout)
+    assert rows
+    assert all(r["tag"].startswith("policy:") for r in rows)
+    entity = next(r for r in rows if r["tag"] == "policy:entity-list")
+    assert entity["articles"] == 1
+    assert "实体清单" in entity["aliases"]
+
+
+def test_search_relevant_drops_off_topic_articles(tmp_path: Path) -> None:
+    assert invoke("demo").exit_code == 0
+    db = str(tmp_path / "demo.db")
+    every = json.loads(invoke("--db", db, "search", "-n", "100", "-f", "json").stdout)
+    relevant = json.loads(
+        invoke("--db", db, "search", "--relevant", "-n", "100", "-f", "json").stdout
+    )
+    titles = {r["title"] for r in relevant}
+    assert len(relevant) < len(every)
+    assert all(r["relevance"] >= 0.5 for r in relevant)
+    assert "Review: a mid-range phone with a surprisingly good camera" not in titles
+    assert "Commerce adds 23 Chinese firms to the Entity List" in titles

@@ -67,3 +67,10 @@ def m001_create_core_tables(db: Database) -> None:
         "CREATE VIRTUAL TABLE articles_fts USING fts5("
         "title, body, tails, tokenize = 'porter unicode61 remove_diacritics 2')"
     )
+
+
+@migrations()
+def m002_add_article_relevance(db: Database) -> None:
+    """How much each article is about the tracker's topic (tagging.relevance), for --relevant."""
+    db.table("articles").add_column("relevance", float)
+    db.table("articles").create_index(["relevance"])

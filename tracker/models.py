@@ -48,6 +48,7 @@ class Article:
     published_at: datetime | None = None
     lang: str | None = None
     extracted: bool = False  # True when the text came from the article page, not the feed
+    relevance: float | None = None  # 0..1, how much it is about export controls (tagging.relevance)
 
 
 @dataclass(frozen=True)

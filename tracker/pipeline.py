@@ -23,7 +23,7 @@ from tracker.fetch import Fetcher, FetchResult
 from tracker.models import Article, FeedItem, Source, TagHit
 from tracker.sources import parse_feed, parse_listing
 from tracker.store import LogEntry, Store
-from tracker.tagging import Tagger
+from tracker.tagging import Tagger, relevance
 from tracker.textnorm import clean_text, detect_lang
 from tracker.urls import article_id
 
@@ -179,6 +179,7 @@ def _run_source(
     for _ in range(len(items) - len(todo)):
         progress.advance(source.name)
     tagged: list[tuple[Article, list[TagHit]]] = []
+    weights = tagger.weights()
     if fetch_pages:
         extractor.use_pool(len(todo))
     pages = _prefetch(fetcher, extractor, source, todo, fetch_pages, workers, now().date())
@@ -187,7 +188,9 @@ def _run_source(
             page.extract(extractor, now().date())
             entries.append(page.entry)
         article = _build_article(source, item, page, report, now())
-        tagged.append((article, tagger.tag(article.title, article.text)))
+        hits = tagger.tag(article.title, article.text, article.lang)
+        article.relevance = relevance(hits, weights)
+        tagged.append((article, hits))
         progress.advance(source.name)
     counts = store.save_batch(source.name, tagged, now=now(), log=entries, validators=validators)
     report.new, report.updated = counts.new, counts.updated

@@ -16,6 +16,7 @@ from typing import Any
 
 from tracker.errors import QueryError
 from tracker.store import Store, iso
+from tracker.tagging import RELEVANT
 from tracker.textnorm import HAN_RE, fold_chars, index_form
 
 TOKEN = re.compile(r'\s*(?:(-?)"([^"]*)("?)|(\S+))')
@@ -43,6 +44,7 @@ class Hit:
     snippet: str
     tags: list[dict[str, Any]] = field(default_factory=list)
     score: float | None = None
+    relevance: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class Hit:
                 for t in self.tags
             ],
             "score": self.score,
+            "relevance": self.relevance,
         }
 
 
@@ -168,12 +171,14 @@ def search(
     sources: Iterable[str] = (),
     limit: int = 20,
     known_tags: Iterable[str] | None = None,
+    relevant: bool = False,
 ) -> list[Hit]:
     """Articles matching ``query`` and every filter, best first (newest first with no query).
 
     Args:
         tags: ``kind:slug`` tags the article must all carry.
         known_tags: the vocabulary's tag ids, to refuse a misspelt tag instead of finding nothing.
+        relevant: only articles about the tracker's topic (relevance at least ``RELEVANT``).
 
     Raises:
         QueryError: the query or a filter cannot be understood.
@@ -196,6 +201,9 @@ def search(
     if lang:
         where.append("(lower(a.lang) = lower(?) OR lower(a.lang) LIKE lower(?) || '-%')")
         params += [lang, lang]
+    if relevant:
+        where.append("a.relevance >= ?")
+        params.append(RELEVANT)
     source_list = list(sources)
     if source_list:
         where.append(f"a.source IN ({','.join('?' * len(source_list))})")
@@ -229,6 +237,7 @@ def search(
             snippet=make_snippet(r["text"] or r["summary"] or "", [t.text for t in terms]),
             tags=tag_map.get(r["id"], []),
             score=round(-r["score"], 3) if r["score"] is not None else None,
+            relevance=r["relevance"],
         )
         for r in rows
     ]

@@ -180,6 +180,7 @@ class Store:
             "lang": article.lang,
             "content_hash": digest,
             "extracted": int(article.extracted),
+            "relevance": article.relevance,
         }
         if existing:
             # Keep the first source and first_seen_at: the update is the same article.
@@ -264,13 +265,21 @@ class Store:
         """
         return list(self.db.query(sql))
 
+    def save_retag(self, results: Iterable[tuple[str, list[TagHit], float]]) -> None:
+        """Replace tags and relevance of already-stored articles, in one transaction."""
+        with self.db.atomic():
+            for aid, hits, score in results:
+                self.set_tags(aid, hits)
+                self.db.conn.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
+
     def iter_articles(self, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
-        """Every article (id, title, text) in batches, for whole-store passes such as retagging."""
+        """Every article (id, title, text, lang, relevance) in batches, for whole-store passes."""
         last = ""
         while True:
             rows = list(
                 self.db.query(
-                    "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT ?",
+                    "SELECT id, title, text, lang, relevance FROM articles WHERE id > ? "
+                    "ORDER BY id LIMIT ?",
                     [last, batch],
                 )
             )
