@@ -184,3 +184,8 @@ def test_relevance_needs_a_control_signal(tagger: Tagger) -> None:
         tagger.tag("Commerce adds firms to the Entity List", "BIS said. Nvidia H20."), weights
     )
     assert stronger > rule  # subjects amplify a control signal
+
+
+def test_abbreviations_do_not_end_the_sentence_a_cue_must_share(tagger: Tagger) -> None:
+    # The cue (china) stands before "U.S. ", which once counted as the end of a sentence.
+    assert "policy:export-licence" in tags(tagger, "Exporters to China now need U.S. licences.")

@@ -24,7 +24,8 @@ from tracker.models import TagHit
 from tracker.textnorm import HAN_RE, fold, nfkc, to_simplified
 from tracker.vocabulary import Context, Entry
 
-SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.\s")
+# A full stop ends a sentence unless it closes a one-letter abbreviation ("u.s. government").
+SENTENCE_END = re.compile(r"[。！？!?;；\n]|(?<![^a-z][a-z])\.\s")
 DOC_LEVEL = 10_000  # the "distance" of a document-level cue: any sentence-level cue beats it
 RELEVANT = 0.5  # the score from which an article counts as on-topic (search --relevant, digest)
 RELEVANCE_SCALE = 6.0  # score s maps to 1 - exp(-s / scale): one title-level policy term ~ 0.5
