@@ -1,8 +1,10 @@
 """Tag articles with vocabulary entries in one Aho-Corasick pass over folded text.
 
-Folding (see :mod:`tracker.textnorm`) makes one alias serve every script, region and case. Latin
-aliases must stand as whole tokens, so ``H20`` is not found in ``H200`` but is found in
-``英伟达H20芯片``. Where aliases overlap, the leftmost-longest match wins (美超微 over 超微).
+One alias serves every script, region and case: each alias is expanded once into all its spellings
+(:func:`tracker.textnorm.spellings`: 芯片 / 晶片, 英伟达 / 輝達 / 英偉達) and text is matched after
+NFKC and lower-casing only, so no text is converted on the hot path. Latin aliases must stand as
+whole tokens, so ``H20`` is not found in ``H200`` but is found in ``英伟达H20芯片``. Where aliases
+overlap, the leftmost-longest match wins (美超微 over 超微).
 
 Some words name different things in different places: a *contextual* alias tags its entry only
 when a cue stands near it in the same sentence, anywhere in the article, or when the article is in
@@ -13,15 +15,17 @@ if there is one: a generic tag, never a guess.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
 
 from tracker.models import TagHit
-from tracker.textnorm import HAN_RE, fold, nfkc, to_simplified
+from tracker.textnorm import HAN_RE, nfkc, script_variants, spellings, to_simplified_chars
 from tracker.vocabulary import Context, Entry
 
 # A full stop ends a sentence unless it closes a one-letter abbreviation ("u.s. government").
@@ -37,22 +41,75 @@ class _Pattern:
     length: int
     cased: str | None = None  # the exact-case form, for cased aliases
     context: Context | None = None
-    before: tuple[str, ...] = ()  # folded cues, looked for before the match
-    after: tuple[str, ...] = ()  # folded cues, looked for after it
+    before: re.Pattern[str] | None = None  # folded cues, looked for before the match
+    after: re.Pattern[str] | None = None  # folded cues, looked for after it
     doc: tuple[str, ...] = ()
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
 def _is_word_char(ch: str) -> bool:
-    return ch.isascii() and (ch.isalnum() or ch == "_")
+    return ch in _WORD_CHARS
 
 
 def script_of(text: str) -> str | None:
     """``hant`` or ``hans`` for Chinese text (by how much t2s changes it); None for other text."""
-    han = "".join(HAN_RE.findall(text[:3000]))
+    han = "".join(HAN_RE.findall(text[:3000]))[:600]
     if len(han) < 4:
         return None
-    changed = sum(a != b for a, b in zip(han, to_simplified(han), strict=False))
+    changed = sum(map(str.__ne__, han, to_simplified_chars(han)))
     return "hant" if changed / len(han) > 0.03 else "hans"
+
+
+class _Doc:
+    """One article's text in the forms matching needs; the costly ones made only when asked for."""
+
+    def __init__(self, title: str, text: str, lang: str | None) -> None:
+        self.raw = (title, text)
+        self.lang = (lang or "").lower()
+        self.title_cased = nfkc(title)
+        self.title_folded = self.title_cased.lower()
+        self.text_cased = nfkc(text)
+        self.text_folded = self.text_cased.lower()
+
+    @functools.cached_property
+    def script(self) -> str | None:
+        known = {"zh-hant": "hant", "zh-hans": "hans"}.get(self.lang)
+        return known or script_of(self.raw[0] + self.raw[1])
+
+    @functools.cached_property
+    def folded(self) -> str:
+        return f"{self.title_folded}\n{self.text_folded}"
+
+
+def _last_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    found = deque(regex.finditer(text), maxlen=1)
+    return found[0] if found else None
+
+
+def _cue_regex(cues: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for a context's cues (folded), longest first; None when there are none."""
+    if not cues:
+        return None
+    folded = sorted({v for c in cues for v in spellings(c)}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(c) for c in folded))
+
+
+_TRIGGER_WORDS = re.compile(r"^\\b\(\?:([a-z]+(?:\|[a-z]+)*)\)")
+
+
+def _trigger(pattern: str) -> tuple[str, ...]:
+    """Literals one of which every match of ``pattern`` contains, so other texts skip the regex.
+
+    Percent signs and 号 (notice numbers) for our patterns; a leading ``\\b(?:word|word)`` gives
+    its words. Empty means the pattern runs on every text.
+    """
+    for literal in ("%", "号", "號"):
+        if literal in pattern:
+            return (literal,)
+    words = _TRIGGER_WORDS.match(pattern)
+    return tuple(words.group(1).split("|")) if words else ()
 
 
 class Tagger:
@@ -64,15 +121,15 @@ class Tagger:
         patterns: dict[str, list[_Pattern]] = {}
 
         def add(alias: str, pattern: _Pattern) -> None:
-            key = fold(alias)
-            patterns.setdefault(key, []).append(dataclasses.replace(pattern, length=len(key)))
+            for key in spellings(alias):
+                patterns.setdefault(key, []).append(dataclasses.replace(pattern, length=len(key)))
 
-        self._regexes: list[tuple[re.Pattern[str], Entry]] = []
+        self._regexes: list[tuple[re.Pattern[str], Entry, tuple[str, ...]]] = []
         for entry in self.entries:
             for alias in entry.aliases:
                 add(alias, _Pattern(entry, 0))
             for alias in entry.cased:
-                add(alias, _Pattern(entry, 0, cased=to_simplified(nfkc(alias))))
+                add(alias, _Pattern(entry, 0, cased=nfkc(alias)))
             for phrase in entry.stop:
                 add(phrase, _Pattern(None, 0))
             for ctx in entry.context:
@@ -81,16 +138,20 @@ class Tagger:
                     _Pattern(
                         entry,
                         0,
-                        cased=to_simplified(nfkc(ctx.alias)) if ctx.cased else None,
+                        cased=nfkc(ctx.alias) if ctx.cased else None,
                         context=ctx,
-                        before=tuple(fold(c) for c in ctx.near + ctx.before),
-                        after=tuple(fold(c) for c in ctx.near + ctx.after),
-                        doc=tuple(fold(c) for c in ctx.doc),
+                        before=_cue_regex(ctx.near + ctx.before),
+                        after=_cue_regex(ctx.near + ctx.after),
+                        doc=tuple(sorted({v for c in ctx.doc for v in spellings(c)})),
                     ),
                 )
-            self._regexes += [(re.compile(p), entry) for p in entry.patterns]
+            for pattern in entry.patterns:
+                self._regexes += [
+                    (re.compile(v), entry, _trigger(v)) for v in sorted(script_variants(pattern))
+                ]
         for key, pats in patterns.items():
-            self._automaton.add_word(key, (key, tuple(pats)))
+            value = (key, tuple(pats), _is_word_char(key[0]), _is_word_char(key[-1]))
+            self._automaton.add_word(key, value)
         if patterns:
             self._automaton.make_automaton()
         self._empty = not patterns
@@ -102,12 +163,11 @@ class Tagger:
             lang: the article's language (``zh-Hant`` / ``zh-Hans``) when known; otherwise the
                 script is read from the text. Script decides aliases such as 超微.
         """
-        script = {"zh-hant": "hant", "zh-hans": "hans"}.get((lang or "").lower()) or script_of(
-            title + text
-        )
-        doc = fold(f"{title}\n{text}")
-        in_title = self._find(title, script, doc)
-        in_body = self._find(text, script, doc)
+        if self._empty:
+            return []
+        doc = _Doc(title, text, lang)
+        in_title = self._find(doc.title_cased, doc.title_folded, doc)
+        in_body = self._find(doc.text_cased, doc.text_folded, doc)
         hits = []
         for tag_id in in_title.keys() | in_body.keys():
             entry = (in_title.get(tag_id) or in_body[tag_id])[0]
@@ -115,33 +175,31 @@ class Tagger:
             hits.append(TagHit(entry.kind, entry.slug, entry.name, count, tag_id in in_title))
         return sorted(hits, key=lambda h: (h.kind, h.slug))
 
-    def _find(self, text: str, script: str | None, doc: str) -> dict[str, list[Entry]]:
-        if not text or self._empty:
-            return {}
-        cased_text = to_simplified(nfkc(text))
-        folded = cased_text.lower()
-        aligned = len(folded) == len(cased_text)
-        spans: list[tuple[int, int, tuple[_Pattern, ...]]] = []
-        for end, (key, pats) in self._automaton.iter(folded):
-            start = end - len(key) + 1
-            if self._boundaries_ok(folded, start, end, key):
-                spans.append((start, end, pats))
-        # Leftmost-longest: sort by start, longest first, and keep spans that do not overlap.
-        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    def _find(self, cased_text: str, folded: str, doc: _Doc) -> dict[str, list[Entry]]:
         found: dict[str, list[Entry]] = {}
-        taken_until = -1
-        for start, end, pats in spans:
-            if start <= taken_until:
+        if not folded:
+            return found
+        aligned = len(folded) == len(cased_text)
+        word, last = _WORD_CHARS, len(folded) - 1  # locals: this loop is the hot path
+        # iter_long yields the leftmost-longest non-overlapping matches, scanning in C.
+        for end, (key, pats, left_word, right_word) in self._automaton.iter_long(folded):
+            start = end - len(key) + 1
+            if left_word and start > 0 and folded[start - 1] in word:
+                continue  # a Latin alias inside a longer token (H20 in H200A)
+            if right_word and end < last and folded[end + 1] in word:
                 continue
-            chosen = self._resolve(pats, folded, cased_text, aligned, start, end, script, doc)
-            if chosen is None:
-                continue  # e.g. a cased alias in the wrong case: the span stays free
-            taken_until = end
-            for entry in chosen:
+            if len(pats) == 1 and pats[0].context is None and pats[0].cased is None:
+                entry = pats[0].entry  # the common case: one plain alias
+                if entry is not None:
+                    found.setdefault(entry.tag_id, []).append(entry)
+                continue
+            chosen = self._resolve(pats, folded, cased_text, aligned, start, end, doc)
+            for entry in chosen or ():
                 found.setdefault(entry.tag_id, []).append(entry)
-        for regex, entry in self._regexes:
-            for _ in regex.finditer(folded):
-                found.setdefault(entry.tag_id, []).append(entry)
+        for regex, entry, triggers in self._regexes:
+            if not triggers or any(t in folded for t in triggers):
+                for _ in regex.finditer(folded):
+                    found.setdefault(entry.tag_id, []).append(entry)
         return found
 
     def _resolve(
@@ -152,8 +210,7 @@ class Tagger:
         aligned: bool,
         start: int,
         end: int,
-        script: str | None,
-        doc: str,
+        doc: _Doc,
     ) -> list[Entry] | None:
         """The entries one matched span tags; [] claims the span for nothing; None leaves it."""
         plain: list[Entry] = []
@@ -168,7 +225,7 @@ class Tagger:
                 plain.append(pat.entry)
                 continue
             ambiguous = True
-            distance = self._context_distance(pat, folded, start, end, script, doc)
+            distance = self._context_distance(pat, folded, start, end, doc)
             if distance is not None:
                 ranked.append((distance, pat.entry))
         if ranked:
@@ -185,44 +242,36 @@ class Tagger:
 
     @staticmethod
     def _context_distance(
-        pat: _Pattern, folded: str, start: int, end: int, script: str | None, doc: str
+        pat: _Pattern, folded: str, start: int, end: int, doc: _Doc
     ) -> int | None:
         """How close the nearest cue is (0 = script alone decides); None if the context fails."""
         ctx = pat.context
         assert ctx is not None
-        if ctx.script is not None and ctx.script != script:
+        if ctx.script is not None and ctx.script != doc.script:
             return None
-        if not pat.before and not pat.after and not pat.doc:
+        if pat.before is None and pat.after is None and not pat.doc:
             return 0
         best: int | None = None
-        if pat.before:
+        if pat.before is not None:
             left = folded[max(0, start - ctx.window) : start]
-            cut = [m.end() for m in SENTENCE_END.finditer(left)]  # cues count within the sentence
-            left = left[cut[-1] :] if cut else left
-            for cue in pat.before:
-                i = left.rfind(cue)
-                if i >= 0:
-                    d = len(left) - (i + len(cue))
-                    best = d if best is None else min(best, d)
-        if pat.after:
+            cut = _last_match(SENTENCE_END, left)  # cues count within the sentence
+            if cut is not None:
+                left = left[cut.end() :]
+            last = _last_match(pat.before, left)
+            if last is not None:
+                best = len(left) - last.end()
+        if pat.after is not None:
             right = folded[end + 1 : end + 1 + ctx.window]
             stop = SENTENCE_END.search(right)
             right = right[: stop.start()] if stop else right
-            for cue in pat.after:
-                j = right.find(cue)
-                if j >= 0:
-                    best = j if best is None else min(best, j)
+            first = pat.after.search(right)
+            if first is not None and (best is None or first.start() < best):
+                best = first.start()
         if best is not None:
             return best
-        if pat.doc and any(cue in doc for cue in pat.doc):
+        if pat.doc and any(cue in doc.folded for cue in pat.doc):
             return DOC_LEVEL
         return None
-
-    @staticmethod
-    def _boundaries_ok(text: str, start: int, end: int, key: str) -> bool:
-        if _is_word_char(key[0]) and start > 0 and _is_word_char(text[start - 1]):
-            return False
-        return not (_is_word_char(key[-1]) and end + 1 < len(text) and _is_word_char(text[end + 1]))
 
     def weights(self) -> dict[str, float]:
         return {e.tag_id: e.relevance_weight for e in self.entries}

@@ -53,6 +53,36 @@ def to_simplified(text: str) -> str:
     return str(_converter().convert(text))
 
 
+def to_simplified_chars(text: str) -> str:
+    """Traditional -> simplified character for character (OpenCC t2s, no phrase changes)."""
+    return str(_converter("t2s").convert(text)) if HAN_RE.search(text) else text
+
+
+# Every way a Chinese term is commonly written: traditional, Taiwan (with its own words), Hong Kong.
+VARIANT_CONFIGS = ("s2t", "s2tw", "s2twp", "s2hk")
+
+
+def spellings(term: str) -> set[str]:
+    """The matching keys of ``term`` in every script and region, NFKC'd and lower-cased.
+
+    The folded (mainland simplified) form, the term as written, and each traditional and regional
+    conversion of the folded form: 芯片 gives 晶片, 英伟达 gives 輝達, 内存 gives 記憶體. Expanding
+    the few thousand vocabulary terms once lets the tagger match raw text without converting it.
+    """
+    base = fold(term)
+    out = {base, nfkc(term).lower()}
+    if HAN_RE.search(base):
+        out.update(nfkc(str(_converter(c).convert(base))).lower() for c in VARIANT_CONFIGS)
+    return out
+
+
+def script_variants(pattern: str) -> set[str]:
+    """A regular expression in each script: its Han characters converted, its syntax untouched."""
+    if not HAN_RE.search(pattern):
+        return {pattern}
+    return {pattern} | {str(_converter(c).convert(pattern)) for c in VARIANT_CONFIGS}
+
+
 def nfkc(text: str) -> str:
     """NFKC (full-width letters and digits to ASCII), skipped when already normal (the usual case)."""
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
@@ -66,9 +96,7 @@ def fold(text: str) -> str:
 def fold_chars(text: str) -> str:
     """Like :func:`fold` but character for character (t2s, no phrases), so positions line up with
     the original; for highlighting matches in text shown to users."""
-    if HAN_RE.search(text):
-        text = str(_converter("t2s").convert(text))
-    return text.lower()
+    return to_simplified_chars(text).lower()
 
 
 def detect_lang(text: str, hint: str | None = None) -> str:
