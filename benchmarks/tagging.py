@@ -20,13 +20,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pages import EN_TERMS, EN_WORDS, ZH_CHARS, ZH_TERMS  # noqa: E402
+from pages import EN_TERMS, EN_WORDS, ZH_CHARS, ZH_TERMS
 
-from tracker.tagging import Tagger  # noqa: E402
-from tracker.vocabulary import load_vocabulary  # noqa: E402
+from tracker.tagging import Tagger
+from tracker.vocabulary import load_vocabulary
 
-HANT_CHARS = "美國商務部表示新的規定將要求向中國出口先進晶片和製造設備須申請許可證官員補充說被列入清單的企業將面臨推定拒絕"
-HANT_TERMS = ["輝達", "華為", "實體清單", "出口管制", "稀土", "鎵", "中芯國際", "台積電", "超微", "川普"]
+HANT_CHARS = (
+    "美國商務部表示新的規定將要求向中國出口先進晶片和製造設備須申請許可證"
+    "官員補充說被列入清單的企業將面臨推定拒絕"
+)
+HANT_TERMS = [
+    "輝達",
+    "華為",
+    "實體清單",
+    "出口管制",
+    "稀土",
+    "鎵",
+    "中芯國際",
+    "台積電",
+    "超微",
+    "川普",
+]
 
 
 def document(rnd: random.Random) -> tuple[str, str]:
@@ -79,7 +93,9 @@ def main() -> None:
     started = time.perf_counter()
     tagger = Tagger(entries)
     build = time.perf_counter() - started
-    aliases = sorted({a for e in entries for a in (*e.aliases, *e.cased, *(c.alias for c in e.context))})
+    aliases = sorted(
+        {a for e in entries for a in (*e.aliases, *e.cased, *(c.alias for c in e.context))}
+    )
     baseline = regex_loop(aliases)
 
     started = time.perf_counter()
@@ -89,13 +105,19 @@ def main() -> None:
     found = sum(len(baseline(t, x)) for t, x in docs)
     theirs = time.perf_counter() - started
 
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, one core; "
-          f"{len(docs)} documents, {mb:.1f} MB, {len(entries)} entries, {len(aliases)} aliases")
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}, one core; "
+        f"{len(docs)} documents, {mb:.1f} MB, {len(entries)} entries, {len(aliases)} aliases"
+    )
     print("| tagger | seconds | MB/s | tags found |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| Aho-Corasick (tracker, built in {build * 1000:.0f} ms) | {ours:.1f} | {mb / ours:.1f} | {tagged} |")
+    print(
+        f"| Aho-Corasick (tracker, built in {build * 1000:.0f} ms) | {ours:.1f} | {mb / ours:.1f} | {tagged} |"
+    )
     print(f"| one regex per alias, looped | {theirs:.1f} | {mb / theirs:.1f} | {found} |")
-    print(f"\nspeed-up: {theirs / ours:.1f}x (goal >= 10x); tracker {mb / ours:.1f} MB/s (goal >= 20)")
+    print(
+        f"\nspeed-up: {theirs / ours:.1f}x (goal >= 10x); tracker {mb / ours:.1f} MB/s (goal >= 20)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,133 @@
+"""Commands that read the store: search, show."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tracker.cli.base import (
+    State,
+    _console,
+    _maybe_config,
+    _stored_tags,
+    cli,
+)
+from tracker.pipeline import utc_now
+from tracker.render import FORMATS, print_hits_table, render_rows
+from tracker.search import parse_when, search
+
+
+# ---------------------------------------------------------------- search and show
+@cli.command(name="search")
+@click.argument("query", nargs=-1)
+@click.option(
+    "--tag",
+    "-t",
+    "tags",
+    multiple=True,
+    metavar="KIND:SLUG",
+    help="Only articles with this tag (repeatable; all must match).",
+)
+@click.option("--since", metavar="WHEN", help="Published on or after: 7d, 24h, 2w or a date.")
+@click.option("--until", metavar="WHEN", help="Published on or before: 7d, 24h, 2w or a date.")
+@click.option("--lang", metavar="LANG", help="en, zh (either script), zh-Hans or zh-Hant.")
+@click.option(
+    "--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable)."
+)
+@click.option(
+    "--relevant", is_flag=True, help="Only articles about export controls (relevance >= 0.5)."
+)
+@click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(1, 10000))
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def search_cmd(
+    state: State,
+    query: tuple[str, ...],
+    tags: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    sources: tuple[str, ...],
+    relevant: bool,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Search stored articles; with no QUERY, list the newest that match the filters.
+
+    QUERY takes words (all must match), "exact phrases", OR, -excluded words and prefix*.
+    Chinese works in either script: 英偉達 finds 英伟达.
+
+    \b
+    Examples:
+      tracker search "H200 licence" --tag company:nvidia --since 30d
+      tracker search 实体清单 --lang zh --format json | jq '.[].title'
+      tracker search --tag policy:entity-list --since 7d --format csv > week.csv
+      tracker search '"entity list" -russia' --format ndjson
+      tracker search --relevant --since 24h      # today's on-topic articles
+    """
+    now = utc_now()
+    store = state.store()
+    known = {e.tag_id for e in state.tagger(_maybe_config(state)).entries}
+    hits = search(
+        store,
+        " ".join(query),
+        tags=tags,
+        lang=lang,
+        sources=sources,
+        limit=limit,
+        since=parse_when(since, now) if since else None,
+        until=parse_when(until, now) if until else None,
+        known_tags=known | _stored_tags(store),
+        relevant=relevant,
+    )
+    rows = [h.as_dict() for h in hits]
+    if fmt == "table":
+        if not rows:
+            click.echo("No articles match.", err=True)
+            return
+        print_hits_table(_console(), rows)
+    elif rows or fmt == "json":
+        click.echo(render_rows(rows, fmt))
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def show(state: State, article_id: str, fmt: str) -> None:
+    """Show one article: metadata, tags and clean text. ID may be a unique prefix.
+
+    \b
+    Examples:
+      tracker show 3f2a9c1e
+      tracker show 3f2a9c1e --format json | jq .tags
+    """
+    row = state.store().article(article_id)
+    if row is None:
+        raise click.ClickException(
+            f"no article with id {article_id!r}; find ids with 'tracker search'"
+        )
+    if fmt == "json":
+        click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    console.print(f"[bold]{row['title']}[/bold]")
+    for key in ("id", "url", "source", "published_at", "first_seen_at", "lang", "author"):
+        if row.get(key):
+            console.print(f"[dim]{key:>13}[/dim]  {row[key]}")
+    tags = ", ".join(
+        f"{t['kind']}:{t['slug']}"
+        + (f"×{t['count']}" if t["count"] > 1 else "")
+        + ("*" if t["in_title"] else "")
+        for t in row["tags"]
+    )
+    console.print(f"[dim]{'tags':>13}[/dim]  {tags or '(none)'}  [dim](* = in title)[/dim]")
+    if not row["extracted"]:
+        console.print(f"[dim]{'':>13}  text is the feed's summary (the page was not read)[/dim]")
+    console.print()
+    console.print(row["text"] or row["summary"] or "(no text)")

@@ -1,0 +1,145 @@
+"""Commands about the vocabulary: tags list, retag, eval-tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import Progress
+from rich.table import Table
+
+from tracker.cli.base import (
+    _BAR,
+    State,
+    _console,
+    _maybe_config,
+    _print_plain_rows,
+    cli,
+)
+from tracker.render import FORMATS
+from tracker.retag import run_retag
+from tracker.tageval import evaluate, load_cases
+from tracker.vocabulary import KINDS
+
+
+# ---------------------------------------------------------------- tags
+@cli.group()
+def tags() -> None:
+    """The tagging vocabulary: companies, chips, materials, policy terms, agencies, people."""
+
+
+@tags.command(name="list")
+@click.option("--kind", "-k", type=click.Choice(KINDS), help="Only this kind.")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def tags_list(state: State, kind: str | None, fmt: str) -> None:
+    """List the vocabulary (with your own file from [settings] vocabulary) and article counts.
+
+    \b
+    Examples:
+      tracker tags list --kind company
+      tracker tags list --format json | jq -r '.[] | select(.articles > 0) | .tag'
+    """
+    tagger = state.tagger(_maybe_config(state))
+    counts: dict[str, int] = {}
+    if state.db_path.exists():
+        query = "SELECT tag_id, count(*) AS n FROM article_tags GROUP BY tag_id"
+        counts = {r["tag_id"]: r["n"] for r in state.store().db.query(query)}
+    rows = [
+        {
+            "tag": e.tag_id,
+            "name": e.name,
+            "aliases": "; ".join(e.aliases + e.cased + tuple(c.alias for c in e.context))
+            or "(patterns)",
+            "articles": counts.get(e.tag_id, 0),
+        }
+        for e in sorted(tagger.entries, key=lambda e: (KINDS.index(e.kind), e.slug))
+        if kind is None or e.kind == kind
+    ]
+    _print_plain_rows(rows, fmt)
+
+
+@cli.command()
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.pass_obj
+def retag(state: State, batch: int) -> None:
+    """Re-apply the vocabulary to every stored article (after editing it, or upgrading).
+
+    Runs in batches with a progress bar; running it twice changes nothing.
+
+    \b
+    Example:
+      tracker retag && tracker tags list --kind policy
+    """
+    store = state.store()
+    tagger = state.tagger(_maybe_config(state))
+    console = _console(stderr=True)
+    if state.quiet or not console.is_terminal:
+        report = run_retag(store, tagger, batch=batch)
+    else:
+        with Progress(*_BAR, console=console) as bar:
+            task = bar.add_task("retag", total=store.count() or None)
+            report = run_retag(
+                store,
+                tagger,
+                batch=batch,
+                progress=lambda done, _t: bar.update(task, completed=done),
+            )
+    if not state.quiet:
+        click.echo(f"{report.articles} articles retagged, {report.changed} changed")
+
+
+@cli.command(name="eval-tags")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--min-f1",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Exit 1 when overall F1 is below this.",
+)
+@click.pass_obj
+def eval_tags(state: State, directory: Path, min_f1: float) -> None:
+    """Score the tagger on labelled cases: precision, recall, F1 per kind; misses; false tags.
+
+    DIRECTORY holds TOML files of [[case]] tables (id, title, text, tags, traps, relevant).
+    Exits 1 when a trap tag is emitted or F1 is below --min-f1.
+
+    \b
+    Example:
+      tracker eval-tags tests/data/tagging --min-f1 0.97
+    """
+    report = evaluate(state.tagger(_maybe_config(state)), load_cases(directory))
+    table = Table(title=f"{report.cases} cases", title_justify="left")
+    for col in ("kind", "precision", "recall", "F1", "tp", "fp", "fn"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for name, sc in [*sorted(report.by_kind.items()), ("overall", report.overall)]:
+        table.add_row(
+            name,
+            f"{sc.precision:.3f}",
+            f"{sc.recall:.3f}",
+            f"{sc.f1:.3f}",
+            str(sc.tp),
+            str(sc.fp),
+            str(sc.fn),
+            style="bold" if name == "overall" else None,
+        )
+    console = _console()
+    console.print(table)
+    for label, items in (
+        ("missed", report.misses),
+        ("false tag", report.false_tags),
+        ("TRAP", report.traps),
+    ):
+        for case_id, tag in items:
+            console.print(f"{label:>9}  {case_id}  {tag}", soft_wrap=True)
+    if report.relevance_cases:
+        console.print(
+            f"relevance right on {report.relevance_right} of {report.relevance_cases} cases"
+        )
+        for case_id, value in report.relevance_wrong:
+            console.print(f"{'relevance':>9}  {case_id}  {value:.2f}", soft_wrap=True)
+    if report.traps or report.overall.f1 < min_f1:
+        raise SystemExit(1)
