@@ -8,7 +8,14 @@ import pytest
 
 from tracker.errors import ConfigError
 from tracker.tagging import Tagger
-from tracker.vocabulary import KINDS, load_vocabulary, packaged_vocabulary_text, parse_vocabulary
+from tracker.vocabulary import (
+    KINDS,
+    compute_spellings,
+    load_vocabulary,
+    packaged_speller,
+    packaged_vocabulary_text,
+    parse_vocabulary,
+)
 
 
 def test_packaged_vocabulary_is_valid_and_covers_every_kind() -> None:
@@ -60,3 +67,36 @@ def test_bad_entries_are_refused_with_file_line_and_reason(
 def test_missing_user_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_vocabulary(tmp_path / "none.toml")
+
+
+def test_precomputed_spellings_match_the_vocabulary() -> None:
+    """Edit data/vocabulary.toml, then run `python -m tracker.vocabulary` to refresh the table."""
+    entries = parse_vocabulary(packaged_vocabulary_text(), "vocabulary.toml")
+    expected = compute_spellings(entries)
+    speller = packaged_speller()
+    assert speller.terms == expected["terms"], "run: python -m tracker.vocabulary"
+    assert speller.patterns == expected["patterns"], "run: python -m tracker.vocabulary"
+
+
+def test_building_the_packaged_tagger_needs_no_conversion_dictionary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tracker.textnorm
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("OpenCC s2* dictionaries loaded for the packaged vocabulary")
+
+    monkeypatch.setattr(tracker.textnorm, "spellings", refuse)
+    monkeypatch.setattr(tracker.textnorm, "script_variants", refuse)
+    assert Tagger(load_vocabulary()).tag("", "輝達H20晶片")
+
+
+def test_user_terms_missing_from_the_table_are_spelled_at_run_time(tmp_path: Path) -> None:
+    extra = tmp_path / "mine.toml"
+    extra.write_text(
+        '[[company]]\nslug = "unisoc"\nname = "UNISOC"\naliases = ["紫光展锐"]\n', encoding="utf-8"
+    )
+    tagger = Tagger(load_vocabulary(extra))
+    assert {h.tag_id for h in tagger.tag("", "紫光展銳發布新晶片")} == {
+        "company:unisoc"
+    }  # traditional text

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import ahocorasick
 
 from tracker.models import TagHit
-from tracker.textnorm import HAN_RE, nfkc, script_variants, spellings, to_simplified_chars
-from tracker.vocabulary import Context, Entry
+from tracker.textnorm import Speller, nfkc, script_of
+from tracker.vocabulary import Context, Entry, packaged_speller
 
 # A full stop ends a sentence unless it closes a one-letter abbreviation ("u.s. government").
 SENTENCE_END = re.compile(r"[。！？!?;；\n]|(?<![^a-z][a-z])\.\s")
@@ -51,15 +51,6 @@ _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 def _is_word_char(ch: str) -> bool:
     return ch in _WORD_CHARS
-
-
-def script_of(text: str) -> str | None:
-    """``hant`` or ``hans`` for Chinese text (by how much t2s changes it); None for other text."""
-    han = "".join(HAN_RE.findall(text[:3000]))[:600]
-    if len(han) < 4:
-        return None
-    changed = sum(map(str.__ne__, han, to_simplified_chars(han)))
-    return "hant" if changed / len(han) > 0.03 else "hans"
 
 
 class _Doc:
@@ -88,11 +79,11 @@ def _last_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
     return found[0] if found else None
 
 
-def _cue_regex(cues: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One regex for a context's cues (folded), longest first; None when there are none."""
+def _cue_regex(cues: tuple[str, ...], speller: Speller) -> re.Pattern[str] | None:
+    """One regex for a context's cues (every spelling), longest first; None when there are none."""
     if not cues:
         return None
-    folded = sorted({v for c in cues for v in spellings(c)}, key=len, reverse=True)
+    folded = sorted({v for c in cues for v in speller.spellings(c)}, key=len, reverse=True)
     return re.compile("|".join(re.escape(c) for c in folded))
 
 
@@ -115,13 +106,14 @@ def _trigger(pattern: str) -> tuple[str, ...]:
 class Tagger:
     """Built once per vocabulary (building the automaton is the costly part), then reused."""
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[Entry], speller: Speller | None = None) -> None:
         self.entries = list(entries)
+        speller = speller or packaged_speller()
         self._automaton = ahocorasick.Automaton()
         patterns: dict[str, list[_Pattern]] = {}
 
         def add(alias: str, pattern: _Pattern) -> None:
-            for key in spellings(alias):
+            for key in speller.spellings(alias):
                 patterns.setdefault(key, []).append(dataclasses.replace(pattern, length=len(key)))
 
         self._regexes: list[tuple[re.Pattern[str], Entry, tuple[str, ...]]] = []
@@ -140,14 +132,15 @@ class Tagger:
                         0,
                         cased=nfkc(ctx.alias) if ctx.cased else None,
                         context=ctx,
-                        before=_cue_regex(ctx.near + ctx.before),
-                        after=_cue_regex(ctx.near + ctx.after),
-                        doc=tuple(sorted({v for c in ctx.doc for v in spellings(c)})),
+                        before=_cue_regex(ctx.near + ctx.before, speller),
+                        after=_cue_regex(ctx.near + ctx.after, speller),
+                        doc=tuple(sorted({v for c in ctx.doc for v in speller.spellings(c)})),
                     ),
                 )
             for pattern in entry.patterns:
                 self._regexes += [
-                    (re.compile(v), entry, _trigger(v)) for v in sorted(script_variants(pattern))
+                    (re.compile(v), entry, _trigger(v))
+                    for v in sorted(speller.script_variants(pattern))
                 ]
         for key, pats in patterns.items():
             value = (key, tuple(pats), _is_word_char(key[0]), _is_word_char(key[-1]))

@@ -68,6 +68,8 @@ def spellings(term: str) -> set[str]:
     The folded (mainland simplified) form, the term as written, and each traditional and regional
     conversion of the folded form: 芯片 gives 晶片, 英伟达 gives 輝達, 内存 gives 記憶體. Expanding
     the few thousand vocabulary terms once lets the tagger match raw text without converting it.
+    (The s2* dictionaries take about 43 MB, so the packaged vocabulary's spellings are precomputed:
+    see :class:`Speller`.)
     """
     base = fold(term)
     out = {base, nfkc(term).lower()}
@@ -81,6 +83,23 @@ def script_variants(pattern: str) -> set[str]:
     if not HAN_RE.search(pattern):
         return {pattern}
     return {pattern} | {str(_converter(c).convert(pattern)) for c in VARIANT_CONFIGS}
+
+
+class Speller:
+    """:func:`spellings` and :func:`script_variants`, answered from a precomputed table when it
+    has the term, so OpenCC's conversion dictionaries load only for terms it lacks."""
+
+    def __init__(self, terms: dict[str, list[str]], patterns: dict[str, list[str]]) -> None:
+        self.terms = terms
+        self.patterns = patterns
+
+    def spellings(self, term: str) -> set[str]:
+        known = self.terms.get(term)
+        return set(known) if known is not None else spellings(term)
+
+    def script_variants(self, pattern: str) -> set[str]:
+        known = self.patterns.get(pattern)
+        return set(known) if known is not None else script_variants(pattern)
 
 
 def nfkc(text: str) -> str:
@@ -99,21 +118,28 @@ def fold_chars(text: str) -> str:
     return to_simplified_chars(text).lower()
 
 
+def script_of(text: str) -> str | None:
+    """``hant`` or ``hans`` for Chinese text (by how much t2s changes it); None for other text."""
+    han = "".join(HAN_RE.findall(text[:3000]))[:600]
+    if len(han) < 4:
+        return None
+    changed = sum(map(str.__ne__, han, to_simplified_chars(han)))
+    return "hant" if changed / len(han) > 0.03 else "hans"
+
+
 def detect_lang(text: str, hint: str | None = None) -> str:
     """``en``, ``zh-Hans`` or ``zh-Hant`` from the share of Han characters and which script they use.
 
     ``hint`` (the page's lang attribute or the source's ``lang``) is trusted for non-Chinese text.
     """
     sample = text[:2000]
-    han = HAN_RE.findall(sample)
+    han = len(HAN_RE.findall(sample))
     letters = len(LETTER_RE.findall(sample)) or 1
-    if len(han) / letters < 0.2:
+    if han / letters < 0.2:
         if hint and not hint.lower().startswith("zh"):
             return hint.split("-")[0].lower()
         return "en"
-    chars = "".join(han)
-    changed = sum(a != b for a, b in zip(chars, to_simplified(chars), strict=False))
-    return "zh-Hant" if changed / len(chars) > 0.03 else "zh-Hans"
+    return "zh-Hant" if script_of(sample) == "hant" else "zh-Hans"
 
 
 _HAN_RUN = re.compile(f"[{HAN}]+")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import ConfigError
+from tracker.textnorm import Speller, script_variants, spellings
 
 KINDS = ("company", "chip", "material", "policy", "agency", "person")
 ENTRY_KEYS = {"slug", "name", "aliases", "cased", "stop", "context", "patterns", "weight"}
@@ -72,6 +74,37 @@ class Entry:
 
 def packaged_vocabulary_text() -> str:
     return resources.files("tracker").joinpath("data/vocabulary.toml").read_text("utf-8")
+
+
+SPELLINGS_FILE = "data/spellings.json"
+
+
+def vocabulary_terms(entries: list[Entry]) -> tuple[set[str], set[str]]:
+    """Every alias, cue and stop phrase, and every pattern, of ``entries``."""
+    terms: set[str] = set()
+    patterns: set[str] = set()
+    for e in entries:
+        terms.update(e.aliases, e.cased, e.stop)
+        for c in e.context:
+            terms.update((c.alias, *c.near, *c.before, *c.after, *c.doc))
+        patterns.update(e.patterns)
+    return terms, patterns
+
+
+def compute_spellings(entries: list[Entry]) -> dict[str, dict[str, list[str]]]:
+    """The spellings table for ``entries`` (loads OpenCC's conversion dictionaries)."""
+    terms, patterns = vocabulary_terms(entries)
+    return {
+        "terms": {t: sorted(spellings(t)) for t in sorted(terms)},
+        "patterns": {p: sorted(script_variants(p)) for p in sorted(patterns)},
+    }
+
+
+def packaged_speller() -> Speller:
+    """Spellings of the packaged vocabulary, precomputed (``python -m tracker.vocabulary``)."""
+    path = resources.files("tracker").joinpath(SPELLINGS_FILE)
+    data = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    return Speller(data.get("terms", {}), data.get("patterns", {}))
 
 
 def load_vocabulary(user_file: Path | None = None) -> list[Entry]:
@@ -237,3 +270,13 @@ def _line_of(text: str, needle: str, nth: int = 1) -> int | str:
 
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
+
+
+if __name__ == "__main__":
+    # Regenerate the precomputed spellings after editing data/vocabulary.toml.
+    target = Path(__file__).parent / SPELLINGS_FILE
+    table = compute_spellings(parse_vocabulary(packaged_vocabulary_text(), "vocabulary.toml"))
+    target.write_text(
+        json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n", "utf-8"
+    )
+    print(f"wrote {target}: {len(table['terms'])} terms, {len(table['patterns'])} patterns")
