@@ -34,8 +34,27 @@ COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
 KIND_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "rss": {"fetch_articles": bool, "max_items": int},
     "page": {"link_selector": str, "max_links": int},
+    "federal-register": {
+        "agencies": list,
+        "types": list,
+        "per_page": int,
+        "max_pages": int,
+        "since": str,
+        "fetch_text": bool,
+    },
+    "public-inspection": {"agencies": list},
+    "google-news": {"query": str, "edition": str, "fetch_articles": bool, "max_items": int},
 }
-REQUIRED_KIND_KEYS = {"page": ("link_selector",)}
+REQUIRED_KIND_KEYS = {"page": ("link_selector",), "google-news": ("query",)}
+# Kinds whose url has a sensible default; tests and mirrors point it at loopback.
+FEDERAL_REGISTER_API = "https://www.federalregister.gov/api/v1"
+DEFAULT_URLS = {
+    "federal-register": FEDERAL_REGISTER_API,
+    "public-inspection": FEDERAL_REGISTER_API,
+    "google-news": "https://news.google.com/rss/search",
+}
+GOOGLE_NEWS_EDITIONS = ("en-US", "zh-CN", "zh-TW", "zh-HK")
+FR_TYPES = ("RULE", "PRORULE", "NOTICE", "PRESDOCU")
 
 
 @dataclass(frozen=True)
@@ -152,9 +171,12 @@ def _parse_source(raw: Any, index: int, where: str) -> Source:
     label = f"[[sources]] #{index}"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: {label} must be a table")
-    for key in ("name", "kind", "url"):
+    for key in ("name", "kind"):
         if not raw.get(key):
             raise ConfigError(f"{where}: {label} needs {key!r}")
+    if not raw.get("url") and raw["kind"] not in DEFAULT_URLS:
+        raise ConfigError(f"{where}: {label} needs 'url'")
+    raw = {"url": DEFAULT_URLS.get(raw["kind"], ""), **raw}
     label = f"source {raw['name']!r}"
     kind = raw["kind"]
     if kind not in KIND_KEYS:
@@ -173,6 +195,19 @@ def _parse_source(raw: Any, index: int, where: str) -> Source:
     for key in REQUIRED_KIND_KEYS.get(kind, ()):
         if key not in raw:
             raise ConfigError(f"{where}: {label} is a {kind} source and needs {key!r}")
+    for key in ("agencies", "types"):
+        if key in raw and not all(isinstance(v, str) and v for v in raw[key]):
+            raise ConfigError(f"{where}: {label}: {key} must be a list of non-empty strings")
+    bad_types = set(raw.get("types", [])) - set(FR_TYPES)
+    if bad_types:
+        raise ConfigError(
+            f"{where}: {label}: type {sorted(bad_types)[0]!r} is not one the API takes; use "
+            f"{', '.join(FR_TYPES)} (the codes, not the display names)"
+        )
+    if "edition" in raw and raw["edition"] not in GOOGLE_NEWS_EDITIONS:
+        raise ConfigError(
+            f"{where}: {label}: edition must be one of {', '.join(GOOGLE_NEWS_EDITIONS)}"
+        )
     if not str(raw["url"]).startswith(("http://", "https://")):
         raise ConfigError(f"{where}: {label}: url must start with http:// or https://")
     options = {k: v for k, v in raw.items() if k not in COMMON_KEYS}

@@ -27,10 +27,13 @@ class FetchError(TrackerError):
         status: the HTTP status, when there was one.
     """
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (429 / 503)
         super().__init__(f"{url}: {reason}")
 
 

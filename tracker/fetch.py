@@ -139,7 +139,12 @@ class Fetcher:
                 continue
             if result.status == 304 or 200 <= result.status < 300:
                 return result
-            raise FetchError(url, _status_reason(result.status), status=result.status)
+            raise FetchError(
+                url,
+                _status_reason(result.status),
+                status=result.status,
+                retry_after=_parse_retry_after(result.headers.get("retry-after")),
+            )
 
     def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)

@@ -74,3 +74,47 @@ def m002_add_article_relevance(db: Database) -> None:
     """How much each article is about the tracker's topic (tagging.relevance), for --relevant."""
     db.table("articles").add_column("relevance", float)
     db.table("articles").create_index(["relevance"])
+
+
+# Columns of the official record (Federal Register) and of syndicated news (Google News).
+OFFICIAL_COLUMNS = {
+    "document_number": str,
+    "citation": str,
+    "doc_type": str,
+    "action": str,
+    "publication_date": str,
+    "effective_on": str,
+    "comments_close_on": str,
+    "html_url": str,
+    "pdf_url": str,
+    "cfr_references": str,  # JSON list, as the API gives it
+    "publisher": str,
+    "publisher_url": str,
+}
+
+
+@migrations()
+def m003_add_official_and_publisher_fields(db: Database) -> None:
+    for column, kind in OFFICIAL_COLUMNS.items():
+        db.table("articles").add_column(column, kind)
+    db.table("articles").create_index(["document_number"])
+
+
+@migrations()
+def m004_create_source_state(db: Database) -> None:
+    """Per-source health: what happened last, and when to try again."""
+    db.table("source_state").create(
+        {
+            "name": str,
+            "last_run_at": str,
+            "last_success_at": str,
+            "last_new_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "consecutive_failures": int,
+            "next_attempt_at": str,
+            "disabled_reason": str,
+        },
+        pk="name",
+        defaults={"consecutive_failures": 0},
+    )

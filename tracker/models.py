@@ -33,6 +33,8 @@ class FeedItem:
     author: str = ""
     published_at: datetime | None = None
     guid: str = ""
+    text_url: str | None = None  # where the full text is, when not at ``url`` (FR raw text)
+    fields: dict[str, Any] = field(default_factory=dict)  # kind-specific columns, passed through
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Article:
     lang: str | None = None
     extracted: bool = False  # True when the text came from the article page, not the feed
     relevance: float | None = None  # 0..1, how much it is about export controls (tagging.relevance)
+    fields: dict[str, Any] = field(default_factory=dict)  # kind-specific columns (FR number, ...)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,15 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Protocol
 
+from tracker.collect import collect, get
 from tracker.decode import decode_bytes
 from tracker.errors import FetchError, ParseError
 from tracker.extract import Extracted, merge_published
 from tracker.extractpool import Extractor
 from tracker.fetch import Fetcher, FetchResult
+from tracker.health import gone_reason, next_attempt
 from tracker.models import Article, FeedItem, Source, TagHit
-from tracker.sources import parse_feed, parse_listing
+from tracker.sources.feeds import html_to_text
 from tracker.store import LogEntry, Store
 from tracker.tagging import Tagger, relevance
 from tracker.textnorm import clean_text, detect_lang
@@ -43,6 +45,9 @@ class SourceReport:
     not_modified: bool = False
     warning: str | None = None
     error: str | None = None
+    error_status: int | None = None  # the HTTP status of the failure, when there was one
+    retry_after: float | None = None  # seconds the server asked us to wait
+    skipped: str | None = None  # why the source was not fetched this run (backing off, disabled)
 
 
 @dataclass
@@ -52,6 +57,10 @@ class FetchReport:
     @property
     def failures(self) -> list[SourceReport]:
         return [s for s in self.sources if s.error]
+
+    @property
+    def skipped(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.skipped]
 
     @property
     def new(self) -> int:
@@ -92,6 +101,7 @@ def run_fetch(
     progress: Progress | None = None,
     workers: int = 4,
     extract_workers: int | None = None,
+    force: bool = False,
 ) -> FetchReport:
     """Fetch every enabled source into ``store``.
 
@@ -101,6 +111,7 @@ def run_fetch(
         workers: threads fetching a source's article pages ahead of extraction.
         extract_workers: processes extracting pages on large runs (default: cores, at most 4;
             1 keeps extraction in this process).
+        force: fetch sources that are backing off or disabled after a 410.
     """
     progress = progress or NoProgress()
     enabled = [s for s in sources if s.enabled]
@@ -109,14 +120,46 @@ def run_fetch(
     extractor = Extractor(extract_workers)
     try:
         for source in enabled:
-            result = _run_source(
-                store, fetcher, source, tagger, now, refetch, progress, workers, extractor
-            )
+            skipped = None if force else _why_skip(store, source.name, now())
+            if skipped:
+                result = SourceReport(source.name, skipped=skipped)
+                progress.start(source.name, 0)
+            else:
+                result = _run_source(
+                    store, fetcher, source, tagger, now, refetch, progress, workers, extractor
+                )
+                _record_health(store, result, now())
             report.sources.append(result)
             progress.finish(result)
     finally:
         extractor.close()
     return report
+
+
+def _why_skip(store: Store, name: str, now: datetime) -> str | None:
+    state = store.source_state(name)
+    if not state:
+        return None
+    if state.get("disabled_reason"):
+        return f"disabled: {state['disabled_reason']}"
+    if state.get("next_attempt_at") and datetime.fromisoformat(state["next_attempt_at"]) > now:
+        failures = state.get("consecutive_failures") or 0
+        return f"backing off after {failures} failure(s) until {state['next_attempt_at']}"
+    return None
+
+
+def _record_health(store: Store, result: SourceReport, now: datetime) -> None:
+    if result.error is None:
+        store.record_source_run(result.name, now, new=result.new)
+        return
+    failures = ((store.source_state(result.name) or {}).get("consecutive_failures") or 0) + 1
+    store.record_source_run(
+        result.name,
+        now,
+        error=result.error,
+        next_attempt_at=next_attempt(failures, now, result.retry_after),
+        disabled_reason=gone_reason(now) if result.error_status == 410 else None,
+    )
 
 
 def _run_source(
@@ -132,44 +175,25 @@ def _run_source(
 ) -> SourceReport:
     report = SourceReport(source.name)
     entries: list[LogEntry] = []
-    validators: tuple[str, str | None, str | None] | None = None
     try:
-        if source.kind == "rss":
-            etag, modified = store.feed_validators(source.url)
-            res = _get(
-                fetcher, source, source.url, "feed", entries, etag=etag, last_modified=modified
-            )
-            if res.not_modified:
-                report.not_modified = True
-                progress.start(source.name, 0)
-                store.log_fetches(entries, now())
-                return report
-            feed = parse_feed(res.content, res.headers, res.url)
-            report.warning = feed.warning
-            items = feed.items[: source.options.get("max_items") or None]
-            validators = (source.url, res.etag, res.last_modified)
-            fetch_pages = bool(source.options.get("fetch_articles", False))
-        elif source.kind == "page":
-            res = _get(fetcher, source, source.url, "listing", entries)
-            html = decode_bytes(res.content, res.charset)
-            items = parse_listing(
-                html,
-                res.url,
-                source.options["link_selector"],
-                limit=source.options.get("max_links", 50),
-            )
-            fetch_pages = True
-        else:  # config.py refuses unknown kinds; this guards against a caller that skipped it
-            raise ParseError(f"unknown source kind {source.kind!r}")
+        got = collect(store, fetcher, source, entries, now())
     except (FetchError, ParseError) as exc:
         report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
+        report.error_status = exc.status if isinstance(exc, FetchError) else None
+        report.retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         if entries and entries[-1].error is None:
             entries[-1].error = report.error  # fetched fine, but the body was unusable
         log.info("%s failed: %s", source.name, report.error)  # the CLI reports failures itself
         progress.start(source.name, 0)
         store.log_fetches(entries, now())
         return report
-
+    if got.not_modified:
+        report.not_modified = True
+        progress.start(source.name, 0)
+        store.log_fetches(entries, now())
+        return report
+    report.warning = got.warning
+    items, fetch_pages, validators = got.items, got.fetch_pages, got.validators
     progress.start(source.name, len(items))
     known = (
         set() if refetch or not fetch_pages else store.known_ids(article_id(i.url) for i in items)
@@ -187,7 +211,7 @@ def _run_source(
         if page is not None:
             page.extract(extractor, now().date())
             entries.append(page.entry)
-        article = _build_article(source, item, page, report, now())
+        article = _build_article(source, item, page, report, now(), got.lang)
         hits = tagger.tag(article.title, article.text, article.lang)
         article.relevance = relevance(hits, weights)
         tagged.append((article, hits))
@@ -206,6 +230,8 @@ class _Page:
     result: FetchResult | None = None
     content: Extracted | None = None
     error: str | None = None
+    plain: bool = False  # a full-text file (FR raw text), not an article page to extract from
+    final_url: str | None = None  # where redirects ended (reveals a Google News publisher)
 
     def extract(self, extractor: Extractor, today: date) -> None:
         """Decode and extract the fetched bytes (once), then let them go."""
@@ -213,21 +239,30 @@ class _Page:
         if res is None:
             return
         try:
-            self.content = extractor(res.content, res.charset, res.url, today)
+            if self.plain:
+                self.content = _plain_text(res)
+            else:
+                self.content = extractor(res.content, res.charset, res.url, today)
         except ParseError as exc:
             self.error = str(exc)
 
 
 def _fetch_page(
-    fetcher: Fetcher, extractor: Extractor, source: Source, url: str, today: date
+    fetcher: Fetcher,
+    extractor: Extractor,
+    source: Source,
+    url: str,
+    text_url: str | None,
+    today: date,
 ) -> _Page:
     entries: list[LogEntry] = []
+    plain = text_url is not None
     try:
-        result = _get(fetcher, source, url, "page", entries)
+        result = get(fetcher, source, text_url or url, "text" if plain else "page", entries)
     except FetchError as exc:
-        return _Page(entries[-1], error=exc.reason)
-    page = _Page(entries[-1], result=result)
-    if extractor.pooled:
+        return _Page(entries[-1], error=exc.reason, plain=plain)
+    page = _Page(entries[-1], result=result, plain=plain, final_url=result.url)
+    if extractor.pooled and not plain:
         # This thread waits on a worker process, not on the GIL: extraction runs on another core.
         # In-process extraction stays on the main thread, where threads would only contend.
         page.extract(extractor, today)
@@ -258,13 +293,23 @@ def _prefetch(
         queue = iter(items)
         for item in islice(queue, window):
             pending.append(
-                (item, pool.submit(_fetch_page, fetcher, extractor, source, item.url, today))
+                (
+                    item,
+                    pool.submit(
+                        _fetch_page, fetcher, extractor, source, item.url, item.text_url, today
+                    ),
+                )
             )
         while pending:
             item, future = pending.popleft()
             for nxt in islice(queue, 1):
                 pending.append(
-                    (nxt, pool.submit(_fetch_page, fetcher, extractor, source, nxt.url, today))
+                    (
+                        nxt,
+                        pool.submit(
+                            _fetch_page, fetcher, extractor, source, nxt.url, nxt.text_url, today
+                        ),
+                    )
                 )
             yield item, future.result()
 
@@ -275,12 +320,14 @@ def _build_article(
     page: _Page | None,
     report: SourceReport,
     now: datetime,
+    kind_lang: str | None = None,
 ) -> Article:
     """The article for one item; the page's text when it can be read, else the feed's summary."""
     title, text, author = item.title, item.summary, item.author
     published = item.published_at if item.published_at and item.published_at <= now else None
-    lang_hint = source.lang
+    lang_hint = source.lang or kind_lang
     extracted = False
+    fields = dict(item.fields)
     if page is not None:
         content = page.content
         if page.error is not None:
@@ -293,8 +340,11 @@ def _build_article(
             title = content.title or title
             text, extracted = content.text, True
             author = content.author or author
-            published = merge_published(content.published_on, item.published_at, now)
+            if content.published_on or not page.plain:
+                published = merge_published(content.published_on, item.published_at, now)
             lang_hint = content.lang_hint or lang_hint
+        if source.kind == "google-news" and page.final_url and page.final_url != item.url:
+            fields["publisher_url"] = page.final_url  # the redirect revealed the publisher's page
     # Extracted text and feed summaries are clean already (clean_text ran in extract / feeds).
     title = clean_text(title).replace("\n", " ")
     return Article(
@@ -307,31 +357,12 @@ def _build_article(
         published_at=published,
         lang=detect_lang(f"{title}\n{text}", lang_hint),
         extracted=extracted,
+        fields=fields,
     )
 
 
-def _get(
-    fetcher: Fetcher,
-    source: Source,
-    url: str,
-    kind: str,
-    entries: list[LogEntry],
-    **validators: str | None,
-) -> FetchResult:
-    """Fetch and append a fetch_log entry whatever happens."""
-    try:
-        res = fetcher.fetch(url, min_interval=source.min_interval, **validators)
-    except FetchError as exc:
-        entries.append(LogEntry(source.name, url, kind, status=exc.status, error=exc.reason))
-        raise
-    entries.append(
-        LogEntry(
-            source.name,
-            url,
-            kind,
-            status=res.status,
-            bytes=len(res.content),
-            duration_ms=round(res.elapsed * 1000),
-        )
-    )
-    return res
+def _plain_text(res: FetchResult) -> Extracted:
+    """A full-text file: plain text, or the HTML-wrapped text the FR serves as raw text."""
+    body = decode_bytes(res.content, res.charset)
+    text = html_to_text(body) if "<" in body[:2000] else clean_text(body)
+    return Extracted(title="", text=text, author="", published_on=None, lang_hint=None)

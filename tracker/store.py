@@ -6,6 +6,7 @@ Only this module writes SQL for those tables; stages hand it dataclasses.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from tracker.errors import TrackerError
-from tracker.migrations import migrations
+from tracker.migrations import OFFICIAL_COLUMNS, migrations
 from tracker.models import Article, Source, TagHit
 from tracker.textnorm import index_form, tail_chars
 from tracker.urls import article_id, canonical_url
@@ -98,6 +99,48 @@ class Store:
                 if not existing:
                     row["added_at"] = iso(now)
                 self.db.table("sources").upsert(row, pk="name")
+
+    def source_state(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM source_state WHERE name = ?", [name]))
+        return rows[0] if rows else None
+
+    def record_source_run(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        new: int = 0,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+        disabled_reason: str | None = None,
+    ) -> None:
+        """Update a source's health after a run: success resets it, failure counts up."""
+        state = self.source_state(name) or {"name": name, "consecutive_failures": 0}
+        state["last_run_at"] = iso(now)
+        if error is None:
+            state.update(last_success_at=iso(now), consecutive_failures=0, next_attempt_at=None)
+            if new:
+                state["last_new_at"] = iso(now)
+        else:
+            state.update(
+                last_error=error,
+                last_error_at=iso(now),
+                consecutive_failures=(state.get("consecutive_failures") or 0) + 1,
+                next_attempt_at=iso(next_attempt_at),
+            )
+        if disabled_reason is not None:
+            state["disabled_reason"] = disabled_reason
+        with self.db.atomic():
+            self.db.table("source_state").upsert(state, pk="name")
+
+    def reset_source_state(self, name: str) -> None:
+        """Forget failures, backoff and a 410 disable (``tracker sources enable``)."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE source_state SET consecutive_failures = 0, next_attempt_at = NULL, "
+                "disabled_reason = NULL WHERE name = ?",
+                [name],
+            )
 
     def feed_validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified stored for a feed URL."""
@@ -182,6 +225,9 @@ class Store:
             "extracted": int(article.extracted),
             "relevance": article.relevance,
         }
+        for column, value in article.fields.items():
+            if column in OFFICIAL_COLUMNS:
+                values[column] = json.dumps(value) if isinstance(value, list | dict) else value
         if existing:
             # Keep the first source and first_seen_at: the update is the same article.
             rowid = existing[0]

@@ -88,7 +88,10 @@ def _item(entry: Any, base_url: str) -> FeedItem | None:
         return None
     content = entry.get("content") or []
     body = content[0].get("value", "") if content else entry.get("summary", "")
+    source = entry.get("source") or {}
+    fields = {"feed_source": source["title"]} if source.get("title") else {}
     return FeedItem(
+        fields=fields,
         url=urljoin(base_url, link),
         title=html_to_text(entry.get("title", "")).replace("\n", " "),
         summary=html_to_text(body or ""),
