@@ -56,7 +56,8 @@ def test_a_failing_source_backs_off_and_is_skipped_until_then(
         rss([{"title": "t", "link": "http://x.test/1"}])
     )
     ok = run(store, fetcher, tagger, source, T0 + timedelta(minutes=25), force=True)
-    assert ok.error is None and ok.new == 1
+    assert ok.error is None
+    assert ok.new == 1
     state = store.source_state("flaky")
     assert (state["consecutive_failures"], state["next_attempt_at"]) == (0, None)
     assert state["last_success_at"] == state["last_new_at"] == "2025-12-01T12:25:00+00:00"

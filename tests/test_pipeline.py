@@ -354,3 +354,53 @@ def test_parallel_page_fetches_read_robots_txt_once(
     paths = [req.path for req, _ in server.log]
     assert paths.count("/robots.txt") == 1
     assert "/private/x" not in paths
+
+
+def test_sources_are_fetched_side_by_side(
+    threaded_httpserver: HTTPServer, store: Store, tagger: Tagger, fetcher: Fetcher
+) -> None:
+    import threading
+
+    server = threaded_httpserver
+    b_arrived = threading.Event()
+
+    def feed_a(_: Request) -> Response:
+        # Answers only once B's request is in flight: run one after the other, this would fail.
+        if not b_arrived.wait(timeout=5):
+            return Response("A was fetched alone", status=500)
+        return Response(
+            rss([{"title": "a", "link": "http://x.test/a"}]), content_type="application/rss+xml"
+        )
+
+    def feed_b(_: Request) -> Response:
+        b_arrived.set()
+        return Response(
+            rss([{"title": "b", "link": "http://x.test/b"}]), content_type="application/rss+xml"
+        )
+
+    server.expect_request("/a.xml").respond_with_handler(feed_a)
+    other_host = server.url_for("/b.xml").replace("localhost", "127.0.0.1")
+    server.expect_request("/b.xml").respond_with_handler(feed_b)
+    sources = [Source("a", "rss", server.url_for("/a.xml")), Source("b", "rss", other_host)]
+    report = run(store, fetcher, tagger, sources)
+    assert [s.name for s in report.sources] == ["a", "b"]  # the configured order
+    assert [s.error for s in report.sources] == [None, None]
+    assert store.count() == 2
+
+
+def test_sources_on_one_host_still_share_its_interval(
+    httpserver: HTTPServer, store: Store, tagger: Tagger, settings: Settings, sleeps
+) -> None:
+    fetcher = Fetcher(
+        make_session(settings),
+        replace(settings, min_interval=3.0, obey_robots=False),
+        clock=sleeps.clock,
+        sleep=sleeps.sleep,
+    )
+    for name in ("one", "two"):
+        httpserver.expect_request(f"/{name}.xml").respond_with_data(
+            rss([{"title": name, "link": f"http://x.test/{name}"}])
+        )
+    sources = [Source(n, "rss", httpserver.url_for(f"/{n}.xml")) for n in ("one", "two")]
+    run(store, fetcher, tagger, sources)
+    assert sleeps.waits == [3.0]  # the second request to the host waited its interval

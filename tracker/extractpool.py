@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
@@ -32,13 +33,15 @@ class Extractor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # sources running in threads may ask for the pool at once
 
     def use_pool(self, pages: int) -> None:
         """Start the pool if ``pages`` pages are coming and there is more than one core."""
-        if self._pool is None and self.workers > 1 and pages >= POOL_THRESHOLD:
-            # spawn, not fork: this process already runs fetch threads.
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        with self._lock:
+            if self._pool is None and self.workers > 1 and pages >= POOL_THRESHOLD:
+                # spawn, not fork: this process already runs fetch threads.
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     @property
     def pooled(self) -> bool:

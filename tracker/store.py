@@ -5,14 +5,16 @@ Only this module writes SQL for those tables; stages hand it dataclasses.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -21,6 +23,8 @@ from tracker.migrations import OFFICIAL_COLUMNS, migrations
 from tracker.models import Article, Source, TagHit
 from tracker.textnorm import index_form, tail_chars
 from tracker.urls import article_id, canonical_url
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,11 +58,27 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
 
 
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a method under the store's lock: fetch threads share one connection, and two
+    sources' transactions must never interleave on it."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Store:
-    """Read and write tracker data; applies pending migrations on open."""
+    """Read and write tracker data; applies pending migrations on open.
+
+    Safe to share between threads: every method the pipeline calls holds the store's lock.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._lock = threading.RLock()
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.execute("PRAGMA foreign_keys = ON")
         migrations.apply(db)
@@ -72,7 +92,8 @@ class Store:
         """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = Database(path)
+            # One connection for the run, shared by the fetch threads under the store's lock.
+            db = Database(sqlite3.connect(path, check_same_thread=False))
             db.execute("PRAGMA journal_mode = WAL")
             return cls(db)
         except (OSError, sqlite3.DatabaseError) as exc:
@@ -84,6 +105,7 @@ class Store:
         self.db.close()
 
     # ---------------------------------------------------------------- sources and validators
+    @_locked
     def ensure_sources(self, sources: Iterable[Source], now: datetime) -> None:
         """Record the configured sources; idempotent."""
         with self.db.atomic():
@@ -100,10 +122,12 @@ class Store:
                     row["added_at"] = iso(now)
                 self.db.table("sources").upsert(row, pk="name")
 
+    @_locked
     def source_state(self, name: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM source_state WHERE name = ?", [name]))
         return rows[0] if rows else None
 
+    @_locked
     def record_source_run(
         self,
         name: str,
@@ -133,6 +157,7 @@ class Store:
         with self.db.atomic():
             self.db.table("source_state").upsert(state, pk="name")
 
+    @_locked
     def reset_source_state(self, name: str) -> None:
         """Forget failures, backoff and a 410 disable (``tracker sources enable``)."""
         with self.db.atomic():
@@ -142,6 +167,7 @@ class Store:
                 [name],
             )
 
+    @_locked
     def feed_validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified stored for a feed URL."""
         rows = list(
@@ -151,6 +177,7 @@ class Store:
             return None, None
         return rows[0]["etag"], rows[0]["last_modified"]
 
+    @_locked
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(ids)
         found: set[str] = set()
@@ -164,6 +191,7 @@ class Store:
         return found
 
     # ---------------------------------------------------------------- writing a batch
+    @_locked
     def save_batch(
         self,
         source: str,
@@ -195,6 +223,7 @@ class Store:
                 )
         return counts
 
+    @_locked
     def log_fetches(self, entries: Iterable[LogEntry], now: datetime) -> None:
         rows = [dict(vars(entry), run_at=iso(now)) for entry in entries]
         if rows:
