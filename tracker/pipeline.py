@@ -169,6 +169,16 @@ def _record_health(store: Store, result: SourceReport, now: datetime) -> None:
     )
 
 
+@dataclass
+class _Processed:
+    """One source's run before anything is written: what to save and what to log."""
+
+    report: SourceReport
+    tagged: list[tuple[Article, list[TagHit]]] = field(default_factory=list)
+    entries: list[LogEntry] = field(default_factory=list)
+    validators: tuple[str, str | None, str | None] | None = None
+
+
 def _run_source(
     store: Store,
     fetcher: Fetcher,
@@ -180,8 +190,46 @@ def _run_source(
     workers: int,
     extractor: Extractor,
 ) -> SourceReport:
-    report = SourceReport(source.name)
-    entries: list[LogEntry] = []
+    done = _process_source(
+        store, fetcher, source, tagger, now, refetch, progress, workers, extractor
+    )
+    if done.report.error or done.report.not_modified:
+        store.log_fetches(done.entries, now())
+        return done.report
+    counts = store.save_batch(
+        source.name, done.tagged, now=now(), log=done.entries, validators=done.validators
+    )
+    done.report.new, done.report.updated = counts.new, counts.updated
+    done.report.unchanged += counts.unchanged
+    return done.report
+
+
+def preview_source(
+    fetcher: Fetcher,
+    source: Source,
+    tagger: Tagger,
+    *,
+    now: Callable[[], datetime] = utc_now,
+) -> tuple[SourceReport, list[tuple[Article, list[TagHit]]]]:
+    """Fetch a source once and build its articles, writing nothing (``tracker sources test``)."""
+    extractor = Extractor(1)
+    done = _process_source(None, fetcher, source, tagger, now, True, NoProgress(), 4, extractor)
+    return done.report, done.tagged
+
+
+def _process_source(
+    store: Store | None,
+    fetcher: Fetcher,
+    source: Source,
+    tagger: Tagger,
+    now: Callable[[], datetime],
+    refetch: bool,
+    progress: Progress,
+    workers: int,
+    extractor: Extractor,
+) -> _Processed:
+    done = _Processed(SourceReport(source.name))
+    report, entries = done.report, done.entries
     try:
         got = collect(store, fetcher, source, entries, now())
     except (FetchError, ParseError) as exc:
@@ -192,24 +240,21 @@ def _run_source(
             entries[-1].error = report.error  # fetched fine, but the body was unusable
         log.info("%s failed: %s", source.name, report.error)  # the CLI reports failures itself
         progress.start(source.name, 0)
-        store.log_fetches(entries, now())
-        return report
+        return done
     if got.not_modified:
         report.not_modified = True
         progress.start(source.name, 0)
-        store.log_fetches(entries, now())
-        return report
+        return done
     report.warning = got.warning
-    items, fetch_pages, validators = got.items, got.fetch_pages, got.validators
+    items, fetch_pages, done.validators = got.items, got.fetch_pages, got.validators
     progress.start(source.name, len(items))
-    known = (
-        set() if refetch or not fetch_pages else store.known_ids(article_id(i.url) for i in items)
-    )
+    known = set()
+    if store is not None and not refetch and fetch_pages:
+        known = store.known_ids(article_id(i.url) for i in items)
     todo = [i for i in items if article_id(i.url) not in known]
     report.unchanged += len(items) - len(todo)  # already stored: their pages are not fetched again
     for _ in range(len(items) - len(todo)):
         progress.advance(source.name)
-    tagged: list[tuple[Article, list[TagHit]]] = []
     weights = tagger.weights()
     if fetch_pages:
         extractor.use_pool(len(todo))
@@ -221,12 +266,9 @@ def _run_source(
         article = _build_article(source, item, page, report, now(), got.lang)
         hits = tagger.tag(article.title, article.text, article.lang)
         article.relevance = relevance(hits, weights)
-        tagged.append((article, hits))
+        done.tagged.append((article, hits))
         progress.advance(source.name)
-    counts = store.save_batch(source.name, tagged, now=now(), log=entries, validators=validators)
-    report.new, report.updated = counts.new, counts.updated
-    report.unchanged += counts.unchanged
-    return report
+    return done
 
 
 @dataclass

@@ -9,10 +9,11 @@ import functools
 import hashlib
 import json
 import sqlite3
+import statistics
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -346,6 +347,32 @@ class Store:
             for aid, hits, score in results:
                 self.set_tags(aid, hits)
                 self.db.conn.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
+
+    def source_health_rows(self, now: datetime) -> list[dict[str, Any]]:
+        """Per stored source: its health state, recent article counts and median fetch time."""
+        week, month = iso(now - timedelta(days=7)), iso(now - timedelta(days=30))
+        sql = """
+            SELECT s.name, s.added_at, st.last_run_at, st.last_success_at, st.last_new_at,
+                   st.last_error, st.last_error_at, COALESCE(st.consecutive_failures, 0) AS failures,
+                   st.next_attempt_at, st.disabled_reason,
+                   (SELECT count(*) FROM articles a WHERE a.source = s.name
+                      AND a.first_seen_at >= ?) AS articles_7d,
+                   (SELECT count(*) FROM articles a WHERE a.source = s.name
+                      AND a.first_seen_at >= ?) AS articles_30d
+            FROM sources s LEFT JOIN source_state st ON st.name = s.name ORDER BY s.name
+        """
+        rows = list(self.db.query(sql, [week, month]))
+        for row in rows:
+            durations = [
+                r["duration_ms"]
+                for r in self.db.query(
+                    "SELECT duration_ms FROM fetch_log WHERE source = ? AND error IS NULL "
+                    "AND kind IN ('feed', 'listing', 'api') ORDER BY id DESC LIMIT 20",
+                    [row["name"]],
+                )
+            ]
+            row["median_fetch_ms"] = statistics.median(durations) if durations else None
+        return rows
 
     def iter_articles(self, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
         """Every article (id, title, text, lang, relevance) in batches, for whole-store passes."""

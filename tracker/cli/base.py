@@ -134,7 +134,9 @@ class RichProgress:
                 total = self.progress.tasks[task].total or 1
                 self.progress.update(task, total=total, completed=total)
         elif not self.quiet:
-            if report.error:
+            if report.skipped:
+                outcome = f"skipped: {report.skipped}"
+            elif report.error:
                 outcome = f"failed: {report.error}"
             elif report.not_modified:
                 outcome = "not modified"
@@ -161,7 +163,9 @@ def _print_report(report: FetchReport) -> None:
     for col in ("source", "new", "updated", "unchanged", "status"):
         table.add_column(col, justify="right" if col in ("new", "updated", "unchanged") else "left")
     for s in report.sources:
-        if s.error:
+        if s.skipped:
+            status = f"[yellow]skipped: {s.skipped}[/yellow]"
+        elif s.error:
             status = f"[red]failed: {s.error}[/red]"
         elif s.not_modified:
             status = "not modified (304)"

@@ -9,7 +9,6 @@ import click
 from tracker.cli.base import (
     State,
     _console,
-    _print_plain_rows,
     _print_report,
     _run_with_progress,
     cli,
@@ -18,7 +17,7 @@ from tracker.config import default_config_text
 from tracker.demo import build_site, demo_settings, demo_sources, serve_site
 from tracker.fetch import Fetcher, make_session
 from tracker.pipeline import run_fetch
-from tracker.render import FORMATS, print_hits_table
+from tracker.render import print_hits_table
 from tracker.search import search
 from tracker.store import Store
 
@@ -56,12 +55,17 @@ def init(state: State, force: bool) -> None:
 @click.option(
     "--all", "refetch", is_flag=True, help="Fetch article pages again even if already stored."
 )
+@click.option(
+    "--force", is_flag=True, help="Also fetch sources that are backing off or disabled by a 410."
+)
 @click.pass_obj
-def fetch(state: State, only: tuple[str, ...], refetch: bool) -> None:
+def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> None:
     """Pull every enabled source, store new and updated articles, print a summary.
 
     Exits 1 when any source failed; the others are still stored, and each failure is
-    recorded in the fetch_log table with its reason.
+    recorded in the fetch_log table with its reason. A failing source is tried again
+    later and later (15 minutes, doubling, at most a day); --force, or naming it with
+    --source, tries it now.
 
     \b
     Examples:
@@ -85,7 +89,10 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool) -> None:
     tagger = state.tagger(config)
     fetcher = Fetcher(make_session(config.settings), config.settings)
     report = _run_with_progress(
-        state, lambda p: run_fetch(store, fetcher, sources, tagger, refetch=refetch, progress=p)
+        state,
+        lambda p: run_fetch(
+            store, fetcher, sources, tagger, refetch=refetch, progress=p, force=force or bool(only)
+        ),
     )
     if not state.quiet:
         _print_report(report)
@@ -96,44 +103,6 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool) -> None:
 
 
 # ---------------------------------------------------------------- sources
-@cli.group()
-def sources() -> None:
-    """Inspect configured sources."""
-
-
-@sources.command(name="list")
-@click.option(
-    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
-)
-@click.pass_obj
-def sources_list(state: State, fmt: str) -> None:
-    """List configured sources with their article counts and last error.
-
-    \b
-    Examples:
-      tracker sources list
-      tracker sources list --format json | jq '.[] | select(.last_error)'
-    """
-    config = state.config()
-    stats = {r["name"]: r for r in state.store().source_rows()} if state.db_path.exists() else {}
-    rows = []
-    for s in config.sources:
-        st = stats.get(s.name, {})
-        rows.append(
-            {
-                "name": s.name,
-                "kind": s.kind,
-                "enabled": s.enabled,
-                "url": s.url,
-                "articles": st.get("articles", 0),
-                "last_run": st.get("last_run"),
-                "last_error": st.get("last_error"),
-            }
-        )
-    _print_plain_rows(rows, fmt)
-
-
-# ---------------------------------------------------------------- demo
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:

@@ -1,0 +1,321 @@
+"""The ``tracker sources`` commands: see, check and edit the configured sources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker.cli.base import State, _console, _maybe_config, _print_plain_rows, cli
+from tracker.collect import feed_url
+from tracker.config import KIND_KEYS, Config
+from tracker.configedit import add_sources, remove_source, set_enabled
+from tracker.errors import ParseError
+from tracker.fetch import Fetcher, make_session
+from tracker.health import is_stale
+from tracker.opml import parse_opml, render_opml, source_name
+from tracker.pipeline import preview_source, utc_now
+from tracker.render import FORMATS
+
+
+@cli.group()
+def sources() -> None:
+    """Inspect and manage sources: list, status, add, remove, enable, disable, test, OPML."""
+
+
+@sources.command(name="list")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def sources_list(state: State, fmt: str) -> None:
+    """List configured sources with their article counts and last error.
+
+    \b
+    Examples:
+      tracker sources list
+      tracker sources list --format json | jq '.[] | select(.last_error)'
+    """
+    config = state.config()
+    stats = {r["name"]: r for r in state.store().source_rows()} if state.db_path.exists() else {}
+    rows = []
+    for s in config.sources:
+        st = stats.get(s.name, {})
+        rows.append(
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "enabled": s.enabled,
+                "url": s.url,
+                "articles": st.get("articles", 0),
+                "last_run": st.get("last_run"),
+                "last_error": st.get("last_error"),
+            }
+        )
+    _print_plain_rows(rows, fmt)
+
+
+def _state_label(row: dict[str, Any], enabled: bool, now: datetime) -> str:
+    if not enabled:
+        return "disabled in config"
+    if row.get("disabled_reason"):
+        return "disabled (410 Gone)"
+    if row.get("next_attempt_at") and datetime.fromisoformat(row["next_attempt_at"]) > now:
+        return "backing off"
+    last_error, last_success = row.get("last_error_at"), row.get("last_success_at")
+    if row.get("failures") or (last_error and (not last_success or last_error > last_success)):
+        return "failing"  # also after 'sources enable' reset the count, until it next succeeds
+    if not row.get("last_run_at"):
+        return "never run"
+    if is_stale(row.get("last_new_at"), row.get("added_at"), now):
+        return "stale (nothing new in 14 days)"
+    return "ok"
+
+
+@sources.command(name="status")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def sources_status(state: State, fmt: str) -> None:
+    """Health of every source: last success and error, failures in a row, next attempt,
+    articles in 7 and 30 days, median fetch time, and a stale flag.
+
+    \b
+    Examples:
+      tracker sources status
+      tracker sources status --format json | jq '.[] | select(.state != "ok")'
+    """
+    config = state.config()
+    now = utc_now()
+    health = (
+        {r["name"]: r for r in state.store().source_health_rows(now)}
+        if state.db_path.exists()
+        else {}
+    )
+    rows = []
+    for s in config.sources:
+        h = health.get(s.name, {})
+        rows.append(
+            {
+                "name": s.name,
+                "state": _state_label(h, s.enabled, now),
+                "last_success": h.get("last_success_at"),
+                "last_error": h.get("disabled_reason") or h.get("last_error"),
+                "failures": h.get("failures", 0),
+                "next_attempt": h.get("next_attempt_at"),
+                "new_7d": h.get("articles_7d", 0),
+                "new_30d": h.get("articles_30d", 0),
+                "median_ms": h.get("median_fetch_ms"),
+            }
+        )
+    _print_plain_rows(rows, fmt)
+
+
+@sources.command(name="add")
+@click.argument("name")
+@click.argument("url", required=False)
+@click.option("--kind", "-k", type=click.Choice(list(KIND_KEYS)), default="rss", show_default=True)
+@click.option("--lang", help="Language hint: en, zh-Hans, zh-Hant.")
+@click.option("--fetch-articles", is_flag=True, help="rss / google-news: read each article page.")
+@click.option("--selector", "link_selector", help="page: CSS selector of the article links.")
+@click.option("--query", help="google-news: the search query.")
+@click.option(
+    "--edition",
+    type=click.Choice(["en-US", "zh-CN", "zh-TW", "zh-HK"]),
+    help="google-news: the edition (default en-US).",
+)
+@click.option("--min-interval", type=float, help="Seconds between requests to this host.")
+@click.option("--disabled", is_flag=True, help="Add it switched off.")
+@click.pass_obj
+def sources_add(
+    state: State,
+    name: str,
+    url: str | None,
+    kind: str,
+    lang: str | None,
+    fetch_articles: bool,
+    link_selector: str | None,
+    query: str | None,
+    edition: str | None,
+    min_interval: float | None,
+    disabled: bool,
+) -> None:
+    """Add a source to tracker.toml (writes the file; comments are kept).
+
+    URL may be left out for federal-register, public-inspection and google-news.
+
+    \b
+    Examples:
+      tracker sources add the-register https://www.theregister.com/headlines.atom
+      tracker sources add gnews-tw --kind google-news --query "實體清單 晶片" --edition zh-TW
+      tracker sources add bis-news https://www.bis.gov/news-updates --kind page --selector "main a"
+      tracker sources add fr-bis --kind federal-register
+    """
+    entry: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "url": url,
+        "lang": lang,
+        "link_selector": link_selector,
+        "query": query,
+        "edition": edition,
+        "min_interval": min_interval,
+    }
+    if fetch_articles:
+        entry["fetch_articles"] = True
+    if disabled:
+        entry["enabled"] = False
+    add_sources(state.config_path, [entry])
+    click.echo(f"Added {name} to {state.config_path}. Try it: tracker sources test {name}")
+
+
+@sources.command(name="remove")
+@click.argument("name")
+@click.pass_obj
+def sources_remove(state: State, name: str) -> None:
+    """Remove a source from tracker.toml (its stored articles stay).
+
+    \b
+    Example:
+      tracker sources remove sina-tech
+    """
+    remove_source(state.config_path, name)
+    click.echo(f"Removed {name} from {state.config_path}")
+
+
+@sources.command(name="enable")
+@click.argument("name")
+@click.pass_obj
+def sources_enable(state: State, name: str) -> None:
+    """Switch a source on, and forget its failures, backoff and any 410 Gone.
+
+    \b
+    Example:
+      tracker sources enable bbc-zh-trad && tracker fetch --source bbc-zh-trad
+    """
+    set_enabled(state.config_path, name, True)
+    if state.db_path.exists():
+        state.store().reset_source_state(name)
+    click.echo(f"Enabled {name}")
+
+
+@sources.command(name="disable")
+@click.argument("name")
+@click.pass_obj
+def sources_disable(state: State, name: str) -> None:
+    """Switch a source off (it stays in tracker.toml).
+
+    \b
+    Example:
+      tracker sources disable ithome
+    """
+    set_enabled(state.config_path, name, False)
+    click.echo(f"Disabled {name}")
+
+
+@sources.command(name="test")
+@click.argument("name")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def sources_test(state: State, name: str, fmt: str) -> None:
+    """Fetch one source once and show what would be stored; writes nothing.
+
+    Exits 1 when the source fails.
+
+    \b
+    Examples:
+      tracker sources test fr-bis
+      tracker sources test gnews-en --format json | jq '.[].title'
+    """
+    config = state.config()
+    source = _source(config, name)
+    fetcher = Fetcher(make_session(config.settings), config.settings)
+    report, tagged = preview_source(fetcher, source, state.tagger(config))
+    if report.error:
+        raise click.ClickException(f"{name} failed: {report.error}")
+    rows = [
+        {
+            "title": a.title,
+            "url": a.url,
+            "published_at": a.published_at.isoformat() if a.published_at else None,
+            "lang": a.lang,
+            "relevance": a.relevance,
+            "tags": ", ".join(h.tag_id for h in hits),
+        }
+        for a, hits in tagged
+    ]
+    _print_plain_rows(rows, fmt)
+    if fmt == "table":
+        notes = f"; {report.warning}" if report.warning else ""
+        _console(stderr=True).print(
+            f"{len(rows)} articles would be stored (nothing written){notes}"
+        )
+
+
+def _source(config: Config, name: str) -> Any:
+    for s in config.sources:
+        if s.name == name:
+            return s
+    raise click.BadParameter(
+        f"no source named {name!r}; see 'tracker sources list'", param_hint="NAME"
+    )
+
+
+@sources.command(name="import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def sources_import_opml(state: State, file: Path) -> None:
+    """Add the feeds of an OPML file (from Feedly, Inoreader, Miniflux ...) as rss sources.
+
+    Feeds already configured (same URL) are skipped.
+
+    \b
+    Example:
+      tracker sources import-opml ~/Downloads/feedly.opml
+    """
+    try:
+        outlines = parse_opml(file.read_bytes())
+    except ParseError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    config = _maybe_config(state)
+    existing = list(config.sources) if config else []
+    urls = {feed_url(s) for s in existing}
+    taken = {s.name for s in existing}
+    new = []
+    for outline in outlines:
+        if outline.xml_url in urls:
+            continue
+        urls.add(outline.xml_url)
+        name = source_name(outline.title, taken)
+        taken.add(name)
+        new.append({"name": name, "kind": "rss", "url": outline.xml_url})
+    if new:
+        add_sources(state.config_path, new)
+    skipped = len(outlines) - len(new)
+    click.echo(f"Imported {len(new)} feeds into {state.config_path} ({skipped} already there)")
+
+
+@sources.command(name="export-opml")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def sources_export_opml(state: State, file: Path | None) -> None:
+    """Write the feed sources (rss and google-news) as OPML, to FILE or standard output.
+
+    \b
+    Examples:
+      tracker sources export-opml > tracker.opml
+      tracker sources export-opml backup.opml
+    """
+    config = state.config()
+    feeds = [(s, feed_url(s)) for s in config.sources if s.kind in ("rss", "google-news")]
+    text = render_opml(feeds)
+    if file is None:
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(feeds)} feeds to {file}", err=True)
