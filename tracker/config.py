@@ -70,6 +70,7 @@ class Settings:
     backoff: float = 1.0  # first retry wait when the server gives no Retry-After
     max_retry_wait: float = 120.0  # never sleep longer than this for one Retry-After
     obey_robots: bool = True
+    source_workers: int = 8  # sources fetched at the same time (each host keeps its interval)
     vocabulary: str | None = None  # a user vocabulary file that extends the packaged one
 
     @property

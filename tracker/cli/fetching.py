@@ -91,7 +91,14 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
     report = _run_with_progress(
         state,
         lambda p: run_fetch(
-            store, fetcher, sources, tagger, refetch=refetch, progress=p, force=force or bool(only)
+            store,
+            fetcher,
+            sources,
+            tagger,
+            refetch=refetch,
+            progress=p,
+            force=force or bool(only),
+            source_workers=config.settings.source_workers,
         ),
     )
     if not state.quiet:
