@@ -7,23 +7,20 @@ each source's articles are committed together, so a crash mid-source leaves noth
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from itertools import islice
+from datetime import UTC, datetime
 from typing import Protocol
 
-from tracker.collect import collect, get
-from tracker.decode import decode_bytes
+from tracker.collect import collect
 from tracker.errors import FetchError, ParseError
-from tracker.extract import Extracted, merge_published
+from tracker.extract import merge_published
 from tracker.extractpool import Extractor
-from tracker.fetch import Fetcher, FetchResult
+from tracker.fetch import Fetcher
 from tracker.health import gone_reason, next_attempt
 from tracker.models import Article, FeedItem, Source, TagHit
-from tracker.sources.feeds import html_to_text
+from tracker.prefetch import Page, prefetch
 from tracker.store import LogEntry, Store
 from tracker.tagging import Tagger, relevance
 from tracker.textnorm import clean_text, detect_lang
@@ -258,7 +255,7 @@ def _process_source(
     weights = tagger.weights()
     if fetch_pages:
         extractor.use_pool(len(todo))
-    pages = _prefetch(fetcher, extractor, source, todo, fetch_pages, workers, now().date())
+    pages = prefetch(fetcher, extractor, source, todo, fetch_pages, workers, now().date())
     for item, page in pages:
         if page is not None:
             page.extract(extractor, now().date())
@@ -271,102 +268,10 @@ def _process_source(
     return done
 
 
-@dataclass
-class _Page:
-    """An article page as a fetch thread left it: fetched, perhaps extracted, or why it failed."""
-
-    entry: LogEntry
-    result: FetchResult | None = None
-    content: Extracted | None = None
-    error: str | None = None
-    plain: bool = False  # a full-text file (FR raw text), not an article page to extract from
-    final_url: str | None = None  # where redirects ended (reveals a Google News publisher)
-
-    def extract(self, extractor: Extractor, today: date) -> None:
-        """Decode and extract the fetched bytes (once), then let them go."""
-        res, self.result = self.result, None
-        if res is None:
-            return
-        try:
-            if self.plain:
-                self.content = _plain_text(res)
-            else:
-                self.content = extractor(res.content, res.charset, res.url, today)
-        except ParseError as exc:
-            self.error = str(exc)
-
-
-def _fetch_page(
-    fetcher: Fetcher,
-    extractor: Extractor,
-    source: Source,
-    url: str,
-    text_url: str | None,
-    today: date,
-) -> _Page:
-    entries: list[LogEntry] = []
-    plain = text_url is not None
-    try:
-        result = get(fetcher, source, text_url or url, "text" if plain else "page", entries)
-    except FetchError as exc:
-        return _Page(entries[-1], error=exc.reason, plain=plain)
-    page = _Page(entries[-1], result=result, plain=plain, final_url=result.url)
-    if extractor.pooled and not plain:
-        # This thread waits on a worker process, not on the GIL: extraction runs on another core.
-        # In-process extraction stays on the main thread, where threads would only contend.
-        page.extract(extractor, today)
-    return page
-
-
-def _prefetch(
-    fetcher: Fetcher,
-    extractor: Extractor,
-    source: Source,
-    items: list[FeedItem],
-    fetch_pages: bool,
-    workers: int,
-    today: date,
-) -> Iterator[tuple[FeedItem, _Page | None]]:
-    """Items in order, each with its page fetched and extracted ahead by a few threads.
-
-    A window of at most ``2 * workers`` pages in flight keeps memory flat however long the feed.
-    The fetcher's per-host lock still spaces requests to one host by its interval.
-    """
-    if not fetch_pages:
-        for item in items:
-            yield item, None
-        return
-    window = max(1, 2 * workers)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
-        pending: deque[tuple[FeedItem, Future[_Page]]] = deque()
-        queue = iter(items)
-        for item in islice(queue, window):
-            pending.append(
-                (
-                    item,
-                    pool.submit(
-                        _fetch_page, fetcher, extractor, source, item.url, item.text_url, today
-                    ),
-                )
-            )
-        while pending:
-            item, future = pending.popleft()
-            for nxt in islice(queue, 1):
-                pending.append(
-                    (
-                        nxt,
-                        pool.submit(
-                            _fetch_page, fetcher, extractor, source, nxt.url, nxt.text_url, today
-                        ),
-                    )
-                )
-            yield item, future.result()
-
-
 def _build_article(
     source: Source,
     item: FeedItem,
-    page: _Page | None,
+    page: Page | None,
     report: SourceReport,
     now: datetime,
     kind_lang: str | None = None,
@@ -408,10 +313,3 @@ def _build_article(
         extracted=extracted,
         fields=fields,
     )
-
-
-def _plain_text(res: FetchResult) -> Extracted:
-    """A full-text file: plain text, or the HTML-wrapped text the FR serves as raw text."""
-    body = decode_bytes(res.content, res.charset)
-    text = html_to_text(body) if "<" in body[:2000] else clean_text(body)
-    return Extracted(title="", text=text, author="", published_on=None, lang_hint=None)
