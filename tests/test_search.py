@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -193,7 +194,7 @@ def test_fts5_syntax_never_reaches_sqlite(filled: Store, hostile: str) -> None:
 
 
 def test_every_user_term_is_quoted() -> None:
-    assert to_fts(parse_query('nvidia "entity list" -h200 lic*')) == (
+    assert to_fts(parse_query('nvidia "entity list" -h200 lic*').groups) == (
         '(("nvidia" AND "entity list" AND "lic" *) NOT "h200")'
     )
 
@@ -211,3 +212,87 @@ def test_parse_when_forms() -> None:
     assert parse_when("2025-08-12", NOW) == datetime(2025, 8, 12, tzinfo=UTC)
     with pytest.raises(QueryError, match="7d"):
         parse_when("last week", NOW)
+
+
+def test_an_alias_finds_articles_tagged_with_it_in_any_language(
+    filled: Store, tagger: Tagger
+) -> None:
+    exact = set(urls(search(filled, "英伟达")))
+    expanded = search(filled, "英伟达", expand=tagger.lookup)
+    assert exact < set(urls(expanded))
+    assert "en2" in urls(expanded)  # an English Nvidia story, found by its tag
+    assert expanded[0].expanded == {"英伟达": ["company:nvidia"]}
+
+
+def test_words_that_together_are_an_alias_are_joined(filled: Store, tagger: Tagger) -> None:
+    hits = search(filled, "Entity List", expand=tagger.lookup)
+    assert {"en1", "zh1"} <= set(urls(hits))  # 实体清单 found from English words
+    assert hits[0].expanded == {"Entity List": ["policy:entity-list"]}
+
+
+def test_licence_finds_license(store: Store, tagger: Tagger) -> None:
+    a = Article(
+        url="https://a.test/us",
+        source="s",
+        title="Export license rules",
+        text="A license is needed.",
+    )
+    store.save_batch("s", [(a, tagger.tag(a.title, a.text))], now=NOW)
+    assert urls(search(store, "licence")) == ["us"]
+    assert urls(search(store, "licences")) == ["us"]
+
+
+def test_title_field_and_inline_filters(filled: Store) -> None:
+    assert urls(search(filled, "title:licences")) == ["en2"]
+    assert urls(search(filled, "licences -title:licences")) == ["en1"]
+    assert set(urls(search(filled, "出口管制 lang:zh-Hant"))) == {"tw1"}
+    assert urls(search(filled, "licences company:smic")) == ["en1"]
+    assert set(urls(search(filled, "source:tw source:reviews"))) == {"tw1", "en3"}
+
+
+def test_sort_orders(filled: Store) -> None:
+    newest = urls(search(filled, "出口管制", sort="newest"))
+    assert newest == ["tw1", "zh1"]
+    assert urls(search(filled, "出口管制", sort="oldest")) == ["zh1", "tw1"]
+    with pytest.raises(QueryError, match="unknown sort"):
+        search(filled, "x", sort="random")
+
+
+def test_raw_passes_fts5_syntax_and_reports_its_errors(filled: Store) -> None:
+    assert urls(search(filled, "NEAR(smic presumption, 10)", raw=True)) == ["en1"]
+    with pytest.raises(QueryError, match="FTS5 syntax error"):
+        search(filled, "NEAR(smic", raw=True)
+
+
+def test_a_tagged_title_ranks_above_a_passing_mention(store: Store, tagger: Tagger) -> None:
+    about = Article(
+        url="https://a.test/about",
+        source="s",
+        title="Nvidia wins licences",
+        text="Licences for H20.",
+    )
+    mention = Article(
+        url="https://a.test/mention",
+        source="s",
+        title="Licences for chips",
+        text="Licences for H20 chips, said a rival of Nvidia.",
+    )
+    store.save_batch("s", [(x, tagger.tag(x.title, x.text)) for x in (mention, about)], now=NOW)
+    assert urls(search(store, "nvidia", expand=tagger.lookup))[0] == "about"
+
+
+def test_the_index_follows_a_retag(store: Store, tagger: Tagger, tmp_path: Path) -> None:
+    from tracker.retag import run_retag
+    from tracker.vocabulary import load_vocabulary
+
+    a = Article(url="https://a.test/u", source="s", title="紫光展锐 results", text="Revenue grew.")
+    store.save_batch("s", [(a, tagger.tag(a.title, a.text))], now=NOW)
+    extra = tmp_path / "v.toml"
+    extra.write_text(
+        '[[company]]\nslug = "unisoc"\nname = "UNISOC"\naliases = ["紫光展锐", "UNISOC"]\n',
+        encoding="utf-8",
+    )
+    wider = Tagger(load_vocabulary(extra))
+    assert search(store, "UNISOC", expand=wider.lookup) == []  # not tagged yet
+    run_retag(store, wider)
+    assert urls(search(store, "UNISOC", expand=wider.lookup)) == ["u"]

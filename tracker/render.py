@@ -35,6 +35,8 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 
 def _flat(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False) if value else ""
     if isinstance(value, list):
         return ";".join(
             f"{v['kind']}:{v['slug']}" if isinstance(v, dict) else str(v) for v in value

@@ -1,34 +1,23 @@
-"""Full-text search over stored articles: a safe query language compiled to SQLite FTS5.
-
-Users type words, ``"phrases"``, ``OR``, ``-exclude`` and ``prefix*``; nothing they type reaches FTS5
-unquoted, so FTS5 syntax errors cannot happen. Terms are put in the index's own form (folded, Han
-bigrams; see :func:`tracker.textnorm.index_form`), so 英偉達 finds 英伟达.
-"""
+"""Running searches: filters, ranking, snippets. The query language is :mod:`tracker.query`."""
 
 from __future__ import annotations
 
 import difflib
 import re
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tracker.errors import QueryError
+from tracker.query import Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.store import Store, iso
 from tracker.tagging import RELEVANT
-from tracker.textnorm import HAN_RE, fold_chars, index_form
+from tracker.textnorm import fold_chars
 
-TOKEN = re.compile(r'\s*(?:(-?)"([^"]*)("?)|(\S+))')
-RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
-
-
-@dataclass
-class Term:
-    text: str
-    exclude: bool = False
-    prefix: bool = False
-    phrase: bool = False
+__all__ = ["SORTS", "Hit", "make_snippet", "parse_query", "parse_when", "search", "to_fts"]
+SORTS = ("relevance", "newest", "oldest")
 
 
 @dataclass
@@ -45,6 +34,7 @@ class Hit:
     tags: list[dict[str, Any]] = field(default_factory=list)
     score: float | None = None
     relevance: float | None = None
+    expanded: dict[str, list[str]] = field(default_factory=dict)  # query terms matched via tags
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,103 +51,8 @@ class Hit:
             ],
             "score": self.score,
             "relevance": self.relevance,
+            "expanded": self.expanded,
         }
-
-
-def parse_query(query: str) -> list[list[Term]]:
-    """The query as OR-groups of AND-ed terms.
-
-    Raises:
-        QueryError: an unclosed quote, a dangling OR, or nothing searchable; the message gives the
-            1-based position.
-    """
-    groups: list[list[Term]] = [[]]
-    pos = 0
-    last_was_or = False
-    while pos < len(query):
-        if not query[pos:].strip():
-            break
-        match = TOKEN.match(query, pos)
-        assert match is not None  # the pattern matches any non-blank text
-        start = match.start() + len(match.group(0)) - len(match.group(0).lstrip())
-        neg, quoted, closing, word = match.groups()
-        pos = match.end()
-        if quoted is not None:
-            if not closing:
-                raise QueryError(f'unclosed quote at position {start + 1}: add a closing "')
-            term = Term(quoted, exclude=bool(neg), phrase=True)
-        elif word == "OR":
-            if last_was_or or not groups[-1]:
-                raise QueryError(f"OR at position {start + 1} needs a word on each side")
-            groups.append([])
-            last_was_or = True
-            continue
-        else:
-            exclude = word.startswith("-") and len(word) > 1
-            word = word[1:] if exclude else word
-            prefix = word.endswith("*") and len(word) > 1
-            term = Term(word.rstrip("*") if prefix else word, exclude=exclude, prefix=prefix)
-        last_was_or = False
-        if index_form(term.text).split() and _searchable(term.text):
-            groups[-1].append(term)
-    if last_was_or:
-        raise QueryError("the query ends with OR; add a word after it")
-    for group in groups:
-        if group and all(t.exclude for t in group):
-            raise QueryError("a query needs at least one word that is not excluded with '-'")
-    groups = [g for g in groups if g]
-    if not groups:
-        raise QueryError("the query has no searchable words")
-    return groups
-
-
-def _searchable(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
-
-
-def to_fts(groups: list[list[Term]]) -> str:
-    """An FTS5 MATCH expression in which every user term is a quoted string."""
-    ors = []
-    for group in groups:
-        positive = [_fts_term(t) for t in group if not t.exclude]
-        negative = [_fts_term(t) for t in group if t.exclude]
-        expr = " AND ".join(positive)
-        for neg in negative:
-            expr = f"({expr}) NOT {neg}"
-        ors.append(f"({expr})")
-    return " OR ".join(ors)
-
-
-def _fts_term(term: Term) -> str:
-    tokens = index_form(term.text).split()
-    quoted = '"' + " ".join(tokens).replace('"', '""') + '"'
-    single_han = len(tokens) == 1 and len(tokens[0]) == 1 and HAN_RE.match(tokens[0])
-    return quoted + " *" if term.prefix or single_han else quoted
-
-
-def parse_when(value: str, now: datetime) -> datetime:
-    """``7d``, ``24h``, ``2w`` before ``now``, or an ISO date/time (UTC when no offset is given).
-
-    Raises:
-        QueryError: the value is neither.
-    """
-    value = value.strip()
-    rel = RELATIVE.match(value)
-    if rel:
-        amount, unit = int(rel.group(1)), rel.group(2)
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit]
-        return now - timedelta(hours=amount * hours)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            raise QueryError(
-                f"cannot read the time {value!r}; use 7d, 24h, 2w or a date like 2025-08-12"
-            ) from None
-        moment = datetime(day.year, day.month, day.day)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def search(
@@ -172,18 +67,31 @@ def search(
     limit: int = 20,
     known_tags: Iterable[str] | None = None,
     relevant: bool = False,
+    expand: Expand | None = None,
+    raw: bool = False,
+    sort: str = "relevance",
 ) -> list[Hit]:
     """Articles matching ``query`` and every filter, best first (newest first with no query).
 
     Args:
-        tags: ``kind:slug`` tags the article must all carry.
+        tags: ``kind:slug`` tags the article must all carry (the query's own are added).
         known_tags: the vocabulary's tag ids, to refuse a misspelt tag instead of finding nothing.
         relevant: only articles about the tracker's topic (relevance at least ``RELEVANT``).
+        expand: maps a query term to the tags it is an alias of (None: match the words only).
+        raw: ``query`` is FTS5 syntax, passed through (for experts).
+        sort: ``relevance``, ``newest`` or ``oldest``.
 
     Raises:
         QueryError: the query or a filter cannot be understood.
     """
-    tags = list(tags)
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}; use {', '.join(SORTS)}")
+    parsed = ParsedQuery(groups=[])
+    if query.strip() and not raw:
+        parsed = parse_query(query, expand)
+    tags = [*tags, *parsed.tags]
+    sources = [*sources, *parsed.sources]
+    lang = lang or parsed.lang
     if known_tags is not None:
         _check_tags(tags, set(known_tags))
     where: list[str] = []
@@ -204,28 +112,33 @@ def search(
     if relevant:
         where.append("a.relevance >= ?")
         params.append(RELEVANT)
-    source_list = list(sources)
-    if source_list:
-        where.append(f"a.source IN ({','.join('?' * len(source_list))})")
-        params += source_list
-    terms: list[Term] = []
-    if query.strip():
-        groups = parse_query(query)
-        terms = [t for g in groups for t in g if not t.exclude]
+    if sources:
+        where.append(f"a.source IN ({','.join('?' * len(sources))})")
+        params += sources
+    order = {"newest": f"{moment} DESC", "oldest": f"{moment} ASC"}
+    match = query.strip() if raw else (to_fts(parsed.groups) if parsed.groups else "")
+    if match:
         sql = (
-            "SELECT a.*, bm25(articles_fts, 5.0, 1.0, 0.5) AS score FROM articles_fts "
+            "SELECT a.*, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
             "JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ?"
         )
-        params.insert(0, to_fts(groups))
-        sql += "".join(f" AND {w}" for w in where) + " ORDER BY score LIMIT ?"
+        params.insert(0, match)
+        sql += "".join(f" AND {w}" for w in where)
+        sql += f" ORDER BY {order.get(sort, 'score')} LIMIT ?"
     else:
         sql = "SELECT a.*, NULL AS score FROM articles a"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {moment} DESC LIMIT ?"
+        sql += f" ORDER BY {order.get(sort, order['newest'])} LIMIT ?"
     params.append(limit)
-    rows = list(store.db.query(sql, params))
+    try:
+        rows = list(store.db.query(sql, params))
+    except sqlite3.OperationalError as exc:
+        if raw:
+            raise QueryError(f"FTS5 syntax error in --raw query: {exc}") from exc
+        raise
     tag_map = store.tags_for([r["id"] for r in rows])
+    terms = parsed.positive_terms or _raw_words(query if raw else "")
     return [
         Hit(
             id=r["id"],
@@ -234,13 +147,18 @@ def search(
             source=r["source"],
             published_at=r["published_at"],
             lang=r["lang"],
-            snippet=make_snippet(r["text"] or r["summary"] or "", [t.text for t in terms]),
+            snippet=make_snippet(r["text"] or r["summary"] or "", terms),
             tags=tag_map.get(r["id"], []),
             score=round(-r["score"], 3) if r["score"] is not None else None,
             relevance=r["relevance"],
+            expanded=parsed.expanded,
         )
         for r in rows
     ]
+
+
+def _raw_words(query: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", query) if w not in ("AND", "OR", "NOT", "NEAR")]
 
 
 def _check_tags(tags: list[str], known: set[str]) -> None:

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from tracker.errors import TrackerError
+from tracker.fts import fts_row, tag_text
 from tracker.migrations import OFFICIAL_COLUMNS, migrations
 from tracker.models import Article, Source, TagHit
-from tracker.textnorm import index_form, tail_chars
 from tracker.urls import article_id, canonical_url
 
 T = TypeVar("T")
@@ -272,12 +272,11 @@ class Store:
                 f"INSERT INTO articles ({columns}) VALUES ({marks})", row
             ).lastrowid
         conn.execute(
-            "INSERT INTO articles_fts (rowid, title, body, tails) VALUES (?, ?, ?, ?)",
+            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
             [
                 rowid,
-                index_form(article.title),
-                index_form(article.text),
-                f"{tail_chars(article.title)} {tail_chars(article.text)}",
+                *fts_row(article.title, article.text),
+                tag_text((h.tag_id, h.count, h.in_title) for h in hits),
             ],
         )
         self.set_tags(aid, hits)
@@ -347,6 +346,11 @@ class Store:
             for aid, hits, score in results:
                 self.set_tags(aid, hits)
                 self.db.conn.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
+                self.db.conn.execute(
+                    "UPDATE articles_fts SET tags = ? "
+                    "WHERE rowid = (SELECT rowid FROM articles WHERE id = ?)",
+                    [tag_text((h.tag_id, h.count, h.in_title) for h in hits), aid],
+                )
 
     def source_health_rows(self, now: datetime) -> list[dict[str, Any]]:
         """Per stored source: its health state, recent article counts and median fetch time."""

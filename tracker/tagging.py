@@ -266,6 +266,13 @@ class Tagger:
             return DOC_LEVEL
         return None
 
+    def lookup(self, term: str) -> list[str]:
+        """The tags ``term`` is an alias of (in any script or case): for search expansion."""
+        value = self._automaton.get(nfkc(term).lower().strip(), None)
+        if value is None:
+            return []
+        return list(dict.fromkeys(p.entry.tag_id for p in value[1] if p.entry is not None))
+
     def weights(self) -> dict[str, float]:
         return {e.tag_id: e.relevance_weight for e in self.entries}
 

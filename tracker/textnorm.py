@@ -143,6 +143,14 @@ def detect_lang(text: str, hint: str | None = None) -> str:
 
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
+# British and American spellings meet in the index (licence / license, authorise / authorize); the
+# stemmer handles plurals and tenses but not these.
+_SPELLING = (
+    (re.compile(r"\b(licen|defen|offen|preten)c(e|es|ed|ing)\b"), r"\1s\2"),
+    (re.compile(r"\b(\w{3,})is(e|es|ed|ing|ation|ations)\b"), r"\1iz\2"),
+    (re.compile(r"\b(\w{3,})ys(e|es|ed|ing)\b"), r"\1yz\2"),
+    (re.compile(r"\b(cent|met|lit|fib)re(s?)\b"), r"\1er\2"),
+)
 
 
 def _bigrams(match: re.Match[str]) -> str:
@@ -158,9 +166,18 @@ def index_form(text: str) -> str:
     SQLite's unicode61 tokenizer would index a whole Han run as one token (so 出口管制 inside a
     sentence could never be found); overlapping bigrams make any 2+ character word a phrase query,
     and the spaces also split model numbers from the Chinese around them (英伟达H20芯片 -> h20).
-    Queries go through the same function, so phrases line up token for token.
+    Queries go through the same function, so phrases line up token for token. British spellings
+    become American (licence -> license) so either finds both.
     """
-    return _HAN_RUN.sub(_bigrams, fold(text))
+    text = _HAN_RUN.sub(_bigrams, fold(text))
+    for pattern, replacement in _SPELLING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def tag_token(tag_id: str) -> str:
+    """The search-index token of a tag (company:nvidia -> tagcompanynvidia): one word for FTS5."""
+    return "tag" + re.sub(r"[^a-z0-9]", "", tag_id.lower())
 
 
 def tail_chars(text: str) -> str:

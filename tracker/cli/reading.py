@@ -38,6 +38,20 @@ from tracker.search import parse_when, search
 @click.option(
     "--relevant", is_flag=True, help="Only articles about export controls (relevance >= 0.5)."
 )
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest"]),
+    default="relevance",
+    show_default=True,
+    help="Order of the results (with no query: newest).",
+)
+@click.option("--exact", is_flag=True, help="Match the words only; no vocabulary expansion.")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="QUERY is SQLite FTS5 syntax, passed through as is. The index holds folded text: "
+    "lower case, simplified Chinese as bigrams, American spellings.",
+)
 @click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(1, 10000))
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
@@ -52,13 +66,19 @@ def search_cmd(
     lang: str | None,
     sources: tuple[str, ...],
     relevant: bool,
+    sort: str,
+    exact: bool,
+    raw: bool,
     limit: int,
     fmt: str,
 ) -> None:
     """Search stored articles; with no QUERY, list the newest that match the filters.
 
-    QUERY takes words (all must match), "exact phrases", OR, -excluded words and prefix*.
-    Chinese works in either script: 英偉達 finds 英伟达.
+    QUERY takes words (all must match), "exact phrases", OR, -excluded words, prefix*,
+    title:word, and filters company:nvidia chip:h200 policy:entity-list source:NAME lang:zh.
+    Chinese works in either script (英偉達 finds 英伟达). A word that names a company, chip
+    or policy also finds articles tagged with it in any language (英伟达 finds English
+    Nvidia stories); --exact turns that off. JSON rows list the expanded terms.
 
     \b
     Examples:
@@ -67,10 +87,13 @@ def search_cmd(
       tracker search --tag policy:entity-list --since 7d --format csv > week.csv
       tracker search '"entity list" -russia' --format ndjson
       tracker search --relevant --since 24h      # today's on-topic articles
+      tracker search 'title:licence policy:entity-list lang:zh' --sort newest
+      tracker search 'NEAR(nvidia h20, 5)' --raw
     """
     now = utc_now()
     store = state.store()
-    known = {e.tag_id for e in state.tagger(_maybe_config(state)).entries}
+    tagger = state.tagger(_maybe_config(state))
+    known = {e.tag_id for e in tagger.entries}
     hits = search(
         store,
         " ".join(query),
@@ -82,6 +105,9 @@ def search_cmd(
         until=parse_when(until, now) if until else None,
         known_tags=known | _stored_tags(store),
         relevant=relevant,
+        expand=None if exact else tagger.lookup,
+        raw=raw,
+        sort=sort,
     )
     rows = [h.as_dict() for h in hits]
     if fmt == "table":
