@@ -20,7 +20,7 @@ from tracker.vocabulary import KINDS
 
 TOKEN = re.compile(r'\s*(?:(-?)(?:(\w+):)?"([^"]*)("?)|(\S+))')
 FILTER = re.compile(r"^(-?)(\w+):(\S+)$")
-RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
+RELATIVE = re.compile(r"^(\d+)\s*([hdwmy])$")
 MAX_ALIAS_WORDS = 4
 
 Expand = Callable[[str], list[str]]  # a term -> the tag ids it is an alias of
@@ -183,7 +183,8 @@ def _fts_term(term: Term) -> str:
 
 
 def parse_when(value: str, now: datetime) -> datetime:
-    """``7d``, ``24h``, ``2w`` before ``now``, or an ISO date/time (UTC when no offset is given).
+    """``24h``, ``7d``, ``2w``, ``3m`` (30-day months), ``1y`` before ``now``, or an ISO date/time
+    (UTC when no offset is given).
 
     Raises:
         QueryError: the value is neither.
@@ -192,7 +193,7 @@ def parse_when(value: str, now: datetime) -> datetime:
     rel = RELATIVE.match(value)
     if rel:
         amount, unit = int(rel.group(1)), rel.group(2)
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[unit]
+        hours = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30, "y": 24 * 365}[unit]
         return now - timedelta(hours=amount * hours)
     try:
         moment = datetime.fromisoformat(value)

@@ -16,7 +16,16 @@ from tracker.store import Store, iso
 from tracker.tagging import RELEVANT
 from tracker.textnorm import fold_chars
 
-__all__ = ["SORTS", "Hit", "make_snippet", "parse_query", "parse_when", "search", "to_fts"]
+__all__ = [
+    "SORTS",
+    "Hit",
+    "make_snippet",
+    "mark_matches",
+    "parse_query",
+    "parse_when",
+    "search",
+    "to_fts",
+]
 SORTS = ("relevance", "newest", "oldest")
 
 
@@ -171,6 +180,29 @@ def _check_tags(tags: list[str], known: set[str]) -> None:
             raise QueryError(f"unknown tag {tag!r}{hint}")
 
 
+def mark_matches(text: str, terms: list[str]) -> str:
+    """``text`` with every occurrence of the terms (in either script or case) wrapped in [ ]."""
+    folded = fold_chars(text)
+    if len(folded) != len(text):
+        return text
+    spans = _spans(folded, terms)
+    out, cursor = [], 0
+    for s, e in spans:
+        out.append(text[cursor:s] + "[" + text[s:e] + "]")
+        cursor = e
+    return "".join(out) + text[cursor:]
+
+
+def _spans(folded: str, terms: list[str]) -> list[tuple[int, int]]:
+    needles = sorted({fold_chars(t) for t in terms if t.strip()}, key=len, reverse=True)
+    spans: list[tuple[int, int]] = []
+    for needle in needles:
+        for m in re.finditer(re.escape(needle), folded):
+            if not any(s < m.end() and m.start() < e for s, e in spans):
+                spans.append((m.start(), m.end()))
+    return sorted(spans)
+
+
 def make_snippet(text: str, terms: list[str], width: int = 180) -> str:
     """A passage of ``text`` around the first term found, with each match wrapped in [ ]."""
     flat = " ".join(text.split())
@@ -179,15 +211,9 @@ def make_snippet(text: str, terms: list[str], width: int = 180) -> str:
     folded = fold_chars(flat)
     if len(folded) != len(flat):  # lower-casing changed lengths (rare): positions would not line up
         return flat[:width]
-    needles = sorted({fold_chars(t) for t in terms if t.strip()}, key=len, reverse=True)
-    spans: list[tuple[int, int]] = []
-    for needle in needles:
-        for m in re.finditer(re.escape(needle), folded):
-            if not any(s < m.end() and m.start() < e for s, e in spans):
-                spans.append((m.start(), m.end()))
+    spans = _spans(folded, terms)
     if not spans:
         return flat[:width] + ("…" if len(flat) > width else "")
-    spans.sort()
     first = spans[0][0]
     start = max(0, first - width // 3)
     end = min(len(flat), start + width)

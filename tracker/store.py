@@ -352,6 +352,24 @@ class Store:
                     [tag_text((h.tag_id, h.count, h.in_title) for h in hits), aid],
                 )
 
+    @_locked
+    def delete_articles(self, ids: Iterable[str]) -> int:
+        """Delete articles with their tags and index rows; returns how many there were."""
+        wanted = list(ids)
+        gone = 0
+        with self.db.atomic():
+            for aid in wanted:
+                row = self.db.conn.execute(
+                    "SELECT rowid FROM articles WHERE id = ?", [aid]
+                ).fetchone()
+                if row is None:
+                    continue
+                self.db.conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [row[0]])
+                self.db.conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
+                self.db.conn.execute("DELETE FROM articles WHERE id = ?", [aid])
+                gone += 1
+        return gone
+
     def source_health_rows(self, now: datetime) -> list[dict[str, Any]]:
         """Per stored source: its health state, recent article counts and median fetch time."""
         week, month = iso(now - timedelta(days=7)), iso(now - timedelta(days=30))

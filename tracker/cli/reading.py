@@ -14,8 +14,8 @@ from tracker.cli.base import (
     cli,
 )
 from tracker.pipeline import utc_now
-from tracker.render import FORMATS, print_hits_table, render_rows
-from tracker.search import parse_when, search
+from tracker.render import FORMATS, highlighted, print_hits_table, render_rows
+from tracker.search import mark_matches, parse_query, parse_when, search
 
 
 # ---------------------------------------------------------------- search and show
@@ -124,13 +124,15 @@ def search_cmd(
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option("--highlight", "-H", metavar="QUERY", help="Highlight where QUERY's words occur.")
 @click.pass_obj
-def show(state: State, article_id: str, fmt: str) -> None:
+def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None:
     """Show one article: metadata, tags and clean text. ID may be a unique prefix.
 
     \b
     Examples:
       tracker show 3f2a9c1e
+      tracker show 3f2a9c1e --highlight "entity list"
       tracker show 3f2a9c1e --format json | jq .tags
     """
     row = state.store().article(article_id)
@@ -156,4 +158,9 @@ def show(state: State, article_id: str, fmt: str) -> None:
     if not row["extracted"]:
         console.print(f"[dim]{'':>13}  text is the feed's summary (the page was not read)[/dim]")
     console.print()
-    console.print(row["text"] or row["summary"] or "(no text)")
+    text = row["text"] or row["summary"] or "(no text)"
+    if highlight:
+        words = parse_query(highlight).positive_terms
+        console.print(highlighted(mark_matches(text, words)))
+    else:
+        console.print(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -14,18 +15,102 @@ from tracker.cli.base import (
     _console,
     _maybe_config,
     _print_plain_rows,
+    _stored_tags,
     cli,
 )
-from tracker.render import FORMATS
+from tracker.pipeline import utc_now
+from tracker.query import parse_when
+from tracker.render import FORMATS, render_rows
 from tracker.retag import run_retag
 from tracker.tageval import evaluate, load_cases
+from tracker.trends import sparkline, tag_counts, tag_series
 from tracker.vocabulary import KINDS
 
 
 # ---------------------------------------------------------------- tags
-@cli.group()
-def tags() -> None:
-    """The tagging vocabulary: companies, chips, materials, policy terms, agencies, people."""
+@cli.group(invoke_without_command=True)
+@click.option("--kind", "-k", type=click.Choice(KINDS), help="Only this kind.")
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    metavar="WHEN",
+    help="The period: 7d, 24h, 2w or a date; compared with the period before it.",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_context
+def tags(ctx: click.Context, kind: str | None, since: str, fmt: str) -> None:
+    """Tag counts for a period, with the change against the period before it.
+
+    Subcommands work on the vocabulary itself (tracker tags list).
+
+    \b
+    Examples:
+      tracker tags --since 7d
+      tracker tags --kind company --since 30d --format csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    state: State = ctx.obj
+    now = utc_now()
+    counts = tag_counts(state.store(), parse_when(since, now), now, kind)
+    rows = [c.as_dict() for c in counts]
+    if fmt == "table":
+        for row, c in zip(rows, counts, strict=True):
+            row["change"] = f"+{c.change}" if c.change > 0 else str(c.change)
+    _print_plain_rows(rows, fmt)
+
+
+@cli.command()
+@click.argument("tag_ids", nargs=-1, required=True, metavar="TAG...")
+@click.option("--by", type=click.Choice(["day", "week"]), default="day", show_default=True)
+@click.option("--since", default="90d", show_default=True, metavar="WHEN")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_obj
+def trends(state: State, tag_ids: tuple[str, ...], by: str, since: str, fmt: str) -> None:
+    """Articles per day or week for each TAG, with a sparkline; json or csv to plot elsewhere.
+
+    \b
+    Examples:
+      tracker trends company:nvidia policy:entity-list --by week
+      tracker trends chip:h20 --since 30d --format csv > h20.csv
+    """
+    now = utc_now()
+    store = state.store()
+    known = {e.tag_id for e in state.tagger(_maybe_config(state)).entries} | _stored_tags(store)
+    for tag in tag_ids:
+        if tag not in known:
+            raise click.BadParameter(
+                f"unknown tag {tag!r}; see 'tracker tags list'", param_hint="TAG"
+            )
+    series = tag_series(store, list(tag_ids), parse_when(since, now), now, by)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {t: [{"period": p, "count": n} for p, n in points] for t, points in series.items()},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    periods = [p for p, _ in next(iter(series.values()))]
+    rows = [{"period": p, **{t: series[t][i][1] for t in tag_ids}} for i, p in enumerate(periods)]
+    if fmt == "csv":
+        click.echo(render_rows(rows, "csv"))
+        return
+    _print_plain_rows([r for r in rows if any(r[t] for t in tag_ids)] or rows[-1:], "table")
+    for tag in tag_ids:
+        values = [n for _, n in series[tag]]
+        _console().print(f"{tag:>24}  {sparkline(values)}  total {sum(values)}", soft_wrap=True)
 
 
 @tags.command(name="list")
