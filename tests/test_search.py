@@ -150,7 +150,9 @@ def test_filters_tag_lang_source_and_dates(filled: Store) -> None:
 
 
 def test_no_query_lists_newest_first(filled: Store) -> None:
-    assert urls(search(filled, limit=3)) == ["tw1", "en1", "zh1"]
+    newest = urls(search(filled, limit=3))
+    assert newest[0] == "tw1"
+    assert set(newest[1:]) == {"en1", "zh1"}  # published the same day
 
 
 def test_snippet_marks_matches_in_the_original_script(filled: Store) -> None:
@@ -296,3 +298,59 @@ def test_the_index_follows_a_retag(store: Store, tagger: Tagger, tmp_path: Path)
     assert search(store, "UNISOC", expand=wider.lookup) == []  # not tagged yet
     run_retag(store, wider)
     assert urls(search(store, "UNISOC", expand=wider.lookup)) == ["u"]
+
+
+def many(store: Store, tagger: Tagger, n: int = 30) -> None:
+    batch = []
+    for i in range(n):
+        lang = (
+            "zh-Hans" if i == 0 else "en"
+        )  # the only Chinese one is the oldest and least relevant
+        # The Chinese one mentions Nvidia once in a long text: bm25 ranks it last.
+        text = "Nvidia " + "filler " * 300 + "英伟达" if i == 0 else "Nvidia " * 5
+        a = Article(
+            url=f"https://m.test/{i}",
+            source="s",
+            title=f"Story {i}",
+            text=text,
+            lang=lang,
+            published_at=datetime(2025, 1, 1, tzinfo=UTC) + (i * (NOW - NOW.replace(day=1))) / 30,
+        )
+        batch.append((a, tagger.tag(a.title, a.text)))
+    store.save_batch("s", batch, now=NOW)
+
+
+def test_filters_that_reject_the_best_candidates_still_find_the_rest(
+    store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many(store, tagger, 120)
+    import tracker.search
+
+    monkeypatch.setattr(tracker.search, "LARGE_MATCH", 10**9)
+    # The 50 best candidates are all English; the filter leaves none, so all 120 are ranked.
+    hits = search(store, "nvidia", lang="zh", limit=1)
+    assert urls(hits) == ["0"]
+
+
+def test_common_and_rare_tag_paths_agree(
+    store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many(store, tagger)
+    import tracker.search
+
+    rare = urls(search(store, tags=["company:nvidia"], limit=5))
+    monkeypatch.setattr(tracker.search, "COMMON_TAG", 0)  # every tag counts as common
+    assert urls(search(store, tags=["company:nvidia"], limit=5)) == rare
+    assert rare[0] == "29"  # the newest
+
+
+def test_a_huge_match_set_is_ranked_among_its_newest(
+    store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many(store, tagger)
+    import tracker.search
+
+    monkeypatch.setattr(tracker.search, "LARGE_MATCH", 10)
+    found = [int(u) for u in urls(search(store, "nvidia", limit=30))]
+    assert found
+    assert min(found) >= 15  # only the newest part of the 30 matches was considered

@@ -27,6 +27,8 @@ __all__ = [
     "to_fts",
 ]
 SORTS = ("relevance", "newest", "oldest")
+COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
+LARGE_MATCH = 50_000  # above this many matches, rank among the most recent ones
 
 
 @dataclass
@@ -106,7 +108,14 @@ def search(
     where: list[str] = []
     params: list[Any] = []
     for tag in tags:
-        where.append("a.id IN (SELECT article_id FROM article_tags WHERE tag_id = ?)")
+        # A common tag: walk articles newest first and check each (stops after `limit`); a rare
+        # one: start from its few articles and sort them. The planner cannot tell them apart.
+        if store.tag_frequency(tag) > COMMON_TAG:
+            where.append(
+                "EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id AND x.tag_id = ?)"
+            )
+        else:
+            where.append("a.id IN (SELECT article_id FROM article_tags WHERE tag_id = ?)")
         params.append(tag)
     moment = "COALESCE(a.published_at, a.first_seen_at)"
     if since is not None:
@@ -127,25 +136,13 @@ def search(
     order = {"newest": f"{moment} DESC", "oldest": f"{moment} ASC"}
     match = query.strip() if raw else (to_fts(parsed.groups) if parsed.groups else "")
     if match:
-        sql = (
-            "SELECT a.*, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
-            "JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ?"
-        )
-        params.insert(0, match)
-        sql += "".join(f" AND {w}" for w in where)
-        sql += f" ORDER BY {order.get(sort, 'score')} LIMIT ?"
+        rows = _ranked(store, match, where, params, order.get(sort, "s.score"), limit, raw)
     else:
         sql = "SELECT a.*, NULL AS score FROM articles a"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order.get(sort, order['newest'])} LIMIT ?"
-    params.append(limit)
-    try:
-        rows = list(store.db.query(sql, params))
-    except sqlite3.OperationalError as exc:
-        if raw:
-            raise QueryError(f"FTS5 syntax error in --raw query: {exc}") from exc
-        raise
+        rows = list(store.db.query(sql, [*params, limit]))
     tag_map = store.tags_for([r["id"] for r in rows])
     terms = parsed.positive_terms or _raw_words(query if raw else "")
     return [
@@ -164,6 +161,54 @@ def search(
         )
         for r in rows
     ]
+
+
+def _ranked(
+    store: Store, match: str, where: list[str], params: list[Any], order: str, limit: int, raw: bool
+) -> list[dict[str, Any]]:
+    """Rank inside the index first, then read and filter only the best candidates.
+
+    Reading an article row costs far more than scoring it, so candidates are scored on the index
+    alone. A word in a large share of a big store (over ``LARGE_MATCH`` articles) is scored among
+    its most recent matches only: for a news tracker the best of the recent beats the best of all
+    time. When filters leave too few of the candidates, the search runs again over all of them.
+    """
+    try:
+        total = int(
+            next(
+                iter(
+                    store.db.query(
+                        "SELECT count(*) AS n FROM articles_fts WHERE articles_fts MATCH ?", [match]
+                    )
+                )
+            )["n"]
+        )
+    except sqlite3.OperationalError as exc:
+        if raw:
+            raise QueryError(f"FTS5 syntax error in --raw query: {exc}") from exc
+        raise
+    floor = 0
+    if total > LARGE_MATCH:
+        newest = store.db.conn.execute("SELECT max(rowid) FROM articles_fts").fetchone()[0] or 0
+        # Matches are spread over rowids (arrival order): the newest window holding about
+        # LARGE_MATCH of them is LARGE_MATCH * newest / total rowids wide.
+        floor = max(0, newest - LARGE_MATCH * newest // total)
+    candidates = limit * 50 if where else limit
+    for cap in (candidates, None):
+        inner = (
+            "SELECT rowid, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
+            "WHERE articles_fts MATCH ? AND rowid > ? ORDER BY score" + (" LIMIT ?" if cap else "")
+        )
+        sql = (
+            f"SELECT a.*, s.score AS score FROM ({inner}) s JOIN articles a ON a.rowid = s.rowid"
+            + "".join(f" AND {w}" for w in where)
+            + f" ORDER BY {order} LIMIT ?"
+        )
+        args = [match, floor, *([cap] if cap else []), *params, limit]
+        rows = list(store.db.query(sql, args))
+        if len(rows) >= limit or cap is None or total <= (cap or 0):
+            return rows
+    return rows
 
 
 def _raw_words(query: str) -> list[str]:

@@ -5,6 +5,7 @@ Only this module writes SQL for those tables; stages hand it dataclasses.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -103,7 +104,24 @@ class Store:
             ) from exc
 
     def close(self) -> None:
+        # Refresh planner statistics where they went stale; a read-only or busy database can wait.
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA optimize")
         self.db.close()
+
+    @_locked
+    def optimize(self) -> None:
+        """Merge the search index's segments and refresh planner statistics (after bulk loads)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        self.db.execute("ANALYZE")
+
+    def tag_frequency(self, tag: str) -> int:
+        return int(
+            self.db.conn.execute(
+                "SELECT count(*) FROM article_tags WHERE tag_id = ?", [tag]
+            ).fetchone()[0]
+        )
 
     # ---------------------------------------------------------------- sources and validators
     @_locked
