@@ -107,3 +107,40 @@ def test_iter_articles_visits_every_row_in_batches(store: Store) -> None:
     store.save_batch("s", [(art(f"https://a.test/{i}"), []) for i in range(7)], now=NOW)
     batches = list(store.iter_articles(batch=3))
     assert [len(b) for b in batches] == [3, 3, 1]
+
+
+def test_the_contentless_index_stays_exact_through_updates_retags_and_deletes(
+    store: Store, tagger: Tagger, tmp_path: Path
+) -> None:
+    from tracker.retag import run_retag
+    from tracker.vocabulary import load_vocabulary
+
+    old = art("https://a.test/1", text="英伟达H20芯片 and the Entity List", title="輝達 licences")
+    other = art("https://a.test/2", text="Gallium exports fell", title="镓")
+    store.save_batch("s", [(a, tagger.tag(a.title, a.text)) for a in (old, other)], now=NOW)
+    new = art("https://a.test/1", text="AMD MI308 chips", title="AMD licences")
+    store.save_batch("s", [(new, tagger.tag(new.title, new.text))], now=NOW)
+    extra = tmp_path / "v.toml"
+    extra.write_text(
+        '[[company]]\nslug = "gallium-co"\nname = "G"\naliases = ["Gallium exports"]\n',
+        encoding="utf-8",
+    )
+    run_retag(store, Tagger(load_vocabulary(extra)))
+    store.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    for gone in ('"英伟" "伟达"', "h20", '"tagcompanynvidia"', '"tagpolicyentitylist"'):
+        assert fts_rows(store, gone) == 0, gone
+    for present in (
+        "amd",
+        "mi308",
+        "chips",
+        '"tagcompanyamd"',
+        "gallium",
+        '"tagcompanygalliumco"',
+    ):
+        assert fts_rows(store, present) == 1, present
+    store.delete_articles(
+        [next(iter(store.db.query("SELECT id FROM articles WHERE url LIKE '%/2'")))["id"]]
+    )
+    store.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    assert fts_rows(store, "gallium") == 0
+    assert fts_rows(store, "amd") == 1

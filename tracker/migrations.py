@@ -154,3 +154,33 @@ def m006_index_article_moment(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_articles_moment "
         "ON articles (COALESCE(published_at, first_seen_at))"
     )
+
+
+def _fill_search_index(db: Database) -> None:
+    from tracker.fts import fts_row, tag_text  # here, not at import: migrations load early
+
+    tags: dict[str, list[tuple[str, int, int]]] = {}
+    for row in db.query("SELECT article_id, tag_id, count, in_title FROM article_tags"):
+        tags.setdefault(row["article_id"], []).append(
+            (row["tag_id"], row["count"], row["in_title"])
+        )
+    for row in db.query("SELECT rowid, id, title, text FROM articles"):
+        db.execute(
+            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
+            [
+                row["rowid"],
+                *fts_row(row["title"] or "", row["text"] or ""),
+                tag_text(tags.get(row["id"], [])),
+            ],
+        )
+
+
+@migrations()
+def m007_contentless_search_index(db: Database) -> None:
+    """The search index keeps no copy of the text (articles has it): a third of its size."""
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tails, tags, content='', "
+        "tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    _fill_search_index(db)

@@ -279,9 +279,9 @@ class Store:
         if existing:
             # Keep the first source and first_seen_at: the update is the same article.
             rowid = existing[0]
+            self._fts_delete(rowid, aid)  # while the old title, text and tags are still stored
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             conn.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**values, "id": aid})
-            conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [rowid])
         else:
             row = {**values, "id": aid, "source": article.source, "first_seen_at": stamp}
             columns = ", ".join(row)
@@ -289,16 +289,29 @@ class Store:
             rowid = conn.execute(
                 f"INSERT INTO articles ({columns}) VALUES ({marks})", row
             ).lastrowid
-        conn.execute(
-            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
-            [
-                rowid,
-                *fts_row(article.title, article.text),
-                tag_text((h.tag_id, h.count, h.in_title) for h in hits),
-            ],
-        )
+        self._fts_insert(rowid, article.title, article.text, hits)
         self.set_tags(aid, hits)
         return "updated" if existing else "new"
+
+    def _fts_insert(self, rowid: int, title: str, text: str, hits: list[TagHit]) -> None:
+        self.db.conn.execute(
+            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
+            [rowid, *fts_row(title, text), tag_text((h.tag_id, h.count, h.in_title) for h in hits)],
+        )
+
+    def _fts_delete(self, rowid: int, aid: str) -> None:
+        """Remove an article's index row, rebuilt from what is stored (the index keeps no copy)."""
+        row = self.db.conn.execute(
+            "SELECT title, text FROM articles WHERE rowid = ?", [rowid]
+        ).fetchone()
+        tags = self.db.conn.execute(
+            "SELECT tag_id, count, in_title FROM article_tags WHERE article_id = ?", [aid]
+        ).fetchall()
+        self.db.conn.execute(
+            "INSERT INTO articles_fts (articles_fts, rowid, title, body, tails, tags) "
+            "VALUES ('delete', ?, ?, ?, ?, ?)",
+            [rowid, *fts_row(row[0] or "", row[1] or ""), tag_text(tags)],
+        )
 
     def set_tags(self, aid: str, hits: list[TagHit]) -> None:
         """Replace an article's tags (the caller holds the transaction)."""
@@ -362,13 +375,13 @@ class Store:
         """Replace tags and relevance of already-stored articles, in one transaction."""
         with self.db.atomic():
             for aid, hits, score in results:
+                row = self.db.conn.execute(
+                    "SELECT rowid, title, text FROM articles WHERE id = ?", [aid]
+                ).fetchone()
+                self._fts_delete(row[0], aid)  # before the old tags are replaced
                 self.set_tags(aid, hits)
+                self._fts_insert(row[0], row[1] or "", row[2] or "", hits)
                 self.db.conn.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
-                self.db.conn.execute(
-                    "UPDATE articles_fts SET tags = ? "
-                    "WHERE rowid = (SELECT rowid FROM articles WHERE id = ?)",
-                    [tag_text((h.tag_id, h.count, h.in_title) for h in hits), aid],
-                )
 
     @_locked
     def delete_articles(self, ids: Iterable[str]) -> int:
@@ -382,7 +395,7 @@ class Store:
                 ).fetchone()
                 if row is None:
                     continue
-                self.db.conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [row[0]])
+                self._fts_delete(row[0], aid)
                 self.db.conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
                 self.db.conn.execute("DELETE FROM articles WHERE id = ?", [aid])
                 gone += 1
