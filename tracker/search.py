@@ -28,7 +28,7 @@ __all__ = [
 ]
 SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
-LARGE_MATCH = 50_000  # above this many matches, rank among the most recent ones
+LARGE_MATCH = 20_000  # above this many matches, rank among the most recent ones
 
 
 @dataclass
