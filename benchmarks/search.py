@@ -327,9 +327,10 @@ def main() -> None:
     )
     print("| figure | value | goal |")
     print("| --- | ---: | --- |")
-    print(
-        f"| build (tag + store + index) | {build_s:.0f} s ({args.articles / max(build_s, 1e-9):.0f} articles/s) | |"
+    built = (
+        f"{build_s:.0f} s ({args.articles / build_s:.0f} articles/s)" if build_s else "reused store"
     )
+    print(f"| build (tag + store + index) | {built} | |")
     print(
         f"| latency p50 / p95 / max, 50 queries | {statistics.median(times):.1f} / "
         f"{statistics.quantiles(times, n=20)[18]:.1f} / {max(times):.1f} ms | p95 <= 50 ms |"
