@@ -174,25 +174,25 @@ def _ranked(
     time. When filters leave too few of the candidates, the search runs again over all of them.
     """
     try:
-        total = int(
-            next(
-                iter(
-                    store.db.query(
-                        "SELECT count(*) AS n FROM articles_fts WHERE articles_fts MATCH ?", [match]
-                    )
+        # The newest LARGE_MATCH + 1 matches, walked newest first: bounded work however common
+        # the word. Fewer than that means every match is ranked.
+        window = next(
+            iter(
+                store.db.query(
+                    "SELECT min(rowid) AS floor, count(*) AS n FROM (SELECT rowid FROM articles_fts "
+                    "WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+                    [match, LARGE_MATCH + 1],
                 )
-            )["n"]
+            )
         )
     except sqlite3.OperationalError as exc:
         if raw:
             raise QueryError(f"FTS5 syntax error in --raw query: {exc}") from exc
         raise
-    floor = 0
-    if total > LARGE_MATCH:
-        newest = store.db.conn.execute("SELECT max(rowid) FROM articles_fts").fetchone()[0] or 0
-        # Matches are spread over rowids (arrival order): the newest window holding about
-        # LARGE_MATCH of them is LARGE_MATCH * newest / total rowids wide.
-        floor = max(0, newest - LARGE_MATCH * newest // total)
+    total = int(window["n"])
+    floor = (
+        int(window["floor"]) if total > LARGE_MATCH else 0
+    )  # rowid > floor: the newest LARGE_MATCH
     candidates = limit * 50 if where else limit
     for cap in (candidates, None):
         inner = (
