@@ -28,7 +28,7 @@ __all__ = [
 ]
 SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
-LARGE_MATCH = 20_000  # above this many matches, rank among the most recent ones
+LARGE_MATCH = 10_000  # above this many matches, rank among the most recent ones
 
 
 @dataclass
@@ -193,7 +193,7 @@ def _ranked(
     floor = (
         int(window["floor"]) if total > LARGE_MATCH else 0
     )  # rowid > floor: the newest LARGE_MATCH
-    candidates = limit * 50 if where else limit
+    candidates = limit * 20 if where else limit  # filters rarely reject 19 of 20; if so, pass two
     for cap in (candidates, None):
         inner = (
             "SELECT rowid, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
