@@ -120,42 +120,6 @@ def m004_create_source_state(db: Database) -> None:
     )
 
 
-@migrations()
-def m005_rebuild_search_index_with_tags(db: Database) -> None:
-    """The search index gains a ``tags`` column (a query word that is a vocabulary alias also finds
-    the articles tagged with it, in any language), and is rebuilt with the current index form."""
-    from tracker.fts import fts_row, tag_text  # here, not at import: migrations load early
-
-    db.execute("DROP TABLE IF EXISTS articles_fts")
-    db.execute(
-        "CREATE VIRTUAL TABLE articles_fts USING fts5("
-        "title, body, tails, tags, tokenize = 'porter unicode61 remove_diacritics 2')"
-    )
-    tags: dict[str, list[tuple[str, int, int]]] = {}
-    for row in db.query("SELECT article_id, tag_id, count, in_title FROM article_tags"):
-        tags.setdefault(row["article_id"], []).append(
-            (row["tag_id"], row["count"], row["in_title"])
-        )
-    for row in db.query("SELECT rowid, id, title, text FROM articles"):
-        db.execute(
-            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
-            [
-                row["rowid"],
-                *fts_row(row["title"] or "", row["text"] or ""),
-                tag_text(tags.get(row["id"], [])),
-            ],
-        )
-
-
-@migrations()
-def m006_index_article_moment(db: Database) -> None:
-    """Listings sort by this expression; with an index, the newest 20 are read, not sorted."""
-    db.execute(
-        "CREATE INDEX IF NOT EXISTS idx_articles_moment "
-        "ON articles (COALESCE(published_at, first_seen_at))"
-    )
-
-
 def _fill_search_index(db: Database) -> None:
     from tracker.fts import fts_row, tag_text  # here, not at import: migrations load early
 
@@ -173,6 +137,27 @@ def _fill_search_index(db: Database) -> None:
                 tag_text(tags.get(row["id"], [])),
             ],
         )
+
+
+@migrations()
+def m005_rebuild_search_index_with_tags(db: Database) -> None:
+    """The search index gains a ``tags`` column (a query word that is a vocabulary alias also finds
+    the articles tagged with it, in any language), and is rebuilt with the current index form."""
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5("
+        "title, body, tails, tags, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    _fill_search_index(db)
+
+
+@migrations()
+def m006_index_article_moment(db: Database) -> None:
+    """Listings sort by this expression; with an index, the newest 20 are read, not sorted."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_moment "
+        "ON articles (COALESCE(published_at, first_seen_at))"
+    )
 
 
 @migrations()
