@@ -262,3 +262,27 @@ def test_search_relevant_drops_off_topic_articles(tmp_path: Path) -> None:
     assert all(r["relevance"] >= 0.5 for r in relevant)
     assert "Review: a mid-range phone with a surprisingly good camera" not in titles
     assert "Commerce adds 23 Chinese firms to the Entity List" in titles
+
+
+def test_show_lists_the_other_sources_that_carried_the_article(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    item = {
+        "title": "Entity List additions",
+        "link": "https://example.com/news/a/",
+        "description": "BIS added firms.",
+    }
+    amp = dict(item, link="https://m.example.com/news/a/amp")
+    httpserver.expect_request("/one.xml").respond_with_data(rss([item]))
+    httpserver.expect_request("/two.xml").respond_with_data(rss([amp]))
+    (tmp_path / "tracker.toml").write_text(
+        "[settings]\nmin_interval = 0\n"
+        f'[[sources]]\nname = "wire"\nkind = "rss"\nurl = "{httpserver.url_for("/one.xml")}"\n'
+        f'[[sources]]\nname = "partner"\nkind = "rss"\nurl = "{httpserver.url_for("/two.xml")}"\n',
+        encoding="utf-8",
+    )
+    assert invoke("fetch", "--source", "wire").exit_code == 0
+    assert invoke("fetch", "--source", "partner").exit_code == 0
+    (row,) = json.loads(invoke("search", "-f", "json").stdout)
+    shown = invoke("show", row["id"])
+    assert "also carried by  partner" in shown.stdout

@@ -144,3 +144,24 @@ def test_the_contentless_index_stays_exact_through_updates_retags_and_deletes(
     store.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     assert fts_rows(store, "gallium") == 0
     assert fts_rows(store, "amd") == 1
+
+
+def test_one_article_from_two_sources_is_stored_once_with_both_recorded(
+    store: Store, tagger: Tagger
+) -> None:
+    first = Article(
+        url="https://www.example.com/news/a/", source="wire", title="H20", text="Nvidia ships."
+    )
+    copy = Article(
+        url="https://m.example.com/news/a/amp", source="partner", title="H20", text="Nvidia ships."
+    )
+    store.save_batch("wire", [(first, tagger.tag(first.title, first.text))], now=NOW)
+    counts = store.save_batch("partner", [(copy, tagger.tag(copy.title, copy.text))], now=NOW)
+    assert counts.unchanged == 1
+    assert store.count() == 1
+    row = store.article(next(iter(store.db.query("SELECT id FROM articles")))["id"])
+    assert row is not None
+    assert row["source"] == "wire"
+    assert row["sources"] == ["wire", "partner"]
+    store.delete_articles([row["id"]])
+    assert store.count("article_sources") == 0

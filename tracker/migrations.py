@@ -169,3 +169,17 @@ def m007_contentless_search_index(db: Database) -> None:
         "tokenize = 'porter unicode61 remove_diacritics 2')"
     )
     _fill_search_index(db)
+
+
+@migrations()
+def m008_create_article_sources(db: Database) -> None:
+    """Every source that carried an article: one story syndicated by two feeds is one article."""
+    db.table("article_sources").create(
+        {"article_id": str, "source": str, "first_seen_at": str},
+        pk=("article_id", "source"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO article_sources (article_id, source, first_seen_at) "
+        "SELECT id, source, first_seen_at FROM articles"
+    )

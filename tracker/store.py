@@ -257,6 +257,8 @@ class Store:
         existing = conn.execute(
             "SELECT rowid, content_hash FROM articles WHERE id = ?", [aid]
         ).fetchone()
+        if existing:  # reached again, perhaps from another source: record that it carried it
+            self._add_source(aid, article.source, stamp)
         if existing and existing[1] == digest:
             return "unchanged"
         values = {
@@ -291,7 +293,15 @@ class Store:
             ).lastrowid
         self._fts_insert(rowid, article.title, article.text, hits)
         self.set_tags(aid, hits)
+        if not existing:
+            self._add_source(aid, article.source, stamp)
         return "updated" if existing else "new"
+
+    def _add_source(self, aid: str, source: str, stamp: str | None) -> None:
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO article_sources (article_id, source, first_seen_at) VALUES (?, ?, ?)",
+            [aid, source, stamp],
+        )
 
     def _fts_insert(self, rowid: int, title: str, text: str, hits: list[TagHit]) -> None:
         self.db.conn.execute(
@@ -341,6 +351,13 @@ class Store:
                 return None
         row = rows[0]
         row["tags"] = self.tags_for([row["id"]]).get(row["id"], [])
+        row["sources"] = [
+            r["source"]
+            for r in self.db.query(
+                "SELECT source FROM article_sources WHERE article_id = ? ORDER BY rowid",
+                [row["id"]],
+            )
+        ]
         return row
 
     def tags_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -397,6 +414,7 @@ class Store:
                     continue
                 self._fts_delete(row[0], aid)
                 self.db.conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
+                self.db.conn.execute("DELETE FROM article_sources WHERE article_id = ?", [aid])
                 self.db.conn.execute("DELETE FROM articles WHERE id = ?", [aid])
                 gone += 1
         return gone

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that say how a reader arrived, never which article they read.
@@ -29,26 +30,41 @@ TRACKING_PARAMS = frozenset(
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+AMP_SUFFIX = re.compile(r"\.amp(\.html?)$")
+AMP_SEGMENT = re.compile(r"/amp(?=/|$)")
 
 
 def canonical_url(url: str) -> str:
-    """One spelling per article URL.
+    """One spelling per article URL, so copies of one page are one article.
 
-    Lower-cases scheme and host, drops the default port, the fragment and tracking parameters
-    (``utm_*``, ``fbclid``, ...), and sorts what query remains.
+    https for http; the host lower-cased, without ``www.``, ``m.``, ``mobile.`` or ``amp.``, and
+    without a default port; AMP forms of the path (``/amp``, ``/amp/…``, ``.amp.html``) and AMP
+    parameters dropped; no trailing slash (but the root); no fragment; no tracking parameters
+    (``utm_*``, ``fbclid``, ...); the remaining query sorted.
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    for prefix in HOST_PREFIXES:
+        if host.startswith(prefix) and "." in host[len(prefix) :]:
+            host = host[len(prefix) :]
+            break
     port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
+    if scheme == "http":
+        scheme = "https"  # the same page over either: one article
+    path = AMP_SUFFIX.sub(r"\1", parts.path)
+    path = AMP_SEGMENT.sub("", path).rstrip("/") or "/"
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+        if k.lower() not in TRACKING_PARAMS
+        and not k.lower().startswith(TRACKING_PREFIXES)
+        and not (k.lower() in ("amp", "outputtype") and v.lower() in ("", "1", "true", "amp"))
     ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
 
 
 def article_id(url: str) -> str:

@@ -148,6 +148,8 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
     for key in ("id", "url", "source", "published_at", "first_seen_at", "lang", "author"):
         if row.get(key):
             console.print(f"[dim]{key:>13}[/dim]  {row[key]}")
+    if len(row.get("sources", [])) > 1:
+        console.print(f"[dim]{'also carried by':>13}[/dim]  {', '.join(row['sources'][1:])}")
     tags = ", ".join(
         f"{t['kind']}:{t['slug']}"
         + (f"×{t['count']}" if t["count"] > 1 else "")
