@@ -118,10 +118,8 @@ def _take_filter(word: str, parsed: ParsedQuery, start: int) -> bool:
         parsed.sources.append(value)
     elif key == "lang":
         parsed.lang = value
-    elif key == "title":
-        return False
     else:
-        return False  # not a filter: searched as words (a URL, a ratio like 3:1)
+        return False  # title:word, or not a filter at all (a URL, a ratio like 3:1): words
     return True
 
 

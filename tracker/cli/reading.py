@@ -15,7 +15,7 @@ from tracker.cli.base import (
 )
 from tracker.pipeline import utc_now
 from tracker.render import FORMATS, highlighted, print_hits_table, render_rows
-from tracker.search import mark_matches, parse_query, parse_when, search
+from tracker.search import SORTS, mark_matches, parse_query, parse_when, search
 
 
 # ---------------------------------------------------------------- search and show
@@ -40,7 +40,7 @@ from tracker.search import mark_matches, parse_query, parse_when, search
 )
 @click.option(
     "--sort",
-    type=click.Choice(["relevance", "newest", "oldest"]),
+    type=click.Choice(SORTS),
     default="relevance",
     show_default=True,
     help="Order of the results (with no query: newest).",
