@@ -10,12 +10,15 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
 from tracker.errors import ConfigError
 from tracker.models import Source
+from tracker.stories import StoryRules
+
+T = TypeVar("T")
 
 APP = "tracker"
 DEFAULT_USER_AGENT = (
@@ -85,6 +88,7 @@ class Config:
     path: Path | None
     settings: Settings = field(default_factory=Settings)
     sources: tuple[Source, ...] = ()
+    stories: StoryRules = field(default_factory=StoryRules)
 
 
 def tracker_home() -> Path | None:
@@ -126,12 +130,14 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     """Check the parsed TOML ``data``; ``path`` only names the file in errors."""
     where = str(path) if path else "config"
-    unknown = set(data) - {"settings", "sources"}
+    unknown = set(data) - {"settings", "sources", "stories"}
     if unknown:
         raise ConfigError(
-            f"{where}: unknown top-level key {sorted(unknown)[0]!r}; expected [settings] or [[sources]]"
+            f"{where}: unknown top-level key {sorted(unknown)[0]!r}; "
+            "expected [settings], [stories] or [[sources]]"
         )
-    settings = _parse_settings(data.get("settings", {}), where)
+    settings = _parse_table(data.get("settings", {}), Settings, "settings", where)
+    stories = _parse_table(data.get("stories", {}), StoryRules, "stories", where)
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
         raise ConfigError(f"{where}: 'sources' must be an array of tables, written [[sources]]")
@@ -141,19 +147,21 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         if source.name in seen:
             raise ConfigError(f"{where}: two sources are named {source.name!r}; names must differ")
         seen.add(source.name)
-    return Config(path=path, settings=settings, sources=tuple(sources))
+    return Config(path=path, settings=settings, sources=tuple(sources), stories=stories)
 
 
-def _parse_settings(raw: Any, where: str) -> Settings:
+def _parse_table(raw: Any, cls: type[T], name: str, where: str) -> T:
+    """A ``[name]`` table checked against the dataclass ``cls``: known keys, right types."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [settings] must be a table")
-    known = {f.name: f for f in fields(Settings)}
+        raise ConfigError(f"{where}: [{name}] must be a table")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    defaults = cls()
     for key, value in raw.items():
         if key not in known:
             raise ConfigError(
-                f"{where}: [settings] has unknown key {key!r}; known keys: {', '.join(known)}"
+                f"{where}: [{name}] has unknown key {key!r}; known keys: {', '.join(known)}"
             )
-        default = getattr(Settings(), key)
+        default = getattr(defaults, key)
         expected: tuple[type, ...] = (
             (str,)
             if default is None
@@ -163,9 +171,9 @@ def _parse_settings(raw: Any, where: str) -> Settings:
         )
         if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
             raise ConfigError(
-                f"{where}: [settings] {key} = {value!r} is not a {expected[0].__name__}"
+                f"{where}: [{name}] {key} = {value!r} is not a {expected[0].__name__}"
             )
-    return Settings(**raw)
+    return cls(**raw)
 
 
 def _parse_source(raw: Any, index: int, where: str) -> Source:

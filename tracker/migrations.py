@@ -183,3 +183,42 @@ def m008_create_article_sources(db: Database) -> None:
         "INSERT OR IGNORE INTO article_sources (article_id, source, first_seen_at) "
         "SELECT id, source, first_seen_at FROM articles"
     )
+
+
+@migrations()
+def m009_create_stories(db: Database) -> None:
+    """Stories: copies and rewrites of one event (see tracker.stories). Every article starts
+    pending (no story_id) and is placed on the next fetch or by ``tracker stories rebuild``."""
+    db.table("articles").add_column("story_id", int)
+    db.table("articles").add_column("story_reason", str)
+    db.table("articles").create_index(["story_id"])
+    db.table("stories").create(
+        {
+            "id": int,
+            "lead_id": str,
+            "size": int,
+            "first_at": str,
+            "last_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("stories").create_index(["last_at"])
+    db.table("story_sigs").create(
+        {
+            "article_id": str,
+            "moment": float,
+            "lang": str,
+            "official": int,
+            "extracted": int,
+            "minhash": bytes,
+            "facts": str,
+        },
+        pk="article_id",
+    )
+    db.table("story_bands").create({"key": int, "article_id": str})
+    db.table("story_bands").create_index(["key"])
+    db.table("story_bands").create_index(["article_id"])
+    db.table("story_keys").create({"key": str, "moment": float, "article_id": str})
+    db.table("story_keys").create_index(["key", "moment"])
+    db.table("story_keys").create_index(["article_id"])

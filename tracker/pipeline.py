@@ -22,6 +22,8 @@ from tracker.health import gone_reason, next_attempt
 from tracker.models import Article, FeedItem, Source, TagHit
 from tracker.prefetch import Page, prefetch
 from tracker.store import LogEntry, Store
+from tracker.stories import StoryRules
+from tracker.storydb import PlaceReport, place_pending
 from tracker.tagging import Tagger, relevance
 from tracker.textnorm import clean_text, detect_lang
 from tracker.urls import article_id
@@ -50,6 +52,7 @@ class SourceReport:
 @dataclass
 class FetchReport:
     sources: list[SourceReport] = field(default_factory=list)
+    stories: PlaceReport = field(default_factory=PlaceReport)
 
     @property
     def failures(self) -> list[SourceReport]:
@@ -100,6 +103,7 @@ def run_fetch(
     extract_workers: int | None = None,
     force: bool = False,
     source_workers: int = 8,
+    story_rules: StoryRules | None = None,
 ) -> FetchReport:
     """Fetch every enabled source into ``store``.
 
@@ -111,6 +115,7 @@ def run_fetch(
             1 keeps extraction in this process).
         force: fetch sources that are backing off or disabled after a 410.
         source_workers: sources fetched at the same time.
+        story_rules: how new articles join stories (placed after every source has run).
     """
     progress = progress or NoProgress()
     enabled = [s for s in sources if s.enabled]
@@ -137,7 +142,11 @@ def run_fetch(
             results = list(pool.map(one, enabled))
     finally:
         extractor.close()
-    return FetchReport(sources=results)
+    # After the sources, not between them: placement reads and writes the story tables, which
+    # the source threads would otherwise contend for; an article saved but not yet placed is
+    # picked up by the next run.
+    stories = place_pending(store, story_rules or StoryRules(), now=now())
+    return FetchReport(sources=results, stories=stories)
 
 
 def _why_skip(store: Store, name: str, now: datetime) -> str | None:

@@ -403,9 +403,12 @@ class Store:
     @_locked
     def delete_articles(self, ids: Iterable[str]) -> int:
         """Delete articles with their tags and index rows; returns how many there were."""
+        from tracker.storydb import forget  # here: storydb builds on this module
+
         wanted = list(ids)
         gone = 0
         with self.db.atomic():
+            forget(self, wanted, datetime.now(UTC))
             for aid in wanted:
                 row = self.db.conn.execute(
                     "SELECT rowid FROM articles WHERE id = ?", [aid]

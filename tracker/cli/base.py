@@ -180,6 +180,12 @@ def _print_report(report: FetchReport) -> None:
             status = "ok" + ("; " + "; ".join(notes) if notes else "")
         table.add_row(s.name, str(s.new), str(s.updated), str(s.unchanged), status)
     _console().print(table)
+    placed = report.stories
+    if placed.placed:
+        _console().print(
+            f"Stories: {placed.placed} articles placed, {placed.joined} joined an existing story, "
+            f"{placed.stories} new stories" + (f", {placed.merged} merged" if placed.merged else "")
+        )
 
 
 def _maybe_config(state: State) -> Config | None:

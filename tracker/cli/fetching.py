@@ -99,6 +99,7 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
             progress=p,
             force=force or bool(only),
             source_workers=config.settings.source_workers,
+            story_rules=config.stories,
         ),
     )
     if not state.quiet:

@@ -1,0 +1,258 @@
+"""Stories: the copies, rewrites and translations of one event, joined as articles arrive.
+
+An article joins the story of the stored article it matches best, for the first reason that holds:
+
+* ``headline``: the same headline (another outlet's copy, a Google News wrapper of it);
+* ``event: document …``: both cite the same Federal Register or MOFCOM document number;
+* ``text 0.91``: near-identical bodies (MinHash estimate of shingle overlap);
+* ``event: tags+numbers`` / ``event: tags+title``: within the event window, the tags agree and
+  so do the numbers (percentages, amounts, counts) or the headline words.
+
+Two articles citing different document numbers are never joined. An article is compared with every
+earlier article, not only with story leads, so a translation joins through whichever copy it is
+closest to. Stories never merge: incremental placement and the full rebuild give the same result
+when articles arrive in time order.
+
+The lead is the official document when the story has one, else its earliest full article.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from tracker.similarity import (
+    Numbers,
+    band_keys,
+    headline_key,
+    minhash,
+    numbers,
+    shingles,
+    similarity,
+    title_terms,
+)
+
+HOUR = 3600.0
+MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
+KEY_CANDIDATES = 50  # per shared key, the nearest articles in time that are compared
+
+
+@dataclass(frozen=True)
+class StoryRules:
+    """Thresholds for joining a story; ``[stories]`` in tracker.toml overrides each one."""
+
+    window_hours: float = 72.0  # rewrites and translations: how far apart in time
+    text_days: float = 14.0  # near-identical copies: how far apart in time
+    text_threshold: float = 0.5  # estimated shingle overlap (Jaccard) for a copy
+    tag_overlap: float = 0.5  # share of tags in common (Dice) for an event join
+    min_numbers: int = 2  # numbers in common for tags+numbers
+    title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
+
+
+@dataclass
+class Signature:
+    """What placement compares: one per article, stored in ``story_sigs``."""
+
+    article_id: str
+    moment: float  # POSIX seconds: published, else first seen
+    lang: str
+    official: bool
+    extracted: bool
+    minhash: bytes
+    numbers: Numbers
+    tags: frozenset[str]
+    title: frozenset[str]
+    headline: str
+
+    def lookup_keys(self) -> list[str]:
+        """Lookup keys for candidates that may share an event (besides the LSH bands)."""
+        keys = [f"d:{d}" for d in self.numbers.documents]
+        keys += [f"v:{v}" for v in self.numbers.values]
+        if len(self.headline) >= MIN_HEADLINE:
+            keys.append(f"h:{self.headline}")
+        salient = sorted(self.tags)
+        keys += [f"p:{a}|{b}" for i, a in enumerate(salient) for b in salient[i + 1 :]][:10]
+        return keys
+
+    def facts(self) -> str:
+        return json.dumps(
+            {
+                "docs": sorted(self.numbers.documents),
+                "values": sorted(self.numbers.values),
+                "dates": sorted(self.numbers.dates),
+                "tags": sorted(self.tags),
+                "title": sorted(self.title),
+                "headline": self.headline,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Signature:
+        facts = json.loads(row["facts"])
+        return cls(
+            article_id=row["article_id"],
+            moment=row["moment"],
+            lang=row["lang"] or "",
+            official=bool(row["official"]),
+            extracted=bool(row["extracted"]),
+            minhash=row["minhash"] or b"",
+            numbers=Numbers(
+                frozenset(facts["docs"]), frozenset(facts["values"]), frozenset(facts["dates"])
+            ),
+            tags=frozenset(facts["tags"]),
+            title=frozenset(facts["title"]),
+            headline=facts["headline"],
+        )
+
+
+OFFICIAL_HOSTS = ("federalregister.gov", "bis.doc.gov", "bis.gov", "mofcom.gov.cn", "gov.cn")
+
+
+def is_official(url: str, document_number: str | None) -> bool:
+    """A government's own record: a Federal Register document, or a page on a government host."""
+    if document_number:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host.endswith(".gov") or any(host == h or host.endswith("." + h) for h in OFFICIAL_HOSTS)
+
+
+def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
+    """The signature of a stored article row (id, url, title, text, summary, lang, moment, ...)."""
+    body = row.get("text") or row.get("summary") or ""
+    title = row.get("title") or ""
+    moment = datetime.fromisoformat(row["moment"]).timestamp() if row.get("moment") else 0.0
+    return Signature(
+        article_id=row["id"],
+        moment=moment,
+        lang=(row.get("lang") or "").split("-")[0],
+        official=is_official(row.get("url") or "", row.get("document_number")),
+        extracted=bool(row.get("extracted")),
+        minhash=minhash(shingles(body)),
+        numbers=numbers(f"{title}\n{body}"),
+        tags=frozenset(tags),
+        title=title_terms(title),
+        headline=headline_key(title),
+    )
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def match(new: Signature, old: Signature, rules: StoryRules) -> tuple[float, str] | None:
+    """Whether ``new`` reports the same story as ``old``: (strength, reason), or None."""
+    gap = abs(new.moment - old.moment)
+    docs_a, docs_b = new.numbers.documents, old.numbers.documents
+    if docs_a and docs_b and not docs_a & docs_b:
+        return None  # two different rules or notices, however alike their wording
+    in_window = gap <= rules.window_hours * HOUR
+    if in_window and len(new.headline) >= MIN_HEADLINE and new.headline == old.headline:
+        return 1.0, "headline"
+    shared_docs = docs_a & docs_b
+    if in_window and shared_docs:
+        return 0.95, f"event: document {min(shared_docs).split(':', 1)[1]}"
+    if gap <= rules.text_days * 24 * HOUR:
+        text = similarity(new.minhash, old.minhash)
+        if text >= rules.text_threshold:
+            return text, f"text {text:.2f}"
+    if not in_window:
+        return None
+    tags = _dice(new.tags, old.tags)
+    shared = len(new.numbers.values & old.numbers.values)
+    same_lang = new.lang == old.lang
+    title = _jaccard(new.title, old.title) if same_lang else 0.0
+    if tags >= rules.tag_overlap:
+        # The event's date corroborates a shared figure, never stands in for one.
+        if shared >= rules.min_numbers or (shared and new.numbers.dates & old.numbers.dates):
+            return 0.5 + tags / 10, "event: tags+numbers"
+        if title >= rules.title_overlap:
+            return 0.4 + tags / 10, "event: tags+title"
+    # Stories the vocabulary knows nothing about: figures and headline words must both agree.
+    if shared >= rules.min_numbers and title >= rules.title_overlap / 2:
+        return 0.4 + title / 10, "event: numbers+title"
+    return None
+
+
+class CandidateIndex(Protocol):
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[Signature]: ...
+
+
+MERGE_STRENGTH = 0.5  # a match this strong also pulls the other story it belongs to in
+
+
+@dataclass(frozen=True)
+class Match:
+    article_id: str
+    strength: float
+    gap: float  # seconds between the two articles
+    reason: str
+
+
+def matches(sig: Signature, index: CandidateIndex, rules: StoryRules) -> list[Match]:
+    """Every stored article ``sig`` matches, best first (ties: nearer in time first)."""
+    found = []
+    for cand in index.candidates(sig, rules):
+        if cand.article_id == sig.article_id:
+            continue
+        hit = match(sig, cand, rules)
+        if hit:
+            found.append(Match(cand.article_id, hit[0], abs(sig.moment - cand.moment), hit[1]))
+    found.sort(key=lambda m: (-m.strength, m.gap, m.article_id))
+    return found
+
+
+def reason_kind(reason: str) -> str:
+    """``text 0.91`` -> ``text``; ``event: tags+numbers`` -> ``event``."""
+    return reason.split(" ")[0].rstrip(":")
+
+
+def lead_rank(sig: Signature) -> tuple[int, int, float]:
+    """Smaller is a better lead: official first, then full text, then earliest."""
+    return (0 if sig.official else 1, 0 if sig.extracted else 1, sig.moment)
+
+
+# ---------------------------------------------------------------- rebuild, in memory
+class MemoryIndex:
+    """Every signature placed so far, looked up by LSH band and by key (for the rebuild)."""
+
+    def __init__(self) -> None:
+        self.sigs: dict[str, Signature] = {}
+        self.bands: dict[int, list[str]] = defaultdict(list)
+        self.keys: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, sig: Signature) -> None:
+        self.sigs[sig.article_id] = sig
+        for band in band_keys(sig.minhash):
+            self.bands[band].append(sig.article_id)
+        for key in sig.lookup_keys():
+            self.keys[key].append(sig.article_id)
+
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[Signature]:
+        seen: set[str] = set()
+        for band in band_keys(sig.minhash):
+            for aid in self.bands.get(band, ()):
+                if aid not in seen:
+                    seen.add(aid)
+                    yield self.sigs[aid]
+        window = rules.window_hours * HOUR
+        for key in sig.lookup_keys():
+            ids = self.keys.get(key, ())
+            near = [
+                a
+                for a in reversed(ids[-KEY_CANDIDATES * 4 :])
+                if abs(self.sigs[a].moment - sig.moment) <= window
+            ]
+            for aid in near[:KEY_CANDIDATES]:
+                if aid not in seen:
+                    seen.add(aid)
+                    yield self.sigs[aid]

@@ -1,0 +1,401 @@
+"""Stored stories: placing new articles as they arrive, the full rebuild, and reading stories back.
+
+The tables (``stories``, ``story_sigs``, ``story_bands``, ``story_keys``, ``articles.story_id``) are
+written only here. An article with no ``story_id`` is pending: ``place_pending`` picks it up, so a
+run that stopped between saving and placing catches up on the next one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tracker.similarity import band_keys
+from tracker.store import Store, iso
+from tracker.stories import (
+    HOUR,
+    KEY_CANDIDATES,
+    MERGE_STRENGTH,
+    MemoryIndex,
+    Signature,
+    StoryRules,
+    lead_rank,
+    matches,
+    reason_kind,
+    signature,
+)
+
+
+@dataclass
+class PlaceReport:
+    placed: int = 0
+    joined: int = 0
+    stories: int = 0  # new stories
+    merged: int = 0  # stories joined into another by an article matching both
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def count(self, reason: str) -> None:
+        self.joined += 1
+        kind = reason_kind(reason)
+        self.reasons[kind] = self.reasons.get(kind, 0) + 1
+
+
+_ARTICLE_COLUMNS = (
+    "a.id, a.url, a.title, a.text, a.summary, a.lang, a.extracted, a.document_number, "
+    "COALESCE(a.published_at, a.first_seen_at) AS moment"
+)
+
+
+def _tags_of(store: Store, ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for aid, tag in store.db.conn.execute(
+            f"SELECT article_id, tag_id FROM article_tags WHERE article_id IN ({marks})", chunk
+        ):
+            out[aid].append(tag)
+    return out
+
+
+def rebuild(
+    store: Store,
+    rules: StoryRules,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlaceReport:
+    """Re-place every article, in time order, and replace the stored stories in one transaction."""
+    conn = store.db.conn
+    total = store.count()
+    index = MemoryIndex()
+    story_of: dict[str, int] = {}
+    members: dict[int, list[str]] = defaultdict(list)
+    reasons: dict[str, str] = {}
+    next_id = [0]
+    report = PlaceReport()
+    rows = conn.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM articles a "
+        "ORDER BY COALESCE(a.published_at, a.first_seen_at), a.rowid"
+    )
+    columns = [d[0] for d in rows.description]
+    batch: list[dict[str, Any]] = []
+
+    def place_batch() -> None:
+        tags = _tags_of(store, [r["id"] for r in batch])
+        for row in batch:
+            sig = signature(row, tags.get(row["id"], ()))
+            found = matches(sig, index, rules)
+            if found:
+                story = story_of[found[0].article_id]
+                reasons[sig.article_id] = found[0].reason
+                report.count(found[0].reason)
+                for other in {
+                    story_of[m.article_id] for m in found if m.strength >= MERGE_STRENGTH
+                }:
+                    if other != story:  # this article bridges two stories: they are one
+                        for aid in members.pop(other):
+                            story_of[aid] = story
+                            members[story].append(aid)
+                        report.merged += 1
+            else:
+                next_id[0] += 1
+                story = next_id[0]
+            story_of[sig.article_id] = story
+            members[story].append(sig.article_id)
+            index.add(sig)
+            report.placed += 1
+        if progress:
+            progress(report.placed, total)
+        batch.clear()
+
+    for values in rows:
+        batch.append(dict(zip(columns, values, strict=True)))
+        if len(batch) >= 1000:
+            place_batch()
+    if batch:
+        place_batch()
+    report.stories = len(members)
+    with store.db.atomic():
+        for table in ("story_sigs", "story_bands", "story_keys", "stories"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("UPDATE articles SET story_id = NULL, story_reason = NULL")
+        for sig in index.sigs.values():
+            _write_signature(store, sig)
+        conn.executemany(
+            "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
+            ((story_of[a], reasons.get(a), a) for a in story_of),
+        )
+        stamp = iso(now)
+        conn.executemany(
+            "INSERT INTO stories (id, lead_id, size, first_at, last_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (_story_row(sid, [index.sigs[a] for a in ids], stamp) for sid, ids in members.items()),
+        )
+    return report
+
+
+def _story_row(
+    sid: int, sigs: list[Signature], stamp: str | None
+) -> tuple[int, str, int, str | None, str | None, str | None]:
+    lead = min(sigs, key=lead_rank)
+    moments = [s.moment for s in sigs]
+    return (sid, lead.article_id, len(sigs), _iso_ts(min(moments)), _iso_ts(max(moments)), stamp)
+
+
+def _iso_ts(moment: float) -> str | None:
+    return iso(datetime.fromtimestamp(moment, UTC)) if moment else None
+
+
+def _write_signature(store: Store, sig: Signature) -> None:
+    conn = store.db.conn
+    conn.execute(
+        "INSERT OR REPLACE INTO story_sigs (article_id, moment, lang, official, extracted, "
+        "minhash, facts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            sig.article_id,
+            sig.moment,
+            sig.lang,
+            int(sig.official),
+            int(sig.extracted),
+            sig.minhash,
+            sig.facts(),
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO story_bands (key, article_id) VALUES (?, ?)",
+        [(k, sig.article_id) for k in band_keys(sig.minhash)],
+    )
+    conn.executemany(
+        "INSERT INTO story_keys (key, moment, article_id) VALUES (?, ?, ?)",
+        [(k, sig.moment, sig.article_id) for k in sig.lookup_keys()],
+    )
+
+
+# ---------------------------------------------------------------- incremental placement
+class SqlIndex:
+    """Candidates looked up in the stored signatures (for articles arriving one by one)."""
+
+    def __init__(self, store: Store) -> None:
+        self.conn = store.db.conn
+
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[Signature]:
+        ids: dict[str, None] = {}
+        bands = band_keys(sig.minhash)
+        if bands:
+            marks = ",".join("?" * len(bands))
+            for (aid,) in self.conn.execute(
+                f"SELECT DISTINCT article_id FROM story_bands WHERE key IN ({marks})", bands
+            ):
+                ids[aid] = None
+        window = rules.window_hours * HOUR
+        for key in sig.lookup_keys():
+            # The nearest in time on either side: articles do not always arrive in order.
+            for (aid,) in self.conn.execute(
+                "SELECT article_id FROM story_keys WHERE key = ? AND moment BETWEEN ? AND ? "
+                "ORDER BY abs(moment - ?) LIMIT ?",
+                [key, sig.moment - window, sig.moment + window, sig.moment, KEY_CANDIDATES],
+            ):
+                ids[aid] = None
+        wanted = list(ids)
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.conn.execute(
+                f"SELECT * FROM story_sigs WHERE article_id IN ({marks})", chunk
+            )
+            columns = [d[0] for d in cursor.description]
+            for values in cursor:
+                yield Signature.from_row(dict(zip(columns, values, strict=True)))
+
+
+def place_pending(
+    store: Store,
+    rules: StoryRules,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlaceReport:
+    """Place every article that has no story yet, oldest first, each in its own small write."""
+    conn = store.db.conn
+    report = PlaceReport()
+    index = SqlIndex(store)
+    pending = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM articles WHERE story_id IS NULL "
+            "ORDER BY COALESCE(published_at, first_seen_at), rowid"
+        )
+    ]
+    for start in range(0, len(pending), 200):
+        chunk = pending[start : start + 200]
+        with store.db.atomic():
+            for row in _article_rows(store, chunk):
+                _place_one(store, index, row, rules, now, report)
+        if progress:
+            progress(report.placed, len(pending))
+    return report
+
+
+def _article_rows(store: Store, ids: list[str]) -> Iterator[dict[str, Any]]:
+    tags = _tags_of(store, ids)
+    marks = ",".join("?" * len(ids))
+    cursor = store.db.conn.execute(
+        f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({marks}) "
+        "ORDER BY COALESCE(a.published_at, a.first_seen_at), a.rowid",
+        ids,
+    )
+    columns = [d[0] for d in cursor.description]
+    for values in cursor:
+        row = dict(zip(columns, values, strict=True))
+        row["tags"] = tags.get(row["id"], [])
+        yield row
+
+
+def _place_one(
+    store: Store,
+    index: SqlIndex,
+    row: dict[str, Any],
+    rules: StoryRules,
+    now: datetime,
+    report: PlaceReport,
+) -> None:
+    conn = store.db.conn
+    sig = signature(row, row["tags"])
+    found = matches(sig, index, rules)
+    stamp = iso(now)
+    moment = _iso_ts(sig.moment)
+    if found:
+        story = _story_of(conn, found[0].article_id)
+        report.count(found[0].reason)
+        others = {_story_of(conn, m.article_id) for m in found if m.strength >= MERGE_STRENGTH}
+        for other in others - {story}:
+            # This article bridges two stories (they arrived out of order): they are one.
+            conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [story, other])
+            conn.execute("DELETE FROM stories WHERE id = ?", [other])
+            report.merged += 1
+        conn.execute(
+            "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
+            [story, found[0].reason, sig.article_id],
+        )
+        _write_signature(store, sig)
+        _refresh_story(store, story, stamp)
+    else:
+        story = int(
+            conn.execute(
+                "INSERT INTO stories (lead_id, size, first_at, last_at, updated_at) "
+                "VALUES (?, 1, ?, ?, ?)",
+                [sig.article_id, moment, moment, stamp],
+            ).lastrowid
+            or 0
+        )
+        report.stories += 1
+        conn.execute(
+            "UPDATE articles SET story_id = ?, story_reason = NULL WHERE id = ?",
+            [story, sig.article_id],
+        )
+        _write_signature(store, sig)
+    report.placed += 1
+
+
+def _story_of(conn: Any, aid: str) -> int:
+    return int(conn.execute("SELECT story_id FROM articles WHERE id = ?", [aid]).fetchone()[0])
+
+
+def _refresh_story(store: Store, story: int, stamp: str | None) -> None:
+    """Size, lead and time span of a story, from its members' signatures."""
+    members = [
+        Signature.from_row(r)
+        for r in store.db.query(
+            "SELECT g.* FROM story_sigs g JOIN articles a ON a.id = g.article_id "
+            "WHERE a.story_id = ?",
+            [story],
+        )
+    ]
+    if not members:
+        store.db.conn.execute("DELETE FROM stories WHERE id = ?", [story])
+        return
+    _, lead, size, first, last, _ = _story_row(story, members, stamp)
+    store.db.conn.execute(
+        "UPDATE stories SET lead_id = ?, size = ?, first_at = ?, last_at = ?, updated_at = ? "
+        "WHERE id = ?",
+        [lead, size, first, last, stamp, story],
+    )
+
+
+# ---------------------------------------------------------------- reading stories
+def story_members(store: Store, story_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per story: its members (id, title, url, source, lang, moment, reason), lead first."""
+    wanted = sorted(set(story_ids))
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT a.story_id, a.id, a.title, a.url, a.source, a.lang, a.publisher, "
+            "COALESCE(a.published_at, a.first_seen_at) AS moment, a.story_reason AS reason, "
+            "s.lead_id = a.id AS is_lead FROM articles a JOIN stories s ON s.id = a.story_id "
+            f"WHERE a.story_id IN ({marks}) ORDER BY a.story_id, is_lead DESC, moment, a.rowid"
+        )
+        for row in store.db.query(sql, chunk):
+            row["is_lead"] = bool(row["is_lead"])
+            out[row.pop("story_id")].append(row)
+    return out
+
+
+def list_stories(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    min_size: int = 1,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Stories active since ``since`` (latest member on or after it), largest and newest first,
+    each with its lead's title, sources, languages and tags."""
+    sql = (
+        "SELECT s.id, s.size, s.first_at, s.last_at, s.lead_id, a.title, a.url, a.source "
+        "FROM stories s JOIN articles a ON a.id = s.lead_id WHERE s.size >= ?"
+    )
+    params: list[Any] = [min_size]
+    if since is not None:
+        sql += " AND s.last_at >= ?"
+        params.append(iso(since))
+    sql += " ORDER BY s.size DESC, s.last_at DESC LIMIT ?"
+    rows = list(store.db.query(sql, [*params, limit]))
+    members = story_members(store, [r["id"] for r in rows])
+    ids = [m["id"] for r in rows for m in members[r["id"]]]
+    tags = store.tags_for(ids)
+    for row in rows:
+        group = members[row["id"]]
+        row["sources"] = sorted({m["publisher"] or m["source"] for m in group})
+        row["languages"] = sorted({(m["lang"] or "?") for m in group})
+        row["tags"] = sorted(
+            {f"{t['kind']}:{t['slug']}" for m in group for t in tags.get(m["id"], [])}
+        )
+    return rows
+
+
+def forget(store: Store, ids: list[str], now: datetime) -> None:
+    """Drop articles about to be deleted from their stories (the caller holds the transaction)."""
+    conn = store.db.conn
+    for aid in ids:
+        row = conn.execute("SELECT story_id FROM articles WHERE id = ?", [aid]).fetchone()
+        for table in ("story_sigs", "story_bands", "story_keys"):
+            conn.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
+        if row is not None and row[0] is not None:
+            conn.execute("UPDATE articles SET story_id = NULL WHERE id = ?", [aid])
+            _refresh_story(store, row[0], iso(now))
+
+
+__all__ = [
+    "PlaceReport",
+    "SqlIndex",
+    "forget",
+    "list_stories",
+    "place_pending",
+    "rebuild",
+    "story_members",
+]
