@@ -38,10 +38,14 @@ def _flat(value: Any) -> Any:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False) if value else ""
     if isinstance(value, list):
-        return ";".join(
-            f"{v['kind']}:{v['slug']}" if isinstance(v, dict) else str(v) for v in value
-        )
+        return ";".join(_flat_item(v) for v in value)
     return value
+
+
+def _flat_item(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"{value['kind']}:{value['slug']}" if "kind" in value else str(value.get("id", ""))
+    return str(value)
 
 
 def highlighted(snippet: str) -> Text:
@@ -69,6 +73,11 @@ def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         if row.get("snippet"):
             body.append("\n")
             body.append_text(highlighted(row["snippet"]))
+        also = row.get("also") or []
+        if also:
+            names = list(dict.fromkeys(m.get("publisher") or m["source"] for m in also))
+            shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            body.append(f"\n+{len(also)} more ({shown})", style="green")
         ranked = sorted(
             row.get("tags", []), key=lambda t: (not t.get("in_title"), -t.get("count", 1))
         )

@@ -13,6 +13,7 @@ from typing import Any
 from tracker.errors import QueryError
 from tracker.query import Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.store import Store, iso
+from tracker.storydb import story_members
 from tracker.tagging import RELEVANT
 from tracker.textnorm import fold_chars
 
@@ -29,6 +30,7 @@ __all__ = [
 SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
 LARGE_MATCH = 10_000  # above this many matches, rank among the most recent ones
+COLLAPSE_READ = 3  # rows read per row shown when copies of one story are collapsed
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Hit:
     score: float | None = None
     relevance: float | None = None
     expanded: dict[str, list[str]] = field(default_factory=dict)  # query terms matched via tags
+    story_id: int | None = None
+    story_size: int = 1
+    also: list[dict[str, Any]] = field(default_factory=list)  # the story's other members
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,9 @@ class Hit:
             "score": self.score,
             "relevance": self.relevance,
             "expanded": self.expanded,
+            "story_id": self.story_id,
+            "story_size": self.story_size,
+            "also": self.also,
         }
 
 
@@ -81,6 +89,7 @@ def search(
     expand: Expand | None = None,
     raw: bool = False,
     sort: str = "relevance",
+    collapse: bool = True,
 ) -> list[Hit]:
     """Articles matching ``query`` and every filter, best first (newest first with no query).
 
@@ -91,6 +100,7 @@ def search(
         expand: maps a query term to the tags it is an alias of (None: match the words only).
         raw: ``query`` is FTS5 syntax, passed through (for experts).
         sort: ``relevance``, ``newest`` or ``oldest``.
+        collapse: show each story once, as its best-ranked member (False: every copy).
 
     Raises:
         QueryError: the query or a filter cannot be understood.
@@ -135,14 +145,19 @@ def search(
         params += sources
     order = {"newest": f"{moment} DESC", "oldest": f"{moment} ASC"}
     match = query.strip() if raw else (to_fts(parsed.groups) if parsed.groups else "")
+    # Collapsing drops copies, so read more rows than are shown; copies rarely fill three pages.
+    wanted = min(limit * COLLAPSE_READ, 10_000) if collapse else limit
     if match:
-        rows = _ranked(store, match, where, params, order.get(sort, "s.score"), limit, raw)
+        rows = _ranked(store, match, where, params, order.get(sort, "s.score"), wanted, raw)
     else:
         sql = "SELECT a.*, NULL AS score FROM articles a"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order.get(sort, order['newest'])} LIMIT ?"
-        rows = list(store.db.query(sql, [*params, limit]))
+        rows = list(store.db.query(sql, [*params, wanted]))
+    if collapse:
+        rows = _one_per_story(rows)[:limit]
+    members = story_members(store, [r["story_id"] for r in rows if r.get("story_id") is not None])
     tag_map = store.tags_for([r["id"] for r in rows])
     terms = parsed.positive_terms or _raw_words(query if raw else "")
     return [
@@ -158,9 +173,30 @@ def search(
             score=round(-r["score"], 3) if r["score"] is not None else None,
             relevance=r["relevance"],
             expanded=parsed.expanded,
+            story_id=r.get("story_id"),
+            story_size=max(1, len(members.get(r.get("story_id") or 0, []))),
+            also=[
+                {k: m[k] for k in ("id", "title", "url", "source", "publisher", "moment")}
+                for m in members.get(r.get("story_id") or 0, [])
+                if m["id"] != r["id"]
+            ],
         )
         for r in rows
     ]
+
+
+def _one_per_story(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first (best-ranked) row of each story; rows not yet placed stand alone."""
+    seen: set[int] = set()
+    out = []
+    for row in rows:
+        story = row.get("story_id")
+        if story is not None:
+            if story in seen:
+                continue
+            seen.add(story)
+        out.append(row)
+    return out
 
 
 def _ranked(

@@ -16,6 +16,7 @@ from tracker.cli.base import (
 from tracker.pipeline import utc_now
 from tracker.render import FORMATS, highlighted, print_hits_table, render_rows
 from tracker.search import SORTS, mark_matches, parse_query, parse_when, search
+from tracker.storydb import story_members
 
 
 # ---------------------------------------------------------------- search and show
@@ -47,6 +48,11 @@ from tracker.search import SORTS, mark_matches, parse_query, parse_when, search
 )
 @click.option("--exact", is_flag=True, help="Match the words only; no vocabulary expansion.")
 @click.option(
+    "--all-copies",
+    is_flag=True,
+    help="Every copy of a story; by default each story shows once, as its best-ranked member.",
+)
+@click.option(
     "--raw",
     is_flag=True,
     help="QUERY is SQLite FTS5 syntax, passed through as is. The index holds folded text: "
@@ -68,6 +74,7 @@ def search_cmd(
     relevant: bool,
     sort: str,
     exact: bool,
+    all_copies: bool,
     raw: bool,
     limit: int,
     fmt: str,
@@ -80,6 +87,9 @@ def search_cmd(
     or policy also finds articles tagged with it in any language (英伟达 finds English
     Nvidia stories); --exact turns that off. JSON rows list the expanded terms.
 
+    Copies of one story (syndicated, rewritten, translated) show once, with "+N more
+    (sources)"; --all-copies lists each. JSON rows carry story_id, story_size and also.
+
     \b
     Examples:
       tracker search "H200 licence" --tag company:nvidia --since 30d
@@ -89,6 +99,7 @@ def search_cmd(
       tracker search --relevant --since 24h      # today's on-topic articles
       tracker search 'title:licence policy:entity-list lang:zh' --sort newest
       tracker search 'NEAR(nvidia h20, 5)' --raw
+      tracker search "entity list" --all-copies --since 24h
     """
     now = utc_now()
     store = state.store()
@@ -108,6 +119,7 @@ def search_cmd(
         expand=None if exact else tagger.lookup,
         raw=raw,
         sort=sort,
+        collapse=not all_copies,
     )
     rows = [h.as_dict() for h in hits]
     if fmt == "table":
@@ -135,7 +147,10 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
       tracker show 3f2a9c1e --highlight "entity list"
       tracker show 3f2a9c1e --format json | jq .tags
     """
-    row = state.store().article(article_id)
+    store = state.store()
+    row = store.article(article_id)
+    if row is not None and row.get("story_id") is not None:
+        row["story"] = story_members(store, [row["story_id"]]).get(row["story_id"], [])
     if row is None:
         raise click.ClickException(
             f"no article with id {article_id!r}; find ids with 'tracker search'"
@@ -150,6 +165,18 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
             console.print(f"[dim]{key:>13}[/dim]  {row[key]}")
     if len(row.get("sources", [])) > 1:
         console.print(f"[dim]{'also carried by':>13}[/dim]  {', '.join(row['sources'][1:])}")
+    members = [m for m in row.get("story", []) if m["id"] != row["id"]]
+    if members:
+        console.print(
+            f"[dim]{'story':>13}[/dim]  {row['story_id']}: {len(members)} other article(s)"
+        )
+        for m in members:
+            role = "lead" if m["is_lead"] else (m["reason"] or "started it")
+            console.print(
+                f"{'':>15}[dim]{m['id'][:8]}[/dim]  {(m['moment'] or '')[:10]}  "
+                f"{m['publisher'] or m['source']}: {m['title']}  [green]({role})[/green]",
+                soft_wrap=True,
+            )
     tags = ", ".join(
         f"{t['kind']}:{t['slug']}"
         + (f"×{t['count']}" if t["count"] > 1 else "")
