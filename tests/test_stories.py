@@ -333,7 +333,8 @@ def syndicated(tmp_path: Path, httpserver: HTTPServer) -> Path:
 def test_cli_search_json_carries_story_fields(syndicated: Path) -> None:
     rows = json.loads(invoke("search", "entity list", "--format", "json").output)
     assert len(rows) == 1
-    assert rows[0]["story_size"] == 2 and rows[0]["story_id"] is not None
+    assert rows[0]["story_size"] == 2
+    assert rows[0]["story_id"] is not None
     assert len(rows[0]["also"]) == 1
     table = invoke("search", "entity list").output
     assert "+1 more" in table
