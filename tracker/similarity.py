@@ -40,26 +40,35 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def shingles(text: str) -> set[int]:
-    """32-bit hashes of the text's token runs (words for Latin text, characters for Han)."""
-    tokens = _TOKEN.findall(fold_chars(text))
+def shingles(text: str, *, folded: bool = False) -> np.ndarray:
+    """32-bit hashes of the text's token runs (words for Latin text, characters for Han), unique.
+
+    ``folded``: the text is already folded (``textnorm.fold_chars``).
+    """
+    tokens = _TOKEN.findall(text if folded else fold_chars(text))
     if not tokens:
-        return set()
-    han = sum(1 for t in tokens if _HAN_ONLY.fullmatch(t))
+        return np.zeros(0, dtype=np.uint64)
+    han = sum(1 for t in tokens if len(t) == 1 and _HAN_ONLY.match(t))
     width = SHINGLE_HAN if han * 2 > len(tokens) else SHINGLE_LATIN
-    if len(tokens) <= width:
-        return {zlib.crc32(" ".join(tokens).encode())}
-    return {
-        zlib.crc32(" ".join(tokens[i : i + width]).encode()) for i in range(len(tokens) - width + 1)
-    }
+    # Hash each token once, then combine each run of `width` token hashes polynomially, in numpy:
+    # one crc32 per token instead of one per shingle string.
+    h = np.fromiter((zlib.crc32(t.encode()) for t in tokens), dtype=np.uint64, count=len(tokens))
+    if len(h) <= width:
+        width = len(h)
+    count = len(h) - width + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(width):
+            combined = combined * np.uint64(1_000_003) + h[k : k + count]
+    return np.unique(combined & np.uint64(0xFFFFFFFF))
 
 
-def minhash(hashes: set[int]) -> bytes:
-    """A MinHash signature (``PERMUTATIONS`` uint32 values) of a shingle set; empty set: b''."""
-    if not hashes:
+def minhash(hashes: np.ndarray) -> bytes:
+    """A MinHash signature (``PERMUTATIONS`` uint32 values) of shingle hashes; none: b''."""
+    if not len(hashes):
         return b""
     a, b = _permutations()
-    x = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+    x = hashes.astype(np.uint64)
     # Multiply-shift hashing: (a*x + b) mod 2**64, top 32 bits. Wrapping is the point.
     with np.errstate(over="ignore"):
         mixed = (a[:, None] * x[None, :] + b[:, None]) >> np.uint64(32)
@@ -90,16 +99,15 @@ def band_keys(sig: bytes) -> list[int]:
 
 # ---------------------------------------------------------------- numbers and document numbers
 _FR_DOC = re.compile(r"(?<![\d-])((?:19|20)\d{2})-(\d{5})(?![\d-])")
-_FR_CITE = re.compile(r"\b(\d{2,3})\s*FR\s*(\d{3,6})\b")
+_FR_CITE = re.compile(r"\b(\d{2,3})\s*fr\s*(\d{3,6})\b")
 _MOFCOM_ZH = re.compile(r"(\d{4})\s*年\s*第\s*(\d{1,3})\s*号")
 _MOFCOM_EN = re.compile(
-    r"announcement\s+(?:no\.?|number)\s*(\d{1,3})\s*(?:of\s*|\[|\(|,\s*)(\d{4})", re.IGNORECASE
+    r"announcement\s+(?:no\.?|number)\s*(\d{1,3})\s*(?:of\s*|\[|\(|,\s*)(\d{4})"
 )
-_MOFCOM_EN_YEAR_FIRST = re.compile(r"\b(20\d{2})\s*(?:no\.|number)\s*(\d{1,3})\b", re.IGNORECASE)
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
-_SCALED_EN = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(trillion|billion|million|bn\b|mn\b|m\b)", re.IGNORECASE
-)
+_MOFCOM_EN_YEAR_FIRST = re.compile(r"\b(20\d{2})\s*(?:no\.|number)\s*(\d{1,3})\b")
+# Text is folded (lower case) before these run.
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b)")
+_SCALED_EN = re.compile(r"(\d+(?:\.\d+)?)\s*(trillion|billion|million|bn\b|mn\b|m\b)")
 _SCALED_ZH = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
 _SCALES = {
     "trillion": 1e12,
@@ -133,9 +141,7 @@ _MONTHS = {
     )
     for m in names
 }
-_DATE_EN = re.compile(
-    r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{1,2})\b", re.IGNORECASE
-)
+_DATE_EN = re.compile(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b")  # the word is checked against _MONTHS
 _DATE_ZH = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 # Digits glued to Latin letters are model numbers (H20, MI308, 910B), not figures; 27家 is a figure.
 _INTEGER = re.compile(
@@ -156,26 +162,57 @@ def _amount(value: float) -> str:
     return f"amt:{float(f'{value:.3g}'):g}"
 
 
-def numbers(text: str) -> Numbers:
+def numbers(text: str, *, folded: bool = False) -> Numbers:
     """Document numbers (FR ``2024-28267``, ``89 FR 96830``, MOFCOM ``2025年第61号``), percentages,
     scaled amounts (``$5.5 billion`` = ``55亿``), dates (month and day) and counts of 10 or more."""
-    text = fold_chars(text)
-    docs = {f"fr:{y}-{n}" for y, n in _FR_DOC.findall(text)}
-    docs |= {f"cite:{v}fr{p}" for v, p in _FR_CITE.findall(text)}
-    docs |= {f"mofcom:{y}-{int(n)}" for y, n in _MOFCOM_ZH.findall(text)}
-    docs |= {f"mofcom:{y}-{int(n)}" for n, y in _MOFCOM_EN.findall(text)}
-    docs |= {f"mofcom:{y}-{int(n)}" for y, n in _MOFCOM_EN_YEAR_FIRST.findall(text)}
-    values = {f"pct:{float(v):g}" for v in _PERCENT.findall(text)}
-    for value, unit in _SCALED_EN.findall(text):
-        values.add(_amount(float(value) * _SCALES[unit.lower()]))
-    for value, unit in _SCALED_ZH.findall(text):
-        values.add(_amount(float(value) * _SCALES[unit]))
-    dates = {f"date:{_MONTHS[m.lower()]:02d}-{int(d):02d}" for m, d in _DATE_EN.findall(text)}
-    dates |= {f"date:{int(m):02d}-{int(d):02d}" for m, d in _DATE_ZH.findall(text)}
-    scrubbed = _FR_DOC.sub(" ", _SCALED_ZH.sub(" ", _SCALED_EN.sub(" ", text)))
-    scrubbed = _DATE_ZH.sub(" ", _DATE_EN.sub(" ", scrubbed))
-    for raw in _INTEGER.findall(scrubbed):
-        n = int(raw.replace(",", ""))
+    if not folded:
+        text = fold_chars(text)
+    docs: set[str] = set()
+    values: set[str] = set()
+    dates: set[str] = set()
+    taken: list[tuple[int, int]] = []  # spans already read as something other than a count
+    # Cheap substring checks first: most articles have no document numbers or Chinese units,
+    # and a regex that cannot match still costs a scan of the text.
+    for m in _FR_DOC.finditer(text):
+        docs.add(f"fr:{m[1]}-{m[2]}")
+        taken.append(m.span())
+    if "fr" in text:
+        for m in _FR_CITE.finditer(text):
+            docs.add(f"cite:{m[1]}fr{m[2]}")
+            taken.append(m.span())
+    if "号" in text:
+        for m in _MOFCOM_ZH.finditer(text):
+            docs.add(f"mofcom:{m[1]}-{int(m[2])}")
+            taken.append(m.span())
+    if "no" in text:  # "no." and "number"
+        for m in _MOFCOM_EN.finditer(text):
+            docs.add(f"mofcom:{m[2]}-{int(m[1])}")
+            taken.append(m.span())
+        for m in _MOFCOM_EN_YEAR_FIRST.finditer(text):
+            docs.add(f"mofcom:{m[1]}-{int(m[2])}")
+            taken.append(m.span())
+    if "%" in text or "per" in text:
+        values |= {f"pct:{float(v):g}" for v in _PERCENT.findall(text)}
+    for m in _SCALED_EN.finditer(text):
+        values.add(_amount(float(m[1]) * _SCALES[m[2]]))
+        taken.append(m.span())
+    if "亿" in text or "万" in text:
+        for m in _SCALED_ZH.finditer(text):
+            values.add(_amount(float(m[1]) * _SCALES[m[2]]))
+            taken.append(m.span())
+    for m in _DATE_EN.finditer(text):
+        month = _MONTHS.get(m[1])
+        if month:
+            dates.add(f"date:{month:02d}-{int(m[2]):02d}")
+            taken.append(m.span())
+    if "月" in text:
+        for m in _DATE_ZH.finditer(text):
+            dates.add(f"date:{int(m[1]):02d}-{int(m[2]):02d}")
+            taken.append(m.span())
+    for m in _INTEGER.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        n = int(m[1].replace(",", ""))
         # Years and small counts say little about which event an article reports.
         if n >= 10 and not 1990 <= n <= 2100:
             values.add(f"n:{n}")

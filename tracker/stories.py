@@ -18,6 +18,8 @@ The lead is the official document when the story has one, else its earliest full
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -36,10 +38,12 @@ from tracker.similarity import (
     similarity,
     title_terms,
 )
+from tracker.textnorm import fold_chars
 
 HOUR = 3600.0
 MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
-KEY_CANDIDATES = 50  # per shared key, the nearest articles in time that are compared
+KEY_CANDIDATES = 30  # per shared key, the nearest articles in time that are compared
+FIGURES_WITHIN = 3000  # characters of the body read for figures and document numbers
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,13 @@ class Signature:
     title: frozenset[str]
     headline: str
 
-    def lookup_keys(self) -> list[str]:
+    @functools.cached_property
+    def bands(self) -> list[int]:
+        """LSH bucket keys of the text: near-identical copies share at least one."""
+        return band_keys(self.minhash)
+
+    @functools.cached_property
+    def keys(self) -> list[str]:
         """Lookup keys for candidates that may share an event (besides the LSH bands)."""
         keys = [f"d:{d}" for d in self.numbers.documents]
         keys += [f"v:{v}" for v in self.numbers.values]
@@ -124,7 +134,7 @@ def is_official(url: str, document_number: str | None) -> bool:
 
 def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
     """The signature of a stored article row (id, url, title, text, summary, lang, moment, ...)."""
-    body = row.get("text") or row.get("summary") or ""
+    body = fold_chars(row.get("text") or row.get("summary") or "")
     title = row.get("title") or ""
     moment = datetime.fromisoformat(row["moment"]).timestamp() if row.get("moment") else 0.0
     return Signature(
@@ -133,8 +143,9 @@ def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
         lang=(row.get("lang") or "").split("-")[0],
         official=is_official(row.get("url") or "", row.get("document_number")),
         extracted=bool(row.get("extracted")),
-        minhash=minhash(shingles(body)),
-        numbers=numbers(f"{title}\n{body}"),
+        minhash=minhash(shingles(body, folded=True)),
+        # A story's figures are in its headline and first paragraphs; the rest is background.
+        numbers=numbers(f"{fold_chars(title)}\n{body[:FIGURES_WITHIN]}", folded=True),
         tags=frozenset(tags),
         title=title_terms(title),
         headline=headline_key(title),
@@ -149,8 +160,25 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def match(new: Signature, old: Signature, rules: StoryRules) -> tuple[float, str] | None:
-    """Whether ``new`` reports the same story as ``old``: (strength, reason), or None."""
+def _figures_disagree(a: Numbers, b: Numbers) -> bool:
+    """Both give a count (or a percentage, or an amount) and no two agree: two events on one
+    subject, such as the next batch of the same list ("adds 27 entities", "adds 12 entities")."""
+    for kind in ("n:", "pct:", "amt:"):
+        mine = {v for v in a.values if v.startswith(kind)}
+        theirs = {v for v in b.values if v.startswith(kind)}
+        if mine and theirs and not mine & theirs:
+            return True
+    return False
+
+
+def match(
+    new: Signature, old: Signature, rules: StoryRules, banded: bool = True
+) -> tuple[float, str] | None:
+    """Whether ``new`` reports the same story as ``old``: (strength, reason), or None.
+
+    ``banded``: the two share an LSH band; texts that share none are (almost surely) not copies,
+    so their similarity is not worth computing.
+    """
     gap = abs(new.moment - old.moment)
     docs_a, docs_b = new.numbers.documents, old.numbers.documents
     if docs_a and docs_b and not docs_a & docs_b:
@@ -161,7 +189,7 @@ def match(new: Signature, old: Signature, rules: StoryRules) -> tuple[float, str
     shared_docs = docs_a & docs_b
     if in_window and shared_docs:
         return 0.95, f"event: document {min(shared_docs).split(':', 1)[1]}"
-    if gap <= rules.text_days * 24 * HOUR:
+    if banded and gap <= rules.text_days * 24 * HOUR:
         text = similarity(new.minhash, old.minhash)
         if text >= rules.text_threshold:
             return text, f"text {text:.2f}"
@@ -169,25 +197,28 @@ def match(new: Signature, old: Signature, rules: StoryRules) -> tuple[float, str
         return None
     tags = _dice(new.tags, old.tags)
     shared = len(new.numbers.values & old.numbers.values)
-    same_lang = new.lang == old.lang
-    title = _jaccard(new.title, old.title) if same_lang else 0.0
+    if tags < rules.tag_overlap and shared < rules.min_numbers:
+        return None
+    title = _jaccard(new.title, old.title) if new.lang == old.lang else 0.0
     if tags >= rules.tag_overlap:
         # The event's date corroborates a shared figure, never stands in for one.
         if shared >= rules.min_numbers or (shared and new.numbers.dates & old.numbers.dates):
             return 0.5 + tags / 10, "event: tags+numbers"
-        if title >= rules.title_overlap:
-            return 0.4 + tags / 10, "event: tags+title"
+        if title >= rules.title_overlap and not _figures_disagree(new.numbers, old.numbers):
+            return 0.3 + tags / 10, "event: tags+title"
     # Stories the vocabulary knows nothing about: figures and headline words must both agree.
     if shared >= rules.min_numbers and title >= rules.title_overlap / 2:
-        return 0.4 + title / 10, "event: numbers+title"
+        return 0.3 + title / 10, "event: numbers+title"
     return None
 
 
 class CandidateIndex(Protocol):
-    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[Signature]: ...
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[tuple[Signature, bool]]: ...
 
 
-MERGE_STRENGTH = 0.5  # a match this strong also pulls the other story it belongs to in
+# A match this strong (tags+numbers and above, not headline words alone) also pulls in the other
+# story its article belongs to.
+MERGE_STRENGTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -201,10 +232,10 @@ class Match:
 def matches(sig: Signature, index: CandidateIndex, rules: StoryRules) -> list[Match]:
     """Every stored article ``sig`` matches, best first (ties: nearer in time first)."""
     found = []
-    for cand in index.candidates(sig, rules):
+    for cand, banded in index.candidates(sig, rules):
         if cand.article_id == sig.article_id:
             continue
-        hit = match(sig, cand, rules)
+        hit = match(sig, cand, rules, banded)
         if hit:
             found.append(Match(cand.article_id, hit[0], abs(sig.moment - cand.moment), hit[1]))
     found.sort(key=lambda m: (-m.strength, m.gap, m.article_id))
@@ -223,36 +254,38 @@ def lead_rank(sig: Signature) -> tuple[int, int, float]:
 
 # ---------------------------------------------------------------- rebuild, in memory
 class MemoryIndex:
-    """Every signature placed so far, looked up by LSH band and by key (for the rebuild)."""
+    """Every signature placed so far, looked up by LSH band and by key (for the rebuild, which
+    adds articles in time order, so each key's list is sorted by time)."""
 
     def __init__(self) -> None:
         self.sigs: dict[str, Signature] = {}
         self.bands: dict[int, list[str]] = defaultdict(list)
-        self.keys: dict[str, list[str]] = defaultdict(list)
+        self.keys: dict[str, tuple[list[float], list[str]]] = {}
 
     def add(self, sig: Signature) -> None:
         self.sigs[sig.article_id] = sig
-        for band in band_keys(sig.minhash):
+        for band in sig.bands:
             self.bands[band].append(sig.article_id)
-        for key in sig.lookup_keys():
-            self.keys[key].append(sig.article_id)
+        for key in sig.keys:
+            moments, ids = self.keys.setdefault(key, ([], []))
+            moments.append(sig.moment)
+            ids.append(sig.article_id)
 
-    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[Signature]:
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
         seen: set[str] = set()
-        for band in band_keys(sig.minhash):
+        for band in sig.bands:
             for aid in self.bands.get(band, ()):
                 if aid not in seen:
                     seen.add(aid)
-                    yield self.sigs[aid]
+                    yield self.sigs[aid], True
         window = rules.window_hours * HOUR
-        for key in sig.lookup_keys():
-            ids = self.keys.get(key, ())
-            near = [
-                a
-                for a in reversed(ids[-KEY_CANDIDATES * 4 :])
-                if abs(self.sigs[a].moment - sig.moment) <= window
-            ]
-            for aid in near[:KEY_CANDIDATES]:
+        for key in sig.keys:
+            found = self.keys.get(key)
+            if not found:
+                continue
+            moments, ids = found
+            lo = bisect.bisect_left(moments, sig.moment - window)
+            for aid in ids[max(lo, len(ids) - KEY_CANDIDATES) :]:
                 if aid not in seen:
                     seen.add(aid)
-                    yield self.sigs[aid]
+                    yield self.sigs[aid], False

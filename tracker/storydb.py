@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.similarity import band_keys
 from tracker.store import Store, iso
 from tracker.stories import (
     HOUR,
@@ -123,8 +122,7 @@ def rebuild(
         for table in ("story_sigs", "story_bands", "story_keys", "stories"):
             conn.execute(f"DELETE FROM {table}")
         conn.execute("UPDATE articles SET story_id = NULL, story_reason = NULL")
-        for sig in index.sigs.values():
-            _write_signature(store, sig)
+        _write_signatures(store, index.sigs.values())
         conn.executemany(
             "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
             ((story_of[a], reasons.get(a), a) for a in story_of),
@@ -151,27 +149,36 @@ def _iso_ts(moment: float) -> str | None:
 
 
 def _write_signature(store: Store, sig: Signature) -> None:
+    _write_signatures(store, [sig])
+
+
+def _write_signatures(store: Store, sigs: Iterable[Signature]) -> None:
+    """Store signatures with their LSH bands and lookup keys (the caller holds the transaction)."""
+    sigs = list(sigs)
     conn = store.db.conn
-    conn.execute(
+    conn.executemany(
         "INSERT OR REPLACE INTO story_sigs (article_id, moment, lang, official, extracted, "
         "minhash, facts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            sig.article_id,
-            sig.moment,
-            sig.lang,
-            int(sig.official),
-            int(sig.extracted),
-            sig.minhash,
-            sig.facts(),
-        ],
+        (
+            (
+                sig.article_id,
+                sig.moment,
+                sig.lang,
+                int(sig.official),
+                int(sig.extracted),
+                sig.minhash,
+                sig.facts(),
+            )
+            for sig in sigs
+        ),
     )
     conn.executemany(
         "INSERT INTO story_bands (key, article_id) VALUES (?, ?)",
-        [(k, sig.article_id) for k in band_keys(sig.minhash)],
+        ((k, sig.article_id) for sig in sigs for k in sig.bands),
     )
     conn.executemany(
         "INSERT INTO story_keys (key, moment, article_id) VALUES (?, ?, ?)",
-        [(k, sig.moment, sig.article_id) for k in sig.lookup_keys()],
+        ((k, sig.moment, sig.article_id) for sig in sigs for k in sig.keys),
     )
 
 
@@ -182,24 +189,24 @@ class SqlIndex:
     def __init__(self, store: Store) -> None:
         self.conn = store.db.conn
 
-    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[Signature]:
-        ids: dict[str, None] = {}
-        bands = band_keys(sig.minhash)
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
+        ids: dict[str, bool] = {}  # article id -> shares an LSH band
+        bands = sig.bands
         if bands:
             marks = ",".join("?" * len(bands))
             for (aid,) in self.conn.execute(
                 f"SELECT DISTINCT article_id FROM story_bands WHERE key IN ({marks})", bands
             ):
-                ids[aid] = None
+                ids[aid] = True
         window = rules.window_hours * HOUR
-        for key in sig.lookup_keys():
+        for key in sig.keys:
             # The nearest in time on either side: articles do not always arrive in order.
             for (aid,) in self.conn.execute(
                 "SELECT article_id FROM story_keys WHERE key = ? AND moment BETWEEN ? AND ? "
                 "ORDER BY abs(moment - ?) LIMIT ?",
                 [key, sig.moment - window, sig.moment + window, sig.moment, KEY_CANDIDATES],
             ):
-                ids[aid] = None
+                ids.setdefault(aid, False)
         wanted = list(ids)
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
@@ -209,7 +216,8 @@ class SqlIndex:
             )
             columns = [d[0] for d in cursor.description]
             for values in cursor:
-                yield Signature.from_row(dict(zip(columns, values, strict=True)))
+                cand = Signature.from_row(dict(zip(columns, values, strict=True)))
+                yield cand, ids[cand.article_id]
 
 
 def place_pending(
