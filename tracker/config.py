@@ -17,6 +17,7 @@ import platformdirs
 from tracker.errors import ConfigError
 from tracker.models import Source
 from tracker.stories import StoryRules
+from tracker.subscribers import DigestSettings, parse_digest
 
 T = TypeVar("T")
 
@@ -89,6 +90,7 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     sources: tuple[Source, ...] = ()
     stories: StoryRules = field(default_factory=StoryRules)
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
 
 def tracker_home() -> Path | None:
@@ -130,11 +132,11 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     """Check the parsed TOML ``data``; ``path`` only names the file in errors."""
     where = str(path) if path else "config"
-    unknown = set(data) - {"settings", "sources", "stories"}
+    unknown = set(data) - {"settings", "sources", "stories", "digest"}
     if unknown:
         raise ConfigError(
             f"{where}: unknown top-level key {sorted(unknown)[0]!r}; "
-            "expected [settings], [stories] or [[sources]]"
+            "expected [settings], [[sources]], [stories] or [digest]"
         )
     settings = _parse_table(data.get("settings", {}), Settings, "settings", where)
     stories = _parse_table(data.get("stories", {}), StoryRules, "stories", where)
@@ -147,7 +149,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         if source.name in seen:
             raise ConfigError(f"{where}: two sources are named {source.name!r}; names must differ")
         seen.add(source.name)
-    return Config(path=path, settings=settings, sources=tuple(sources), stories=stories)
+    digest = parse_digest(data.get("digest", {}), where)
+    return Config(
+        path=path, settings=settings, sources=tuple(sources), stories=stories, digest=digest
+    )
 
 
 def _parse_table(raw: Any, cls: type[T], name: str, where: str) -> T:

@@ -34,6 +34,7 @@ class Term:
     phrase: bool = False
     column: str | None = None  # "title" for title:word
     tags: list[str] = field(default_factory=list)  # vocabulary tags this term also matches
+    tag_only: bool = False  # company:nvidia inside an OR: matches the tag, not words
 
 
 @dataclass
@@ -45,11 +46,16 @@ class ParsedQuery:
 
     @property
     def expanded(self) -> dict[str, list[str]]:
-        return {t.text: t.tags for g in self.groups for t in g if t.tags}
+        return {t.text: t.tags for g in self.groups for t in g if t.tags and not t.tag_only}
 
     @property
     def positive_terms(self) -> list[str]:
-        return [t.text for g in self.groups for t in g if not t.exclude]
+        return [t.text for g in self.groups for t in g if not (t.exclude or t.tag_only)]
+
+    @property
+    def all_tags(self) -> list[str]:
+        """Every tag the query names: filters, and tags inside OR groups."""
+        return [*self.tags, *(t.tags[0] for g in self.groups for t in g if t.tag_only)]
 
 
 def parse_query(query: str, expand: Expand | None = None) -> ParsedQuery:
@@ -62,6 +68,9 @@ def parse_query(query: str, expand: Expand | None = None) -> ParsedQuery:
     parsed = ParsedQuery(groups=[[]])
     pos = 0
     last_was_or = False
+    # With OR in the query, kind:slug is a term like any word ("company:nvidia OR
+    # policy:entity-list"); without, it is a filter on the tag table (faster on common tags).
+    tags_as_terms = bool(re.search(r"(?:^|\s)OR(?:\s|$)", query))
     while pos < len(query):
         if not query[pos:].strip():
             break
@@ -83,6 +92,11 @@ def parse_query(query: str, expand: Expand | None = None) -> ParsedQuery:
             last_was_or = True
             continue
         else:
+            tag = _tag_term(word) if tags_as_terms else None
+            if tag is not None:
+                parsed.groups[-1].append(tag)
+                last_was_or = False
+                continue
             if _take_filter(word, parsed, start):
                 continue
             exclude = word.startswith("-") and len(word) > 1
@@ -104,6 +118,14 @@ def parse_query(query: str, expand: Expand | None = None) -> ParsedQuery:
     if not parsed.groups and not (parsed.tags or parsed.sources or parsed.lang):
         raise QueryError("the query has no searchable words")
     return parsed
+
+
+def _tag_term(word: str) -> Term | None:
+    match = FILTER.match(word)
+    if not match or match.group(2).lower() not in KINDS:
+        return None
+    tag = f"{match.group(2).lower()}:{match.group(3).lower()}"
+    return Term(tag, exclude=bool(match.group(1)), tags=[tag], tag_only=True)
 
 
 def _take_filter(word: str, parsed: ParsedQuery, start: int) -> bool:
@@ -142,7 +164,7 @@ def _join_aliases(group: list[Term], expand: Expand) -> list[Term]:
                         i += n
                         break
         if joined is None:
-            if not term.exclude and not term.prefix:
+            if not term.exclude and not term.prefix and not term.tag_only:
                 term.tags = expand(term.text)
             joined = term
             i += 1
@@ -151,7 +173,7 @@ def _join_aliases(group: list[Term], expand: Expand) -> list[Term]:
 
 
 def _plain(term: Term) -> bool:
-    return not (term.exclude or term.prefix or term.phrase or term.column)
+    return not (term.exclude or term.prefix or term.phrase or term.column or term.tag_only)
 
 
 def to_fts(groups: list[list[Term]]) -> str:
@@ -168,6 +190,8 @@ def to_fts(groups: list[list[Term]]) -> str:
 
 
 def _fts_term(term: Term) -> str:
+    if term.tag_only:
+        return f'tags : "{tag_token(term.tags[0])}"'
     tokens = index_form(term.text).split()
     quoted = '"' + " ".join(tokens).replace('"', '""') + '"'
     single_han = len(tokens) == 1 and len(tokens[0]) == 1 and HAN_RE.match(tokens[0])

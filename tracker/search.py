@@ -110,11 +110,11 @@ def search(
     parsed = ParsedQuery(groups=[])
     if query.strip() and not raw:
         parsed = parse_query(query, expand)
+    if known_tags is not None:
+        _check_tags([*tags, *parsed.all_tags], set(known_tags))
     tags = [*tags, *parsed.tags]
     sources = [*sources, *parsed.sources]
     lang = lang or parsed.lang
-    if known_tags is not None:
-        _check_tags(tags, set(known_tags))
     where: list[str] = []
     params: list[Any] = []
     for tag in tags:

@@ -10,7 +10,6 @@ has no spaces, and characters are the unit a rewrite keeps.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ ROWS = PERMUTATIONS // BANDS
 SHINGLE_LATIN = 5  # words
 SHINGLE_HAN = 4  # characters (a Chinese word is 1-4 characters; 4 keeps common pairs apart)
 
+_TOKEN_HASHES: dict[str, int] = {}  # token -> crc32: words repeat, hashing them again costs
 _TOKEN = re.compile(rf"[{HAN}]|[^\W_]+", re.UNICODE)
 _HAN_ONLY = re.compile(rf"[{HAN}]")
 
@@ -45,14 +45,23 @@ def shingles(text: str, *, folded: bool = False) -> np.ndarray:
 
     ``folded``: the text is already folded (``textnorm.fold_chars``).
     """
-    tokens = _TOKEN.findall(text if folded else fold_chars(text))
+    if not folded:
+        text = fold_chars(text)
+    tokens = _TOKEN.findall(text)
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
-    han = sum(1 for t in tokens if len(t) == 1 and _HAN_ONLY.match(t))
+    han = len(_HAN_ONLY.findall(text))  # each Han character is a token
     width = SHINGLE_HAN if han * 2 > len(tokens) else SHINGLE_LATIN
-    # Hash each token once, then combine each run of `width` token hashes polynomially, in numpy:
-    # one crc32 per token instead of one per shingle string.
-    h = np.fromiter((zlib.crc32(t.encode()) for t in tokens), dtype=np.uint64, count=len(tokens))
+    # Hash each distinct token once, then combine each run of `width` token hashes polynomially,
+    # in numpy: a hash per token, not a string and a hash per shingle.
+    cache = _TOKEN_HASHES
+    if len(cache) > 500_000:
+        cache.clear()
+    h = np.fromiter(
+        (cache[t] if t in cache else cache.setdefault(t, zlib.crc32(t.encode())) for t in tokens),
+        dtype=np.uint64,
+        count=len(tokens),
+    )
     if len(h) <= width:
         width = len(h)
     count = len(h) - width + 1
@@ -85,30 +94,22 @@ def similarity(sig_a: bytes, sig_b: bytes) -> float:
 
 
 def band_keys(sig: bytes) -> list[int]:
-    """LSH bucket keys (signed 64-bit, to fit SQLite integers): similar texts share one."""
+    """LSH bucket keys (signed 64-bit, to fit SQLite integers): similar texts share one.
+
+    Each band's rows and its number are mixed by multiplication with odd constants, in numpy.
+    """
     if not sig:
         return []
-    width = ROWS * 4
-    keys = []
-    for band in range(BANDS):
-        chunk = band.to_bytes(1, "big") + sig[band * width : (band + 1) * width]
-        digest = hashlib.blake2b(chunk, digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
-    return keys
+    rows = np.frombuffer(sig, dtype=np.uint32).astype(np.uint64).reshape(BANDS, ROWS)
+    mixed = np.arange(BANDS, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        for r in range(ROWS):
+            mixed = (mixed ^ rows[:, r]) * np.uint64(0xBF58476D1CE4E5B9)
+            mixed ^= mixed >> np.uint64(31)
+    return [int(k) for k in mixed.view(np.int64)]
 
 
 # ---------------------------------------------------------------- numbers and document numbers
-_FR_DOC = re.compile(r"(?<![\d-])((?:19|20)\d{2})-(\d{5})(?![\d-])")
-_FR_CITE = re.compile(r"\b(\d{2,3})\s*fr\s*(\d{3,6})\b")
-_MOFCOM_ZH = re.compile(r"(\d{4})\s*年\s*第\s*(\d{1,3})\s*号")
-_MOFCOM_EN = re.compile(
-    r"announcement\s+(?:no\.?|number)\s*(\d{1,3})\s*(?:of\s*|\[|\(|,\s*)(\d{4})"
-)
-_MOFCOM_EN_YEAR_FIRST = re.compile(r"\b(20\d{2})\s*(?:no\.|number)\s*(\d{1,3})\b")
-# Text is folded (lower case) before these run.
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b)")
-_SCALED_EN = re.compile(r"(\d+(?:\.\d+)?)\s*(trillion|billion|million|bn\b|mn\b|m\b)")
-_SCALED_ZH = re.compile(r"(\d+(?:\.\d+)?)\s*(万亿|亿|万)")
 _SCALES = {
     "trillion": 1e12,
     "billion": 1e9,
@@ -141,12 +142,6 @@ _MONTHS = {
     )
     for m in names
 }
-_DATE_EN = re.compile(r"\b([a-z]{3,9})\.?\s+(\d{1,2})\b")  # the word is checked against _MONTHS
-_DATE_ZH = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-# Digits glued to Latin letters are model numbers (H20, MI308, 910B), not figures; 27家 is a figure.
-_INTEGER = re.compile(
-    r"(?<![A-Za-z\d.,-])(\d{1,3}(?:,\d{3})+|\d+)(?![A-Za-z\d.]|\s*(?:年|%|percent))"
-)
 
 
 @dataclass(frozen=True)
@@ -162,6 +157,28 @@ def _amount(value: float) -> str:
     return f"amt:{float(f'{value:.3g}'):g}"
 
 
+# Every figure in one scan: a match consumes its text, so the digits of a document number or a
+# date are not counted again. Alternatives starting with a digit come after the (?=\d) guard.
+_MONTH = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_FIGURE = re.compile(
+    r"(?P<mofcom_en>announcement\s+(?:no\.?|number)\s*(\d{1,3})\s*(?:of\s*|\[|\(|,\s*)(\d{4}))"
+    rf"|(?P<date_en>\b({_MONTH})\.?\s+(\d{{1,2}})\b)"
+    r"|(?=\d)(?:"
+    r"(?P<fr_doc>(?<![\d-])((?:19|20)\d{2})-(\d{5})(?![\d-]))"
+    r"|(?P<mofcom_zh>(\d{4})\s*年\s*第\s*(\d{1,3})\s*号)"
+    r"|(?P<mofcom_year_first>\b(20\d{2})\s*(?:no\.|number)\s*(\d{1,3})\b)"
+    r"|(?P<fr_cite>\b(\d{2,3})\s*fr\s*(\d{3,6})\b)"
+    r"|(?P<date_zh>(\d{1,2})\s*月\s*(\d{1,2})\s*日)"
+    r"|(?P<pct>(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b))"
+    r"|(?P<scaled>(\d+(?:\.\d+)?)\s*(trillion|billion|million|bn\b|mn\b|m\b|万亿|亿|万))"
+    r"|(?P<count>(?<![a-z\d.,-])(\d{1,3}(?:,\d{3})+|\d+)(?![a-z\d.]|\s*年))"
+    r")"
+)
+
+
 def numbers(text: str, *, folded: bool = False) -> Numbers:
     """Document numbers (FR ``2024-28267``, ``89 FR 96830``, MOFCOM ``2025年第61号``), percentages,
     scaled amounts (``$5.5 billion`` = ``55亿``), dates (month and day) and counts of 10 or more."""
@@ -170,52 +187,30 @@ def numbers(text: str, *, folded: bool = False) -> Numbers:
     docs: set[str] = set()
     values: set[str] = set()
     dates: set[str] = set()
-    taken: list[tuple[int, int]] = []  # spans already read as something other than a count
-    # Cheap substring checks first: most articles have no document numbers or Chinese units,
-    # and a regex that cannot match still costs a scan of the text.
-    for m in _FR_DOC.finditer(text):
-        docs.add(f"fr:{m[1]}-{m[2]}")
-        taken.append(m.span())
-    if "fr" in text:
-        for m in _FR_CITE.finditer(text):
-            docs.add(f"cite:{m[1]}fr{m[2]}")
-            taken.append(m.span())
-    if "号" in text:
-        for m in _MOFCOM_ZH.finditer(text):
-            docs.add(f"mofcom:{m[1]}-{int(m[2])}")
-            taken.append(m.span())
-    if "no" in text:  # "no." and "number"
-        for m in _MOFCOM_EN.finditer(text):
-            docs.add(f"mofcom:{m[2]}-{int(m[1])}")
-            taken.append(m.span())
-        for m in _MOFCOM_EN_YEAR_FIRST.finditer(text):
-            docs.add(f"mofcom:{m[1]}-{int(m[2])}")
-            taken.append(m.span())
-    if "%" in text or "per" in text:
-        values |= {f"pct:{float(v):g}" for v in _PERCENT.findall(text)}
-    for m in _SCALED_EN.finditer(text):
-        values.add(_amount(float(m[1]) * _SCALES[m[2]]))
-        taken.append(m.span())
-    if "亿" in text or "万" in text:
-        for m in _SCALED_ZH.finditer(text):
-            values.add(_amount(float(m[1]) * _SCALES[m[2]]))
-            taken.append(m.span())
-    for m in _DATE_EN.finditer(text):
-        month = _MONTHS.get(m[1])
-        if month:
-            dates.add(f"date:{month:02d}-{int(m[2]):02d}")
-            taken.append(m.span())
-    if "月" in text:
-        for m in _DATE_ZH.finditer(text):
-            dates.add(f"date:{int(m[1]):02d}-{int(m[2]):02d}")
-            taken.append(m.span())
-    for m in _INTEGER.finditer(text):
-        if any(s <= m.start() < e for s, e in taken):
-            continue
-        n = int(m[1].replace(",", ""))
-        # Years and small counts say little about which event an article reports.
-        if n >= 10 and not 1990 <= n <= 2100:
-            values.add(f"n:{n}")
+    for m in _FIGURE.finditer(text):
+        kind = m.lastgroup
+        i = m.lastindex or 0  # the kind's own group; its parts follow it
+        if kind == "count":
+            n = int(m[i + 1].replace(",", ""))
+            # Years and small counts say little about which event an article reports.
+            if n >= 10 and not 1990 <= n <= 2100:
+                values.add(f"n:{n}")
+        elif kind == "pct":
+            values.add(f"pct:{float(m[i + 1]):g}")
+        elif kind == "scaled":
+            values.add(_amount(float(m[i + 1]) * _SCALES[m[i + 2]]))
+        elif kind == "date_en":
+            dates.add(f"date:{_MONTHS[m[i + 1]]:02d}-{int(m[i + 2]):02d}")
+        elif kind == "date_zh":
+            dates.add(f"date:{int(m[i + 1]):02d}-{int(m[i + 2]):02d}")
+        elif kind == "fr_doc":
+            docs.add(f"fr:{m[i + 1]}-{m[i + 2]}")
+        elif kind == "fr_cite":
+            docs.add(f"cite:{m[i + 1]}fr{m[i + 2]}")
+        elif kind in ("mofcom_zh", "mofcom_year_first"):
+            docs.add(f"mofcom:{m[i + 1]}-{int(m[i + 2])}")
+        elif kind == "mofcom_en":
+            docs.add(f"mofcom:{m[i + 2]}-{int(m[i + 1])}")
     return Numbers(frozenset(docs), frozenset(values), frozenset(dates))
 
 

@@ -19,9 +19,8 @@ The lead is the official document when the story has one, else its earliest full
 from __future__ import annotations
 
 import bisect
-import functools
+import collections
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +41,9 @@ from tracker.textnorm import fold_chars
 
 HOUR = 3600.0
 MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
-KEY_CANDIDATES = 30  # per shared key, the nearest articles in time that are compared
+KEY_CANDIDATES = 20  # per shared key, the nearest articles in time that are compared
+MAX_PAIRS = 10  # tag-pair lookup keys per article
+FIGURES = ("n:", "pct:", "amt:")  # kinds of figure compared separately
 FIGURES_WITHIN = 3000  # characters of the body read for figures and document numbers
 
 
@@ -58,9 +59,13 @@ class StoryRules:
     title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
 
 
-@dataclass
+@dataclass(slots=True)
 class Signature:
-    """What placement compares: one per article, stored in ``story_sigs``."""
+    """What placement compares: one per article, stored in ``story_sigs``.
+
+    ``bands`` and ``keys`` are derived (see :func:`finish`); slots keep a rebuild's hundred
+    thousand of these small.
+    """
 
     article_id: str
     moment: float  # POSIX seconds: published, else first seen
@@ -72,22 +77,23 @@ class Signature:
     tags: frozenset[str]
     title: frozenset[str]
     headline: str
+    bands: tuple[int, ...] = ()  # LSH bucket keys of the text: near-identical copies share one
+    keys: tuple[str, ...] = ()  # lookup keys for candidates that may share an event
+    figures: tuple[frozenset[str], ...] = ()  # values by kind: counts, percentages, amounts
 
-    @functools.cached_property
-    def bands(self) -> list[int]:
-        """LSH bucket keys of the text: near-identical copies share at least one."""
-        return band_keys(self.minhash)
-
-    @functools.cached_property
-    def keys(self) -> list[str]:
-        """Lookup keys for candidates that may share an event (besides the LSH bands)."""
+    def finish(self) -> Signature:
+        self.bands = tuple(band_keys(self.minhash))
         keys = [f"d:{d}" for d in self.numbers.documents]
         keys += [f"v:{v}" for v in self.numbers.values]
         if len(self.headline) >= MIN_HEADLINE:
             keys.append(f"h:{self.headline}")
-        salient = sorted(self.tags)
-        keys += [f"p:{a}|{b}" for i, a in enumerate(salient) for b in salient[i + 1 :]][:10]
-        return keys
+        tags = sorted(self.tags)
+        keys += [f"p:{a}|{b}" for i, a in enumerate(tags) for b in tags[i + 1 :]][:MAX_PAIRS]
+        self.keys = tuple(keys)
+        self.figures = tuple(
+            frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
+        )
+        return self
 
     def facts(self) -> str:
         return json.dumps(
@@ -118,7 +124,7 @@ class Signature:
             tags=frozenset(facts["tags"]),
             title=frozenset(facts["title"]),
             headline=facts["headline"],
-        )
+        ).finish()
 
 
 OFFICIAL_HOSTS = ("federalregister.gov", "bis.doc.gov", "bis.gov", "mofcom.gov.cn", "gov.cn")
@@ -149,26 +155,17 @@ def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
         tags=frozenset(tags),
         title=title_terms(title),
         headline=headline_key(title),
-    )
-
-
-def _dice(a: frozenset[str], b: frozenset[str]) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+    ).finish()
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _figures_disagree(a: Numbers, b: Numbers) -> bool:
+def _figures_disagree(a: Signature, b: Signature) -> bool:
     """Both give a count (or a percentage, or an amount) and no two agree: two events on one
     subject, such as the next batch of the same list ("adds 27 entities", "adds 12 entities")."""
-    for kind in ("n:", "pct:", "amt:"):
-        mine = {v for v in a.values if v.startswith(kind)}
-        theirs = {v for v in b.values if v.startswith(kind)}
-        if mine and theirs and not mine & theirs:
-            return True
-    return False
+    return any(x and y and not x & y for x, y in zip(a.figures, b.figures, strict=True))
 
 
 def match(
@@ -181,30 +178,34 @@ def match(
     """
     gap = abs(new.moment - old.moment)
     docs_a, docs_b = new.numbers.documents, old.numbers.documents
-    if docs_a and docs_b and not docs_a & docs_b:
+    shared_docs = docs_a & docs_b if docs_a and docs_b else None
+    if docs_a and docs_b and not shared_docs:
         return None  # two different rules or notices, however alike their wording
     in_window = gap <= rules.window_hours * HOUR
-    if in_window and len(new.headline) >= MIN_HEADLINE and new.headline == old.headline:
-        return 1.0, "headline"
-    shared_docs = docs_a & docs_b
-    if in_window and shared_docs:
-        return 0.95, f"event: document {min(shared_docs).split(':', 1)[1]}"
+    if in_window:
+        if new.headline == old.headline and len(new.headline) >= MIN_HEADLINE:
+            return 1.0, "headline"
+        if shared_docs:
+            return 0.95, f"event: document {min(shared_docs).split(':', 1)[1]}"
     if banded and gap <= rules.text_days * 24 * HOUR:
         text = similarity(new.minhash, old.minhash)
         if text >= rules.text_threshold:
             return text, f"text {text:.2f}"
     if not in_window:
         return None
-    tags = _dice(new.tags, old.tags)
+    a_tags, b_tags = new.tags, old.tags
+    tags = 2 * len(a_tags & b_tags) / (len(a_tags) + len(b_tags)) if a_tags and b_tags else 0.0
     shared = len(new.numbers.values & old.numbers.values)
     if tags < rules.tag_overlap and shared < rules.min_numbers:
+        return None
+    if _figures_disagree(new, old):
         return None
     title = _jaccard(new.title, old.title) if new.lang == old.lang else 0.0
     if tags >= rules.tag_overlap:
         # The event's date corroborates a shared figure, never stands in for one.
         if shared >= rules.min_numbers or (shared and new.numbers.dates & old.numbers.dates):
             return 0.5 + tags / 10, "event: tags+numbers"
-        if title >= rules.title_overlap and not _figures_disagree(new.numbers, old.numbers):
+        if title >= rules.title_overlap:
             return 0.3 + tags / 10, "event: tags+title"
     # Stories the vocabulary knows nothing about: figures and headline words must both agree.
     if shared >= rules.min_numbers and title >= rules.title_overlap / 2:
@@ -254,22 +255,52 @@ def lead_rank(sig: Signature) -> tuple[int, int, float]:
 
 # ---------------------------------------------------------------- rebuild, in memory
 class MemoryIndex:
-    """Every signature placed so far, looked up by LSH band and by key (for the rebuild, which
-    adds articles in time order, so each key's list is sorted by time)."""
+    """Signatures placed so far, looked up by LSH band and by key, for the rebuild.
 
-    def __init__(self) -> None:
+    The rebuild adds articles in time order, so each key's list is sorted by time, and a
+    signature older than ``horizon`` seconds before the newest can never match again: it is
+    dropped, which keeps memory to the last few weeks of articles.
+    """
+
+    def __init__(self, horizon: float) -> None:
+        self.horizon = horizon
         self.sigs: dict[str, Signature] = {}
-        self.bands: dict[int, list[str]] = defaultdict(list)
+        self.bands: dict[int, list[str]] = {}
         self.keys: dict[str, tuple[list[float], list[str]]] = {}
+        self._order: collections.deque[Signature] = collections.deque()
+        self._added = 0
 
     def add(self, sig: Signature) -> None:
         self.sigs[sig.article_id] = sig
+        self._order.append(sig)
         for band in sig.bands:
-            self.bands[band].append(sig.article_id)
+            self.bands.setdefault(band, []).append(sig.article_id)
         for key in sig.keys:
             moments, ids = self.keys.setdefault(key, ([], []))
             moments.append(sig.moment)
             ids.append(sig.article_id)
+        self._evict(sig.moment - self.horizon)
+
+    def _evict(self, before: float) -> None:
+        while self._order and self._order[0].moment < before:
+            old = self._order.popleft()
+            del self.sigs[old.article_id]
+            for band in old.bands:
+                bucket = self.bands.get(band)
+                if bucket is not None:
+                    bucket.remove(old.article_id)
+                    if not bucket:
+                        del self.bands[band]
+            self._added += 1
+        if self._added >= 20_000:  # now and then, cut the key lists to the live window
+            self._added = 0
+            for key in list(self.keys):
+                moments, ids = self.keys[key]
+                lo = bisect.bisect_left(moments, before)
+                if lo == len(ids):
+                    del self.keys[key]
+                elif lo:
+                    self.keys[key] = (moments[lo:], ids[lo:])
 
     def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
         seen: set[str] = set()

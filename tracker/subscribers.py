@@ -1,0 +1,110 @@
+"""The ``[digest]`` table of tracker.toml: digest options and ``[[digest.subscribers]]``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tracker.errors import ConfigError, QueryError
+from tracker.query import parse_query
+
+EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    email: str
+    name: str = ""
+    filter: str = ""  # the search query syntax; empty: every relevant article
+    lang: str = "en"  # en or zh: which headlines come first when a story has both
+    timezone: str = "UTC"
+    send_empty: bool = False  # a one-line "nothing new" mail when the window is empty
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    subject: str = "Export controls digest"
+    max_stories: int = 12  # top stories, across themes
+    max_other: int = 20  # "everything else that matched"
+    window_hours: float = 24.0  # a first digest (no earlier one) covers this much
+    unsubscribe: str = ""  # List-Unsubscribe target; default: mailto the sender
+    subscribers: tuple[Subscriber, ...] = field(default_factory=tuple)
+
+
+def parse_digest(raw: Any, where: str) -> DigestSettings:
+    """Check a ``[digest]`` table.
+
+    Raises:
+        ConfigError: an unknown key, a wrong type, a bad address, filter or time zone; the
+            message names the subscriber.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [digest] must be a table")
+    known = {f.name for f in fields(DigestSettings)}
+    options: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: [digest] has unknown key {key!r}; known keys: {', '.join(sorted(known))}"
+            )
+        if key == "subscribers":
+            continue
+        default = getattr(DigestSettings(), key)
+        ok = (
+            isinstance(value, int | float)
+            if isinstance(default, float)
+            else isinstance(value, type(default))
+        )
+        if not ok or isinstance(value, bool):
+            raise ConfigError(f"{where}: [digest] {key} = {value!r} has the wrong type")
+        options[key] = value
+    subs = raw.get("subscribers", [])
+    if not isinstance(subs, list):
+        raise ConfigError(f"{where}: subscribers go in [[digest.subscribers]] tables")
+    parsed = tuple(_subscriber(s, i, where) for i, s in enumerate(subs, 1))
+    seen: set[str] = set()
+    for sub in parsed:
+        if sub.email.lower() in seen:
+            raise ConfigError(f"{where}: {sub.email} is subscribed twice; keep one entry")
+        seen.add(sub.email.lower())
+    return DigestSettings(**options, subscribers=parsed)
+
+
+def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
+    label = f"[[digest.subscribers]] #{index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: {label} must be a table")
+    known = {f.name: f for f in fields(Subscriber)}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: {label} has unknown key {key!r}; known keys: {', '.join(known)}"
+            )
+        expected = bool if key == "send_empty" else str
+        if not isinstance(value, expected):
+            raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
+    email = raw.get("email", "")
+    if not EMAIL.match(email):
+        raise ConfigError(f"{where}: {label} needs a valid email, not {email!r}")
+    label = f"subscriber {email}"
+    sub = Subscriber(**raw)
+    if sub.lang not in ("en", "zh"):
+        raise ConfigError(f"{where}: {label}: lang must be en or zh")
+    try:
+        sub.zone  # noqa: B018  (checked now, not at 7 am in cron)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: {label}: unknown time zone {sub.timezone!r}; use a name like Europe/Berlin"
+        ) from None
+    if sub.filter.strip():
+        try:
+            parse_query(sub.filter)
+        except QueryError as exc:
+            raise ConfigError(f"{where}: {label}: filter: {exc}") from None
+    return sub
