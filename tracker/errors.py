@@ -5,6 +5,7 @@
   x FetchError    network failure, non-2xx, robots.txt refusal, body over the cap
   x ParseError    feed, page or bytes not parseable
   x QueryError    a search query that cannot be parsed
+  x SendError     the SMTP server cannot be reached or refuses the login
 """
 
 from __future__ import annotations
@@ -43,3 +44,7 @@ class ParseError(TrackerError):
 
 class QueryError(TrackerError):
     """A search query could not be parsed; the message names the position."""
+
+
+class SendError(TrackerError):
+    """The SMTP server could not be reached, or refused the login or a message."""

@@ -222,3 +222,33 @@ def m009_create_stories(db: Database) -> None:
     db.table("story_keys").create({"key": str, "moment": float, "article_id": str})
     db.table("story_keys").create_index(["key", "moment"])
     db.table("story_keys").create_index(["article_id"])
+
+
+@migrations()
+def m010_create_digest_tables(db: Database) -> None:
+    """What each digest recipient was sent: a send per message, an item row per article.
+
+    Items are written only after the server accepted that recipient's message, so a failed send
+    leaves them to the recipient's next digest, and a success is never repeated.
+    """
+    db.table("digest_sends").create(
+        {
+            "id": int,
+            "email": str,
+            "started_at": str,
+            "finished_at": str,
+            "window_start": str,
+            "window_end": str,
+            "message_id": str,
+            "subject": str,
+            "items": int,
+            "status": str,  # sent | failed
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("digest_sends").create_index(["email", "status", "finished_at"])
+    db.table("digest_items").create(
+        {"email": str, "article_id": str, "send_id": int, "sent_at": str},
+        pk=("email", "article_id"),
+    )

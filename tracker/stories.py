@@ -81,7 +81,14 @@ class Signature:
     keys: tuple[str, ...] = ()  # lookup keys for candidates that may share an event
     figures: tuple[frozenset[str], ...] = ()  # values by kind: counts, percentages, amounts
 
-    def finish(self) -> Signature:
+    def finish(self, lookups: bool = True) -> Signature:
+        """Derive the figures by kind and, with ``lookups``, the band and lookup keys (which
+        only an article being placed or indexed needs, not a candidate read back)."""
+        self.figures = tuple(
+            frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
+        )
+        if not lookups:
+            return self
         self.bands = tuple(band_keys(self.minhash))
         keys = [f"d:{d}" for d in self.numbers.documents]
         keys += [f"v:{v}" for v in self.numbers.values]
@@ -90,9 +97,6 @@ class Signature:
         tags = sorted(self.tags)
         keys += [f"p:{a}|{b}" for i, a in enumerate(tags) for b in tags[i + 1 :]][:MAX_PAIRS]
         self.keys = tuple(keys)
-        self.figures = tuple(
-            frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
-        )
         return self
 
     def facts(self) -> str:
@@ -124,7 +128,7 @@ class Signature:
             tags=frozenset(facts["tags"]),
             title=frozenset(facts["title"]),
             headline=facts["headline"],
-        ).finish()
+        ).finish(lookups=False)
 
 
 OFFICIAL_HOSTS = ("federalregister.gov", "bis.doc.gov", "bis.gov", "mofcom.gov.cn", "gov.cn")

@@ -260,10 +260,22 @@ class SqlIndex:
         window = rules.window_hours * HOUR
         for key in sig.keys:
             # The nearest in time on either side: articles do not always arrive in order.
+            # Two index walks outward from the article's time; no sort of the whole window.
             for (aid,) in self.conn.execute(
-                "SELECT article_id FROM story_keys WHERE key = ? AND moment BETWEEN ? AND ? "
-                "ORDER BY abs(moment - ?) LIMIT ?",
-                [key, sig.moment - window, sig.moment + window, sig.moment, KEY_CANDIDATES],
+                "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = ? "
+                "AND moment BETWEEN ? AND ? ORDER BY moment DESC LIMIT ?) "
+                "UNION ALL SELECT * FROM (SELECT article_id FROM story_keys WHERE key = ? "
+                "AND moment > ? AND moment <= ? ORDER BY moment LIMIT ?)",
+                [
+                    key,
+                    sig.moment - window,
+                    sig.moment,
+                    KEY_CANDIDATES,
+                    key,
+                    sig.moment,
+                    sig.moment + window,
+                    KEY_CANDIDATES // 2,
+                ],
             ):
                 ids.setdefault(aid, False)
         wanted = list(ids)

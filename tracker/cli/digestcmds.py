@@ -1,0 +1,191 @@
+"""Commands that mail: digest (preview, files, dry run, send) and run (fetch, then send)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from tracker.cli.base import State, _console, _maybe_config, cli
+from tracker.cli.fetching import fetch
+from tracker.config import Config
+from tracker.digestrun import Outcome, Prepared, prepare, send_all, send_lock
+from tracker.errors import ConfigError
+from tracker.mail import SmtpSettings
+from tracker.pipeline import utc_now
+from tracker.query import parse_when
+from tracker.subscribers import DigestSettings, Subscriber
+
+PREVIEW_SENDER = "tracker@localhost"
+
+
+def _recipients(settings: DigestSettings, to: str | None) -> list[Subscriber]:
+    if to is None:
+        return list(settings.subscribers)
+    for sub in settings.subscribers:
+        if sub.email.lower() == to.lower():
+            return [sub]
+    return [Subscriber(email=to)]  # an address not subscribed: everything, in UTC
+
+
+@cli.command()
+@click.option("--send", is_flag=True, help="Send to every subscriber (or only --to).")
+@click.option(
+    "--to", "to", metavar="ADDR", help="Only this recipient (a subscriber, or any address)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the digest to FILE (.eml, .html or .txt) instead of sending.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would go to whom; send nothing.")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Window start (24h, 3d, a date); default: each recipient's last digest, else 24h. "
+    "Items already sent are never sent again.",
+)
+@click.pass_obj
+def digest(
+    state: State,
+    send: bool,
+    to: str | None,
+    output: Path | None,
+    dry_run: bool,
+    since: str | None,
+) -> None:
+    """The daily digest: official actions, top stories by theme, movement in tags.
+
+    With no option, prints the plain-text digest of the first subscriber (or of
+    everything, if none is configured) without sending or recording anything.
+    Subscribers are [[digest.subscribers]] in tracker.toml; SMTP settings come from
+    the environment only (TRACKER_SMTP_HOST, _PORT, _USER, _PASSWORD, _SECURITY,
+    TRACKER_MAIL_FROM). Each recipient gets each item once: items are recorded as
+    sent only after the server accepted their message.
+
+    \b
+    Examples:
+      tracker digest                            # preview the first subscriber's
+      tracker digest --to ana@example.org -o today.html
+      tracker digest --dry-run
+      tracker digest --send                     # cron: see tracker run
+    """
+    config = _maybe_config(state)
+    settings = config.digest if config else DigestSettings()
+    now = utc_now()
+    start = parse_when(since, now) if since else None
+    store = state.store()
+    tagger = state.tagger(config)
+    if send or (to and not (output or dry_run)):
+        if not (settings.subscribers or to):
+            raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
+        smtp = SmtpSettings.from_env(os.environ)
+        with send_lock(state.db_path.with_name(state.db_path.name + ".digest-lock")):
+            prepared = prepare(
+                store,
+                settings,
+                _recipients(settings, to),
+                now=now,
+                sender=smtp.sender,
+                since=start,
+                expand=tagger.lookup,
+            )
+            outcomes = send_all(store, prepared, smtp, now=now)
+        _report(state, outcomes)
+        return
+    recipients = _recipients(settings, to) or [Subscriber(email="you@localhost")]
+    if not dry_run:
+        recipients = recipients[:1]
+    sender = os.environ.get("TRACKER_MAIL_FROM") or PREVIEW_SENDER
+    items = prepare(
+        store, settings, recipients, now=now, sender=sender, since=start, expand=tagger.lookup
+    )
+    if dry_run:
+        for item in items:
+            click.echo(_dry_line(item))
+        return
+    item = next(iter(items))
+    if output is None:
+        click.echo(item.text, nl=False)
+        return
+    _write(item, output)
+    if not state.quiet:
+        click.echo(f"wrote {output} ({item.subject})", err=True)
+
+
+def _dry_line(item: Prepared) -> str:
+    d = item.digest
+    what = "nothing new, no mail" if item.message is None else item.subject
+    return (
+        f"{item.subscriber.email}\t{len(d.official)} official\t{len(d.stories)} stories\t"
+        f"{len(d.other)} other\t{what}"
+    )
+
+
+def _write(item: Prepared, output: Path) -> None:
+    suffix = output.suffix.lower()
+    if suffix == ".eml":
+        if item.message is None:
+            raise click.ClickException(
+                "nothing new for this recipient, so no message; write .txt or .html to see why"
+            )
+        output.write_bytes(item.message.as_bytes())
+    elif suffix in (".html", ".htm"):
+        output.write_text(item.html, encoding="utf-8")
+    elif suffix == ".txt":
+        output.write_text(item.text, encoding="utf-8")
+    else:
+        raise click.BadParameter("the file must end in .eml, .html or .txt", param_hint="--output")
+
+
+def _report(state: State, outcomes: list[Outcome]) -> None:
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not state.quiet:
+        for o in outcomes:
+            if o.status == "sent":
+                click.echo(f"sent\t{o.email}\t{o.items} items\t{o.subject}")
+            elif o.status == "skipped":
+                click.echo(f"skipped\t{o.email}\tnothing new (send_empty is off)")
+    for o in failed:
+        click.echo(f"failed\t{o.email}\t{o.error}", err=True)
+    if failed:
+        click.echo(
+            f"Error: {len(failed)} of {len(outcomes)} digest(s) failed; their items go out "
+            "with the next run",
+            err=True,
+        )
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Fetch every source, then send the digest to every subscriber (for cron).
+
+    Checks the SMTP settings before fetching, so a missing variable fails fast.
+    Exits 1 if a source or a digest failed (the rest still ran).
+
+    \b
+    Example (crontab, every day at 07:00):
+      0 7 * * *  tracker -q run
+    """
+    state: State = ctx.obj
+    config: Config | None = _maybe_config(state)
+    if config and config.digest.subscribers:
+        SmtpSettings.from_env(os.environ)
+    failed = False
+    try:
+        ctx.invoke(fetch)
+    except SystemExit as exc:  # a source failed: still send what the others brought
+        failed = exc.code not in (0, None)
+    if config and config.digest.subscribers:
+        try:
+            ctx.invoke(digest, send=True)
+        except SystemExit as exc:
+            failed = failed or exc.code not in (0, None)
+    elif not state.quiet:
+        _console(stderr=True).print("No [[digest.subscribers]] in tracker.toml: fetched only.")
+    if failed:
+        raise SystemExit(1)

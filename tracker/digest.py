@@ -1,0 +1,364 @@
+"""What goes in one subscriber's digest: official actions, top stories by theme, the rest, movement.
+
+Pure reading: :func:`build_digest` takes the store, the subscriber, the window and what that
+subscriber has already been sent, and returns a :class:`Digest`; rendering and sending are
+elsewhere (:mod:`tracker.digestrender`, :mod:`tracker.mail`, :mod:`tracker.digestrun`).
+
+An item is a story, not a copy: its members in the window are one item, shown by the member in
+the subscriber's language when there is one, with the other outlets as "also reported by". A
+story any member of which was already sent to the subscriber is not sent again (new copies of
+old news are not news); an official document is its own item and is sent once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tracker.query import Expand, parse_query, to_fts
+from tracker.store import Store, iso
+from tracker.stories import is_official
+from tracker.subscribers import DigestSettings, Subscriber
+from tracker.tagging import RELEVANT
+
+# Themes, in the order a story is assigned to the first whose tags it carries. China's measures
+# and allied controls come before licences: a Dutch licence rule is an allied control.
+THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "China countermeasures",
+        (
+            "agency:mofcom",
+            "agency:gacc",
+            "policy:unreliable-entity-list",
+            "policy:prc-control-list",
+            "policy:prc-watch-list",
+            "policy:export-control-law",
+            "policy:dual-use",
+            "material:",
+            "policy:mofcom-notice-",
+        ),
+    ),
+    ("Allied controls", ("company:asml", "company:tokyo-electron", "chip:duv", "chip:euv")),
+    ("Company licences", ("policy:export-licence", "policy:revenue-share")),
+    (
+        "US controls",
+        (
+            "agency:bis",
+            "agency:us-commerce",
+            "agency:federal-register",
+            "agency:us-state-department",
+            "policy:",
+        ),
+    ),
+)
+OTHER_THEME = "Other"
+EXTRACT_CHARS = 320
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])|(?<=[。！？])")
+
+
+@dataclass
+class Item:
+    """One story (or one official document) as a digest shows it."""
+
+    article_id: str  # the member shown
+    title: str
+    url: str
+    source: str
+    published: datetime | None
+    lang: str
+    story_id: int | None = None
+    extract: str = ""
+    tags: list[str] = field(default_factory=list)  # kind:slug, title tags first
+    tag_names: list[str] = field(default_factory=list)
+    also: list[tuple[str, str]] = field(default_factory=list)  # (outlet, url) of other members
+    article_ids: list[str] = field(default_factory=list)  # every member sent with this item
+    score: float = 0.0
+    theme: str = OTHER_THEME
+    official: bool = False
+    doc_type: str | None = None
+    action: str | None = None
+    document_number: str | None = None
+    effective_on: str | None = None
+
+
+@dataclass
+class TagMove:
+    tag: str
+    name: str
+    count: int
+    previous: int  # in the 7 days before the window
+    expected: float  # previous, scaled to the window's length
+
+    @property
+    def new(self) -> bool:
+        return self.previous == 0
+
+
+@dataclass
+class Digest:
+    subscriber: Subscriber
+    start: datetime  # in the subscriber's time zone
+    end: datetime
+    official: list[Item] = field(default_factory=list)
+    themes: list[tuple[str, list[Item]]] = field(default_factory=list)
+    other: list[Item] = field(default_factory=list)
+    movement: list[TagMove] = field(default_factory=list)
+
+    @property
+    def stories(self) -> list[Item]:
+        return [item for _, items in self.themes for item in items]
+
+    @property
+    def item_ids(self) -> set[str]:
+        """Every article this digest delivers (recorded as sent once the server accepts it)."""
+        items = [*self.official, *self.stories, *self.other]
+        return {aid for item in items for aid in (item.article_ids or [item.article_id])}
+
+    @property
+    def empty(self) -> bool:
+        return not (self.official or self.themes or self.other)
+
+
+class Window:
+    """Articles first seen in one window, read once and shared by every subscriber's digest."""
+
+    def __init__(self, store: Store, start: datetime, end: datetime) -> None:
+        self.store, self.start, self.end = store, start, end
+        sql = (
+            "SELECT rowid, id, story_id, title, url, source, publisher, lang, published_at, "
+            "first_seen_at, relevance, document_number, doc_type, action, effective_on, "
+            "html_url FROM articles WHERE first_seen_at >= ? AND first_seen_at <= ?"
+        )
+        self.rows = {r["id"]: r for r in store.db.query(sql, [iso(start), iso(end)])}
+        self.floor = min((r["rowid"] for r in self.rows.values()), default=0)
+        self.tags: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        self.names: dict[str, str] = {}
+        ids = list(self.rows)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for aid, tag, count, in_title, name in store.db.conn.execute(
+                "SELECT at.article_id, at.tag_id, at.count, at.in_title, t.name FROM article_tags at "
+                f"JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({marks})",
+                chunk,
+            ):
+                self.tags[aid].append((tag, count, in_title))
+                self.names[tag] = name
+        self._movement: list[TagMove] | None = None
+
+    def matching(self, query: str, expand: Expand | None) -> set[str]:
+        """Ids in the window that match a subscriber's filter (the search query syntax)."""
+        if not query.strip():
+            return set(self.rows)
+        parsed = parse_query(query, expand)
+        ids = set(self.rows)
+        if parsed.groups:
+            # The window's rowids are a range: FTS5 walks only that part of the index.
+            rowids = {
+                r[0]
+                for r in self.store.db.conn.execute(
+                    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
+                    [to_fts(parsed.groups), self.floor],
+                )
+            }
+            ids = {aid for aid in ids if self.rows[aid]["rowid"] in rowids}
+        for tag in parsed.tags:
+            ids = {aid for aid in ids if any(t[0] == tag for t in self.tags.get(aid, ()))}
+        if parsed.sources:
+            ids = {aid for aid in ids if self.rows[aid]["source"] in parsed.sources}
+        if parsed.lang:
+            want = parsed.lang.lower()
+            ids = {aid for aid in ids if (self.rows[aid]["lang"] or "").lower().startswith(want)}
+        return ids
+
+    def movement(self, limit: int = 8) -> list[TagMove]:
+        """Tags that rose against the 7 days before the window, or appeared for the first time."""
+        if self._movement is not None:
+            return self._movement
+        now = Counter(
+            t[0]
+            for aid, row in self.rows.items()
+            if (row["relevance"] or 0) >= RELEVANT
+            for t in self.tags.get(aid, ())
+        )
+        before = self.start - timedelta(days=7)
+        previous = Counter(
+            {
+                r[0]: r[1]
+                for r in self.store.db.conn.execute(
+                    "SELECT at.tag_id, count(*) FROM article_tags at JOIN articles a "
+                    "ON a.id = at.article_id WHERE a.first_seen_at >= ? AND a.first_seen_at < ? "
+                    "AND a.relevance >= ? GROUP BY at.tag_id",
+                    [iso(before), iso(self.start), RELEVANT],
+                )
+            }
+        )
+        scale = (self.end - self.start) / timedelta(days=7)
+        moves = []
+        for tag, count in now.items():
+            expected = previous[tag] * scale
+            if previous[tag] == 0 or (count >= 2 and count >= 1.5 * expected + 1):
+                moves.append(TagMove(tag, self.names.get(tag, tag), count, previous[tag], expected))
+        moves.sort(key=lambda m: (-(m.count - m.expected), m.tag))
+        self._movement = moves[:limit]
+        return self._movement
+
+
+def theme_of(tags: Iterable[tuple[str, int, int]]) -> str:
+    """The theme whose tags weigh most in the story: a tag in a headline weighs three mentions
+    (a US rule that quotes MOFCOM's reply is still a US control); ties go to the earlier theme."""
+    weights = [0.0] * len(THEMES)
+    for tag, count, in_title in tags:
+        for i, (_, prefixes) in enumerate(THEMES):
+            if tag.startswith(prefixes):
+                weights[i] += min(count, 5) + 3 * in_title
+                break
+    best = max(range(len(THEMES)), key=lambda i: (weights[i], -i))
+    return THEMES[best][0] if weights[best] else OTHER_THEME
+
+
+def extract(text: str, sentences: int = 2) -> str:
+    """The first sentences of an article, at most ``EXTRACT_CHARS`` characters: enough to know
+    what it says, never the article itself."""
+    flat = " ".join(text.split())
+    parts = [p.strip() for p in _SENTENCE_END.split(flat) if p.strip()]
+    out = " ".join(parts[:sentences]) if parts else flat
+    if len(out) > EXTRACT_CHARS:
+        out = out[: EXTRACT_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return out
+
+
+def build_digest(
+    store: Store,
+    subscriber: Subscriber,
+    window: Window,
+    *,
+    settings: DigestSettings,
+    sent: set[str] = frozenset(),  # type: ignore[assignment]
+    expand: Expand | None = None,
+) -> Digest:
+    """The digest for ``subscriber`` over ``window``, leaving out what they were already sent."""
+    zone = subscriber.zone
+    digest = Digest(subscriber, window.start.astimezone(zone), window.end.astimezone(zone))
+    rows = window.rows
+    wanted = window.matching(subscriber.filter, expand) - sent
+    sent_stories = _stories_of(store, sent)
+    # Official documents: their own section, each sent once, whatever story they joined.
+    for aid in sorted(wanted, key=lambda a: rows[a]["first_seen_at"] or ""):
+        row = rows[aid]
+        if is_official(row["url"], row["document_number"]) and (
+            (row["relevance"] or 0) >= RELEVANT or subscriber.filter.strip()
+        ):
+            digest.official.append(_item(row, window, zone, official=True))
+    official_ids = {i.article_id for i in digest.official}
+    # Stories: members in the window not yet sent, grouped; unplaced articles stand alone.
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for aid in wanted - official_ids:
+        row = rows[aid]
+        if row["story_id"] is not None and row["story_id"] in sent_stories:
+            continue
+        groups[row["story_id"] if row["story_id"] is not None else f"a:{aid}"].append(row)
+    items = [_story_item(members, window, subscriber) for members in groups.values()]
+    official_stories = {i.story_id for i in digest.official if i.story_id is not None}
+    for item in items:
+        if item.story_id in official_stories:
+            item.score += 0.5  # the official record of the same event is in this digest
+    items.sort(key=lambda i: (-i.score, i.title))
+    top = [i for i in items if i.score >= RELEVANT][: settings.max_stories]
+    chosen = {id(i) for i in top}
+    by_theme: dict[str, list[Item]] = defaultdict(list)
+    for item in top:
+        by_theme[item.theme].append(item)
+    order = [name for name, _ in THEMES] + [OTHER_THEME]
+    digest.themes = [(name, by_theme[name]) for name in order if by_theme.get(name)]
+    digest.other = [i for i in items if id(i) not in chosen][: settings.max_other]
+    _fill_text(store, [*digest.official, *top])
+    if not digest.empty:
+        digest.movement = window.movement()
+    return digest
+
+
+def _stories_of(store: Store, article_ids: set[str]) -> set[int]:
+    ids = list(article_ids)
+    out: set[int] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(
+            r[0]
+            for r in store.db.conn.execute(
+                f"SELECT DISTINCT story_id FROM articles WHERE id IN ({marks}) "
+                "AND story_id IS NOT NULL",
+                chunk,
+            )
+        )
+    return out
+
+
+def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False) -> Item:
+    tags = sorted(window.tags.get(row["id"], ()), key=lambda t: (-t[2], -t[1], t[0]))
+    published = row["published_at"] or row["first_seen_at"]
+    return Item(
+        article_id=row["id"],
+        title=row["title"] or "(no title)",
+        url=row["html_url"] or row["url"],
+        source=row["publisher"] or row["source"],
+        published=datetime.fromisoformat(published).astimezone(zone) if published else None,
+        lang=row["lang"] or "",
+        story_id=row["story_id"],
+        tags=[t[0] for t in tags],
+        tag_names=[window.names.get(t[0], t[0]) for t in tags],
+        article_ids=[row["id"]],
+        official=official,
+        doc_type=row["doc_type"],
+        action=row["action"],
+        document_number=row["document_number"],
+        effective_on=row["effective_on"],
+    )
+
+
+def _story_item(members: list[dict[str, Any]], window: Window, subscriber: Subscriber) -> Item:
+    """One item for a story's members in the window, shown by the member the subscriber reads
+    best: their language first, then the earliest."""
+    members.sort(key=lambda r: (r["published_at"] or r["first_seen_at"] or "", r["id"]))
+    preferred = [m for m in members if (m["lang"] or "en").startswith(subscriber.lang)]
+    shown = (preferred or members)[0]
+    item = _item(shown, window, subscriber.zone)
+    item.article_ids = [m["id"] for m in members]
+    all_tags = {t[0] for m in members for t in window.tags.get(m["id"], ())}
+    item.tags += sorted(all_tags - set(item.tags))
+    item.tag_names = [window.names.get(t, t) for t in item.tags]
+    seen = {item.source}
+    for m in members:
+        outlet = m["publisher"] or m["source"]
+        if m is not shown and outlet not in seen:
+            seen.add(outlet)
+            item.also.append((outlet, m["url"]))
+    relevance = max((m["relevance"] or 0) for m in members)
+    in_title = sum(1 for m in members for t in window.tags.get(m["id"], ()) if t[2])
+    item.score = round(
+        relevance + 0.3 * math.log2(len(seen)) + 0.05 * min(10, in_title),
+        3,
+    )
+    item.theme = theme_of(t for m in members for t in window.tags.get(m["id"], ()))
+    return item
+
+
+def _fill_text(store: Store, items: list[Item]) -> None:
+    """Read the text of the shown articles only (the window may hold fifty thousand)."""
+    ids = [i.article_id for i in items]
+    texts: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for aid, text, summary in store.db.conn.execute(
+            f"SELECT id, text, summary FROM articles WHERE id IN ({marks})", chunk
+        ):
+            texts[aid] = text or summary or ""
+    for item in items:
+        item.extract = extract(texts.get(item.article_id, ""))

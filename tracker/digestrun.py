@@ -1,0 +1,260 @@
+"""Preparing and sending every subscriber's digest, exactly once.
+
+A recipient's items are recorded as sent (``digest_items``) only after the SMTP server accepted
+that recipient's message, in one transaction with the send's row. So:
+
+* a failure for one recipient leaves the others recorded, and that recipient's items go out in
+  their next digest (their window starts at their last successful digest);
+* an item already sent to a recipient is never sent to them again, whatever ``--since`` says:
+  running ``--send`` twice in a row sends nothing the second time.
+
+The one gap SMTP leaves: if the connection drops after the server took the message but before it
+said so, the message counts as failed and may arrive twice. Nothing at this end can tell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from tracker.digest import Digest, Window, build_digest
+from tracker.digestrender import render_html, render_text, subject
+from tracker.errors import SendError
+from tracker.mail import Connect, SmtpSettings, build_message, connect, reply_text
+from tracker.query import Expand
+from tracker.store import Store, iso
+from tracker.subscribers import DigestSettings, Subscriber
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    subscriber: Subscriber
+    digest: Digest
+    subject: str
+    text: str
+    html: str
+    message: EmailMessage | None  # None: nothing new and the subscriber did not ask for empties
+
+
+@dataclass
+class Outcome:
+    email: str
+    status: str  # sent | failed | skipped (nothing new)
+    subject: str = ""
+    items: int = 0
+    error: str | None = None
+
+
+def last_success(store: Store, email: str) -> datetime | None:
+    row = store.db.conn.execute(
+        "SELECT max(window_end) FROM digest_sends WHERE email = ? AND status = 'sent'", [email]
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def sent_items(store: Store, email: str) -> set[str]:
+    return {
+        r[0]
+        for r in store.db.conn.execute(
+            "SELECT article_id FROM digest_items WHERE email = ?", [email]
+        )
+    }
+
+
+def unsubscribe_target(settings: DigestSettings, sender: str, email: str) -> str:
+    if settings.unsubscribe:
+        return settings.unsubscribe.replace("{email}", email)
+    return f"mailto:{sender}?subject=unsubscribe%20{email}"
+
+
+def prepare(
+    store: Store,
+    settings: DigestSettings,
+    subscribers: Iterable[Subscriber],
+    *,
+    now: datetime,
+    sender: str,
+    since: datetime | None = None,
+    expand: Expand | None = None,
+) -> Iterator[Prepared]:
+    """Each subscriber's digest and message, built in turn (windows shared between them)."""
+    windows: dict[datetime, Window] = {}
+    for sub in subscribers:
+        start = since or last_success(store, sub.email)
+        if start is None:
+            start = now - timedelta(hours=settings.window_hours)
+        window = windows.get(start)
+        if window is None:
+            window = windows[start] = Window(store, start, now)
+        digest = build_digest(
+            store,
+            sub,
+            window,
+            settings=settings,
+            sent=sent_items(store, sub.email),
+            expand=expand,
+        )
+        unsubscribe = unsubscribe_target(settings, sender, sub.email)
+        title = subject(digest, settings)
+        text = render_text(digest, settings, unsubscribe)
+        html = render_html(digest, settings, unsubscribe)
+        message = None
+        if not digest.empty or sub.send_empty:
+            message = build_message(
+                sender=sender,
+                to_email=sub.email,
+                to_name=sub.name,
+                subject=title,
+                text=text,
+                html=html,
+                now=now,
+                unsubscribe=unsubscribe,
+            )
+        yield Prepared(sub, digest, title, text, html, message)
+
+
+def send_all(
+    store: Store,
+    prepared: Iterable[Prepared],
+    smtp: SmtpSettings,
+    *,
+    now: datetime,
+    opener: Connect = connect,
+) -> list[Outcome]:
+    """Send each prepared message on one SMTP session (reopened once if the server drops it)
+    and record each accepted one at once."""
+    outcomes: list[Outcome] = []
+    session: smtplib.SMTP | None = None
+    broken: str | None = None  # the server cannot be reached: the rest fail with this reason
+    try:
+        for item in prepared:
+            sub = item.subscriber
+            if item.message is None:
+                outcomes.append(Outcome(sub.email, "skipped", item.subject))
+                continue
+            if broken:
+                outcomes.append(_record_failure(store, item, now, broken))
+                continue
+            error = None
+            for attempt in (1, 2):
+                try:
+                    if session is None:
+                        session = opener(smtp)
+                    session.send_message(item.message, from_addr=smtp.sender, to_addrs=[sub.email])
+                    error = None
+                    break
+                except SendError as exc:  # connecting or logging in failed
+                    broken = error = str(exc)
+                    break
+                except smtplib.SMTPServerDisconnected as exc:
+                    # Dropped mid-batch: this message was not acknowledged; reconnect once.
+                    session = None
+                    error = f"the server closed the connection ({exc or 'no reason given'})"
+                    if attempt == 2:
+                        broken = error
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+                    error = f"refused: {_refusal(exc)}"
+                    break
+                except (smtplib.SMTPException, OSError) as exc:
+                    session = None
+                    error = f"{type(exc).__name__}: {exc}"
+                    break
+            if error is None:
+                outcomes.append(_record_success(store, item, now))
+            else:
+                log.warning("digest to %s failed: %s", sub.email, error)
+                outcomes.append(_record_failure(store, item, now, error))
+    finally:
+        if session is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                session.quit()
+    return outcomes
+
+
+def _refusal(exc: smtplib.SMTPException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(exc.recipients.values()))
+        return f"{code} {reply_text(reply)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {reply_text(exc.smtp_error)}"
+    return str(exc)
+
+
+def _record_success(store: Store, item: Prepared, now: datetime) -> Outcome:
+    ids = sorted(item.digest.item_ids)
+    stamp = iso(now)
+    assert item.message is not None
+    with store.db.atomic():
+        send_id = store.db.conn.execute(
+            "INSERT INTO digest_sends (email, started_at, finished_at, window_start, window_end, "
+            "message_id, subject, items, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent')",
+            [
+                item.subscriber.email,
+                stamp,
+                stamp,
+                iso(item.digest.start),
+                iso(item.digest.end),
+                item.message["Message-ID"],
+                item.subject,
+                len(ids),
+            ],
+        ).lastrowid
+        store.db.conn.executemany(
+            "INSERT OR IGNORE INTO digest_items (email, article_id, send_id, sent_at) "
+            "VALUES (?, ?, ?, ?)",
+            [(item.subscriber.email, aid, send_id, stamp) for aid in ids],
+        )
+    return Outcome(item.subscriber.email, "sent", item.subject, len(ids))
+
+
+def _record_failure(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
+    stamp = iso(now)
+    with store.db.atomic():
+        store.db.conn.execute(
+            "INSERT INTO digest_sends (email, started_at, finished_at, window_start, window_end, "
+            "subject, items, status, error) VALUES (?, ?, ?, ?, ?, ?, 0, 'failed', ?)",
+            [
+                item.subscriber.email,
+                stamp,
+                stamp,
+                iso(item.digest.start),
+                iso(item.digest.end),
+                item.subject,
+                error,
+            ],
+        )
+    return Outcome(item.subscriber.email, "failed", item.subject, 0, error)
+
+
+@contextlib.contextmanager
+def send_lock(path: Path) -> Iterator[None]:
+    """One sender at a time per database: two overlapping cron runs must not both send.
+
+    Raises:
+        SendError: another ``tracker digest --send`` holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; cron overlaps are the user's to avoid
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendError(
+                f"another digest is being sent (lock {path}); try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
