@@ -58,6 +58,10 @@ THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 OTHER_THEME = "Other"
 EXTRACT_CHARS = 320
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]\.|\b(?:No|Nos|Inc|Corp|Co|Ltd|Mr|Ms|Dr|St|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug"
+    r"|Sep|Sept|Oct|Nov|Dec)\.)$"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])|(?<=[。！？])")
 
 
@@ -108,6 +112,9 @@ class Digest:
     themes: list[tuple[str, list[Item]]] = field(default_factory=list)
     other: list[Item] = field(default_factory=list)
     movement: list[TagMove] = field(default_factory=list)
+    # Matched but past max_other: counted in the digest ("and N more"), recorded as delivered,
+    # so they do not come back every day; tracker search finds them.
+    overflow: list[str] = field(default_factory=list)
 
     @property
     def stories(self) -> list[Item]:
@@ -117,7 +124,8 @@ class Digest:
     def item_ids(self) -> set[str]:
         """Every article this digest delivers (recorded as sent once the server accepts it)."""
         items = [*self.official, *self.stories, *self.other]
-        return {aid for item in items for aid in (item.article_ids or [item.article_id])}
+        shown = {aid for item in items for aid in (item.article_ids or [item.article_id])}
+        return shown | set(self.overflow)
 
     @property
     def empty(self) -> bool:
@@ -226,7 +234,12 @@ def extract(text: str, sentences: int = 2) -> str:
     """The first sentences of an article, at most ``EXTRACT_CHARS`` characters: enough to know
     what it says, never the article itself."""
     flat = " ".join(text.split())
-    parts = [p.strip() for p in _SENTENCE_END.split(flat) if p.strip()]
+    parts: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE_END.split(flat)):
+        if parts and _ABBREVIATION.search(parts[-1]):
+            parts[-1] += " " + piece  # "the U.S. Government", "No. 58": not a sentence end
+        elif piece:
+            parts.append(piece)
     out = " ".join(parts[:sentences]) if parts else flat
     if len(out) > EXTRACT_CHARS:
         out = out[: EXTRACT_CHARS - 1].rsplit(" ", 1)[0] + "…"
@@ -249,7 +262,10 @@ def build_digest(
     wanted = window.matching(subscriber.filter, expand) - sent
     sent_stories = _stories_of(store, sent)
     # Official documents: their own section, each sent once, whatever story they joined.
-    for aid in sorted(wanted, key=lambda a: rows[a]["first_seen_at"] or ""):
+    newest_first = sorted(
+        wanted, key=lambda a: (rows[a]["published_at"] or rows[a]["first_seen_at"] or "", a)
+    )
+    for aid in reversed(newest_first):
         row = rows[aid]
         if is_official(row["url"], row["document_number"]) and (
             (row["relevance"] or 0) >= RELEVANT or subscriber.filter.strip()
@@ -276,7 +292,9 @@ def build_digest(
         by_theme[item.theme].append(item)
     order = [name for name, _ in THEMES] + [OTHER_THEME]
     digest.themes = [(name, by_theme[name]) for name in order if by_theme.get(name)]
-    digest.other = [i for i in items if id(i) not in chosen][: settings.max_other]
+    rest = [i for i in items if id(i) not in chosen]
+    digest.other = rest[: settings.max_other]
+    digest.overflow = [aid for i in rest[settings.max_other :] for aid in i.article_ids]
     _fill_text(store, [*digest.official, *top])
     if not digest.empty:
         digest.movement = window.movement()

@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import quote
 
 from tracker.digest import Digest, Window, build_digest
 from tracker.digestrender import render_html, render_text, subject
@@ -72,7 +74,8 @@ def sent_items(store: Store, email: str) -> set[str]:
 def unsubscribe_target(settings: DigestSettings, sender: str, email: str) -> str:
     if settings.unsubscribe:
         return settings.unsubscribe.replace("{email}", email)
-    return f"mailto:{sender}?subject=unsubscribe%20{email}"
+    address = parseaddr(sender)[1] or sender
+    return f"mailto:{address}?subject={quote('unsubscribe ' + email)}"
 
 
 def prepare(
