@@ -14,6 +14,8 @@ from tracker.store import Store
 from tracker.tagging import Tagger
 from tracker.vocabulary import load_vocabulary
 
+pytest_plugins = ["tests.smtp"]  # the loopback SMTP server fixtures: inbox, smtp_env, ...
+
 
 @pytest.fixture(autouse=True)
 def tracker_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
