@@ -97,7 +97,9 @@ def test_the_digest_renders_and_fits_the_width(engine: str, width: int, tmp_path
     # Nothing runs off the right edge: the last column is the page background all the way down
     # to where the content ends.
     edge = [pixels[w - 2, y] for y in range(0, h, 4)]
-    off_background = [p for p in edge if max(abs(a - b) for a, b in zip(p, BACKGROUND)) > 6]
+    off_background = [
+        p for p in edge if max(abs(a - b) for a, b in zip(p, BACKGROUND, strict=True)) > 6
+    ]
     assert len(off_background) <= len(edge) // 50, "content reaches the right edge"
     # The movement chart's bars (table cells with a background colour) are drawn.
     colours = dict((c, n) for n, c in image.getcolors(maxcolors=1 << 24))  # type: ignore[attr-defined]
