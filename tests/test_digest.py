@@ -6,11 +6,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
 from tracker.digest import Window, build_digest, extract
@@ -27,6 +27,7 @@ from tracker.subscribers import DigestSettings, Subscriber
 from tracker.tagging import Tagger, relevance
 from tracker.urls import article_id
 
+from .helpers import rss
 from .smtp import Inbox
 
 NOW = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
@@ -446,4 +447,41 @@ def test_the_sent_message_ids_are_recorded(
     ) in sent_items(store, "ana@example.org")
 
 
-_ = EmailMessage
+def test_cli_run_fetches_then_mails(
+    tmp_path: Path, httpserver: HTTPServer, smtp_env: dict[str, str], inbox: Inbox
+) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss(
+            [
+                {
+                    "title": "Commerce adds 12 firms to the Entity List",
+                    "link": "http://wire.test/entity-list-12",
+                    "description": "The Bureau of Industry and Security added 12 companies to "
+                    "the Entity List; licence applications face a presumption of denial.",
+                    "date": datetime.now(UTC).isoformat(),
+                }
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    url = httpserver.url_for("/feed.xml")
+    (tmp_path / "tracker.toml").write_text(
+        "[settings]\nmin_interval = 0\nretries = 0\n\n"
+        f'[[sources]]\nname = "wire"\nkind = "rss"\nurl = "{url}"\n\n'
+        '[[digest.subscribers]]\nemail = "ana@example.org"\n',
+        encoding="utf-8",
+    )
+    result = invoke("run", env=smtp_env)
+    assert result.exit_code == 0, result.output
+    [msg] = inbox.to("ana@example.org")
+    assert "Commerce adds 12 firms to the Entity List" in msg.get_body(("plain",)).get_content()
+    again = invoke("run", env=smtp_env)  # nothing new: no second mail
+    assert again.exit_code == 0
+    assert len(inbox.messages) == 1
+
+
+def test_cli_run_checks_mail_settings_before_fetching(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 2
+    assert "TRACKER_SMTP_HOST" in result.output
+    assert "Fetch summary" not in result.output
