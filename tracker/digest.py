@@ -158,6 +158,18 @@ class Window:
                 self.tags[aid].append((tag, count, in_title))
                 self.names[tag] = name
         self._movement: list[TagMove] | None = None
+        # Per-article figures every subscriber's digest ranks by, computed once.
+        self.official = {
+            aid: is_official(r["url"], r["document_number"]) for aid, r in self.rows.items()
+        }
+        self.outlet = {aid: r["publisher"] or r["source"] for aid, r in self.rows.items()}
+        self.relevance = {aid: r["relevance"] or 0.0 for aid, r in self.rows.items()}
+        self.in_title = {aid: sum(t[2] for t in self.tags.get(aid, ())) for aid in self.rows}
+        self.by_rowid = {r["rowid"]: aid for aid, r in self.rows.items()}
+        self.by_tag: dict[str, set[str]] = defaultdict(set)
+        for aid, tags in self.tags.items():
+            for tag, _, _ in tags:
+                self.by_tag[tag].add(aid)
 
     def matching(self, query: str, expand: Expand | None) -> set[str]:
         """Ids in the window that match a subscriber's filter (the search query syntax)."""
@@ -167,16 +179,13 @@ class Window:
         ids = set(self.rows)
         if parsed.groups:
             # The window's rowids are a range: FTS5 walks only that part of the index.
-            rowids = {
-                r[0]
-                for r in self.store.db.conn.execute(
-                    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
-                    [to_fts(parsed.groups), self.floor],
-                )
-            }
-            ids = {aid for aid in ids if self.rows[aid]["rowid"] in rowids}
+            found = self.store.db.conn.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
+                [to_fts(parsed.groups), self.floor],
+            )
+            ids = {self.by_rowid[r[0]] for r in found if r[0] in self.by_rowid}
         for tag in parsed.tags:
-            ids = {aid for aid in ids if any(t[0] == tag for t in self.tags.get(aid, ()))}
+            ids &= self.by_tag.get(tag, set())
         if parsed.sources:
             ids = {aid for aid in ids if self.rows[aid]["source"] in parsed.sources}
         if parsed.lang:
@@ -262,39 +271,45 @@ def build_digest(
     wanted = window.matching(subscriber.filter, expand) - sent
     sent_stories = _stories_of(store, sent)
     # Official documents: their own section, each sent once, whatever story they joined.
-    newest_first = sorted(
-        wanted, key=lambda a: (rows[a]["published_at"] or rows[a]["first_seen_at"] or "", a)
-    )
-    for aid in reversed(newest_first):
-        row = rows[aid]
-        if is_official(row["url"], row["document_number"]) and (
-            (row["relevance"] or 0) >= RELEVANT or subscriber.filter.strip()
-        ):
-            digest.official.append(_item(row, window, zone, official=True))
-    official_ids = {i.article_id for i in digest.official}
-    # Stories: members in the window not yet sent, grouped; unplaced articles stand alone.
-    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for aid in wanted - official_ids:
-        row = rows[aid]
-        if row["story_id"] is not None and row["story_id"] in sent_stories:
-            continue
-        groups[row["story_id"] if row["story_id"] is not None else f"a:{aid}"].append(row)
-    items = [_story_item(members, window, subscriber) for members in groups.values()]
+    official = [
+        aid
+        for aid in wanted
+        if window.official[aid]
+        and ((rows[aid]["relevance"] or 0) >= RELEVANT or subscriber.filter.strip())
+    ]
+    official.sort(key=lambda a: (rows[a]["published_at"] or rows[a]["first_seen_at"] or "", a))
+    digest.official = [_item(rows[aid], window, zone, official=True) for aid in reversed(official)]
     official_stories = {i.story_id for i in digest.official if i.story_id is not None}
-    for item in items:
-        if item.story_id in official_stories:
-            item.score += 0.5  # the official record of the same event is in this digest
-    items.sort(key=lambda i: (-i.score, i.title))
-    top = [i for i in items if i.score >= RELEVANT][: settings.max_stories]
-    chosen = {id(i) for i in top}
+    # Stories: members in the window not yet sent, grouped; unplaced articles stand alone.
+    # Scored from per-article figures first; only the chosen ones become full items.
+    groups: dict[Any, list[str]] = defaultdict(list)
+    for aid in wanted.difference(official):
+        story = rows[aid]["story_id"]
+        if story is None:
+            groups[f"a:{aid}"].append(aid)
+        elif story not in sent_stories:
+            groups[story].append(aid)
+    scored = sorted(
+        (
+            (_score(ids, window, key in official_stories), min(ids), key)
+            for key, ids in groups.items()
+        ),
+        key=lambda t: (-t[0], t[1]),
+    )
+    top_keys = [key for score, _, key in scored if score >= RELEVANT][: settings.max_stories]
+    chosen = set(top_keys)
+    rest = [key for _, _, key in scored if key not in chosen]
+    score_of = {key: score for score, _, key in scored}
+    top = [_story_item(groups[k], window, subscriber, score_of[k]) for k in top_keys]
     by_theme: dict[str, list[Item]] = defaultdict(list)
     for item in top:
         by_theme[item.theme].append(item)
     order = [name for name, _ in THEMES] + [OTHER_THEME]
     digest.themes = [(name, by_theme[name]) for name in order if by_theme.get(name)]
-    rest = [i for i in items if id(i) not in chosen]
-    digest.other = rest[: settings.max_other]
-    digest.overflow = [aid for i in rest[settings.max_other :] for aid in i.article_ids]
+    digest.other = [
+        _story_item(groups[k], window, subscriber, score_of[k]) for k in rest[: settings.max_other]
+    ]
+    digest.overflow = [aid for k in rest[settings.max_other :] for aid in groups[k]]
     _fill_text(store, [*digest.official, *top])
     if not digest.empty:
         digest.movement = window.movement()
@@ -340,10 +355,24 @@ def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False
     )
 
 
-def _story_item(members: list[dict[str, Any]], window: Window, subscriber: Subscriber) -> Item:
+def _score(ids: list[str], window: Window, official: bool) -> float:
+    """A story's rank: its most relevant member, the number of outlets that carried it, tags in
+    its headlines, and half a point when its official document is in the same digest."""
+    relevance = max(window.relevance[a] for a in ids)
+    outlets = len({window.outlet[a] for a in ids})
+    in_title = sum(window.in_title[a] for a in ids)
+    return round(
+        relevance + 0.3 * math.log2(outlets) + 0.05 * min(10, in_title) + 0.5 * official, 3
+    )
+
+
+def _story_item(ids: list[str], window: Window, subscriber: Subscriber, score: float) -> Item:
     """One item for a story's members in the window, shown by the member the subscriber reads
     best: their language first, then the earliest."""
-    members.sort(key=lambda r: (r["published_at"] or r["first_seen_at"] or "", r["id"]))
+    members = sorted(
+        (window.rows[a] for a in ids),
+        key=lambda r: (r["published_at"] or r["first_seen_at"] or "", r["id"]),
+    )
     preferred = [m for m in members if (m["lang"] or "en").startswith(subscriber.lang)]
     shown = (preferred or members)[0]
     item = _item(shown, window, subscriber.zone)
@@ -353,16 +382,11 @@ def _story_item(members: list[dict[str, Any]], window: Window, subscriber: Subsc
     item.tag_names = [window.names.get(t, t) for t in item.tags]
     seen = {item.source}
     for m in members:
-        outlet = m["publisher"] or m["source"]
+        outlet = window.outlet[m["id"]]
         if m is not shown and outlet not in seen:
             seen.add(outlet)
             item.also.append((outlet, m["url"]))
-    relevance = max((m["relevance"] or 0) for m in members)
-    in_title = sum(1 for m in members for t in window.tags.get(m["id"], ()) if t[2])
-    item.score = round(
-        relevance + 0.3 * math.log2(len(seen)) + 0.05 * min(10, in_title),
-        3,
-    )
+    item.score = score
     item.theme = theme_of(t for m in members for t in window.tags.get(m["id"], ()))
     return item
 

@@ -56,6 +56,7 @@ class StoryRules:
     text_threshold: float = 0.5  # estimated shingle overlap (Jaccard) for a copy
     tag_overlap: float = 0.5  # share of tags in common (Dice) for an event join
     min_numbers: int = 2  # numbers in common for tags+numbers
+    strong_tags: float = 0.8  # with this much tag overlap (4+ tags each), one number is enough
     title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
 
 
@@ -207,7 +208,15 @@ def match(
     title = _jaccard(new.title, old.title) if new.lang == old.lang else 0.0
     if tags >= rules.tag_overlap:
         # The event's date corroborates a shared figure, never stands in for one.
-        if shared >= rules.min_numbers or (shared and new.numbers.dates & old.numbers.dates):
+        if shared >= rules.min_numbers or (
+            # one figure, backed by the event's date or by nearly the same tags (a translation
+            # names the same companies, chips, agencies and policies)
+            shared
+            and (
+                new.numbers.dates & old.numbers.dates
+                or (tags >= rules.strong_tags and min(len(a_tags), len(b_tags)) >= 4)
+            )
+        ):
             return 0.5 + tags / 10, "event: tags+numbers"
         if title >= rules.title_overlap:
             return 0.3 + tags / 10, "event: tags+title"
