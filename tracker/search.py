@@ -148,7 +148,9 @@ def search(
     # Collapsing drops copies, so read more rows than are shown; copies rarely fill three pages.
     wanted = min(limit * COLLAPSE_READ, 10_000) if collapse else limit
     if match:
-        rows = _ranked(store, match, where, params, order.get(sort, "s.score"), wanted, raw)
+        rows = _ranked(
+            store, match, where, params, order.get(sort, "s.score"), wanted, raw, need=limit
+        )
     else:
         sql = "SELECT a.*, NULL AS score FROM articles a"
         if where:
@@ -200,7 +202,14 @@ def _one_per_story(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _ranked(
-    store: Store, match: str, where: list[str], params: list[Any], order: str, limit: int, raw: bool
+    store: Store,
+    match: str,
+    where: list[str],
+    params: list[Any],
+    order: str,
+    limit: int,
+    raw: bool,
+    need: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rank inside the index first, then read and filter only the best candidates.
 
@@ -229,7 +238,10 @@ def _ranked(
     floor = (
         int(window["floor"]) if total > LARGE_MATCH else 0
     )  # rowid > floor: the newest LARGE_MATCH
-    candidates = limit * 20 if where else limit  # filters rarely reject 19 of 20; if so, pass two
+    # ``limit`` rows are read (extra ones let copies of a story collapse); ``need`` must survive.
+    need = need or limit
+    # Filters rarely reject 19 of 20; if they do, a second pass ranks every match.
+    candidates = max(limit, need * 20) if where else limit
     for cap in (candidates, None):
         inner = (
             "SELECT rowid, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
@@ -242,7 +254,7 @@ def _ranked(
         )
         args = [match, floor, *([cap] if cap else []), *params, limit]
         rows = list(store.db.query(sql, args))
-        if len(rows) >= limit or cap is None or total <= (cap or 0):
+        if len(rows) >= need or cap is None or total <= (cap or 0):
             return rows
     return rows
 

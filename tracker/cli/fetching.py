@@ -20,6 +20,7 @@ from tracker.pipeline import run_fetch
 from tracker.render import print_hits_table
 from tracker.search import search
 from tracker.store import Store
+from tracker.storydb import list_stories
 
 
 # ---------------------------------------------------------------- init
@@ -154,6 +155,14 @@ def demo(ctx: click.Context) -> None:
         )
     )
     console.print(f"\nStored {store.count()} articles in {db_path}", soft_wrap=True)
+    joined = list_stories(store, min_size=2, limit=3)
+    if joined:
+        console.print(
+            f"{len(list_stories(store, min_size=2, limit=1000))} stories carried by more than one "
+            "article, e.g. "
+            + "; ".join(f"{r['title']} ({r['size']}: {', '.join(r['sources'])})" for r in joined),
+            soft_wrap=True,
+        )
     console.print("Most common tags: " + ", ".join(f"{r['tag_id']} ({r['n']})" for r in top))
     for query in ("H20 licence", "实体清单"):
         console.print(f'\n[bold]$ tracker --db {db_path} search "{query}"[/bold]', soft_wrap=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -81,21 +82,20 @@ def stories(ctx: click.Context, since: str, min_size: int, limit: int, fmt: str)
     table = Table(show_lines=True, expand=True)
     table.add_column("story", justify="right", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("last", no_wrap=True, max_width=10)
-    table.add_column("lead title", ratio=4, overflow="fold")
-    table.add_column("sources", ratio=2, overflow="fold")
-    table.add_column("lang", no_wrap=True)
-    table.add_column("tags", ratio=2, overflow="ellipsis", style="cyan")
+    table.add_column("last", no_wrap=True, min_width=10, max_width=10)
+    table.add_column("lead title / sources", ratio=5, overflow="fold")
+    table.add_column("tags", ratio=2, overflow="ellipsis", no_wrap=True, style="cyan")
     for r in out:
+        tags = "\n".join(r["tags"][:5]) + (
+            f"\n+{len(r['tags']) - 5} more" if len(r["tags"]) > 5 else ""
+        )
         table.add_row(
             str(r["story_id"]),
             str(r["size"]),
             (r["last_at"] or "")[:10],
-            f"{r['title']}\n[dim]{r['lead_id'][:8]}[/dim]",
-            ", ".join(r["sources"]),
-            " ".join(r["languages"]),
-            "\n".join(r["tags"][:5])
-            + (f"\n+{len(r['tags']) - 5} more" if len(r["tags"]) > 5 else ""),
+            f"[bold]{escape(r['title'] or '')}[/bold]\n[dim]{r['lead_id'][:8]}[/dim]  "
+            f"{escape(', '.join(r['sources']))}  [dim]({' '.join(r['languages'])})[/dim]",
+            tags,
         )
     _console().print(table)
 
