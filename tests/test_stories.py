@@ -369,3 +369,34 @@ def test_stories_config_is_checked(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["stories", "rebuild"])
     assert result.exit_code == 2
     assert "[stories] has unknown key 'window_hour'" in result.output
+
+
+def test_collapsing_reads_on_when_copies_fill_the_first_rows(store: Store, tagger: Tagger) -> None:
+    save(
+        store,
+        tagger,
+        article(
+            "https://a.example/1",
+            "Entity List: US adds 27 firms to Entity List",
+            BODY,
+            "2026-10-08T14:00:00+00:00",
+        ),
+        article(
+            "https://b.example/1",
+            "Entity List grows by 27",
+            "Ledger. " + BODY,
+            "2026-10-08T15:00:00+00:00",
+            source="ledger",
+        ),
+        article(
+            "https://c.example/1",
+            "Analysts weigh new export rules",
+            "Trade lawyers expect 12 more companies on the entity list next year.",
+            "2026-11-20T10:00:00+00:00",
+            source="other",
+        ),
+    )
+    place_pending(store, StoryRules(), now=NOW)
+    first_two = search(store, "entity list", limit=2)
+    assert len(first_two) == 2  # the copy did not take the second place
+    assert len({h.story_id for h in first_two}) == 2

@@ -30,7 +30,8 @@ __all__ = [
 SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
 LARGE_MATCH = 10_000  # above this many matches, rank among the most recent ones
-COLLAPSE_READ = 3  # rows read per row shown when copies of one story are collapsed
+COLLAPSE_READ = 3  # when copies left too few rows, read this many times more
+MAX_READ = 10_000
 
 
 @dataclass
@@ -145,20 +146,27 @@ def search(
         params += sources
     order = {"newest": f"{moment} DESC", "oldest": f"{moment} ASC"}
     match = query.strip() if raw else (to_fts(parsed.groups) if parsed.groups else "")
-    # Collapsing drops copies, so read more rows than are shown; copies rarely fill three pages.
-    wanted = min(limit * COLLAPSE_READ, 10_000) if collapse else limit
-    if match:
-        rows = _ranked(
-            store, match, where, params, order.get(sort, "s.score"), wanted, raw, need=limit
-        )
-    else:
-        sql = "SELECT a.*, NULL AS score FROM articles a"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order.get(sort, order['newest'])} LIMIT ?"
-        rows = list(store.db.query(sql, [*params, wanted]))
-    if collapse:
-        rows = _one_per_story(rows)[:limit]
+    # Collapsing drops copies: read the limit, and read again, three times as many, only when
+    # copies left too few rows (most searches never do).
+    wanted = limit
+    while True:
+        if match:
+            rows = _ranked(
+                store, match, where, params, order.get(sort, "s.score"), wanted, raw, need=limit
+            )
+        else:
+            sql = "SELECT a.*, NULL AS score FROM articles a"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += f" ORDER BY {order.get(sort, order['newest'])} LIMIT ?"
+            rows = list(store.db.query(sql, [*params, wanted]))
+        if not collapse:
+            break
+        kept = _one_per_story(rows)
+        if len(kept) >= limit or len(rows) < wanted or wanted >= MAX_READ:
+            rows = kept[:limit]
+            break
+        wanted = min(wanted * COLLAPSE_READ, MAX_READ)
     members = story_members(store, [r["story_id"] for r in rows if r.get("story_id") is not None])
     tag_map = store.tags_for([r["id"] for r in rows])
     terms = parsed.positive_terms or _raw_words(query if raw else "")
