@@ -354,3 +354,40 @@ def test_a_huge_match_set_is_ranked_among_its_newest(
     found = [int(u) for u in urls(search(store, "nvidia", limit=30))]
     assert found
     assert min(found) >= 15  # only the newest part of the 30 matches was considered
+
+
+def test_a_phrase_is_ranked_among_the_newest_articles_when_they_hold_a_page(
+    store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.search as search_module
+
+    monkeypatch.setattr(search_module, "RECENT_SLICE", 3)  # as if the store were large
+    old = Article(
+        url="https://x.example/old",
+        source="s",
+        title="Presumption of denial: the licensing policy explained",
+        text="A presumption of denial applies to licence applications.",
+        published_at=datetime(2026, 1, 1, tzinfo=UTC),
+        lang="en",
+    )
+    store.save_batch(
+        "s", [(old, tagger.tag(old.title, old.text))], now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    for i in range(3):
+        new = Article(
+            url=f"https://x.example/new{i}",
+            source="s",
+            title=f"Rule {i}",
+            text="Applications face a presumption of denial under the rule.",
+            published_at=datetime(2026, 6, 1 + i, tzinfo=UTC),
+            lang="en",
+        )
+        store.save_batch(
+            "s", [(new, tagger.tag(new.title, new.text))], now=datetime(2026, 6, 2, tzinfo=UTC)
+        )
+    # Two results wanted, three recent matches: the (better) old one is not ranked.
+    assert "https://x.example/old" not in [
+        h.url for h in search(store, '"presumption of denial"', limit=2)
+    ]
+    # Four wanted, fewer among the recent: every match is ranked, the title match first.
+    assert search(store, '"presumption of denial"', limit=4)[0].url == "https://x.example/old"

@@ -30,6 +30,8 @@ __all__ = [
 SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
 LARGE_MATCH = 10_000  # above this many matches, rank among the most recent ones
+RECENT_SLICE = 100_000  # articles a phrase or prefix query tries first
+CANDIDATES_PER_RESULT = 20  # ranked candidates read per result when filters may reject some
 COLLAPSE_READ = 3  # when copies left too few rows, read this many times more
 MAX_READ = 10_000
 
@@ -152,7 +154,17 @@ def search(
     while True:
         if match:
             rows = _ranked(
-                store, match, where, params, order.get(sort, "s.score"), wanted, raw, need=limit
+                store,
+                match,
+                where,
+                params,
+                order.get(sort, "s.score"),
+                wanted,
+                raw,
+                need=limit,
+                costly=any(
+                    t.prefix or (t.phrase and " " in t.text) for g in parsed.groups for t in g
+                ),
             )
         else:
             sql = "SELECT a.*, NULL AS score FROM articles a"
@@ -218,6 +230,7 @@ def _ranked(
     limit: int,
     raw: bool,
     need: int | None = None,
+    costly: bool = False,
 ) -> list[dict[str, Any]]:
     """Rank inside the index first, then read and filter only the best candidates.
 
@@ -225,31 +238,27 @@ def _ranked(
     alone. A word in a large share of a big store (over ``LARGE_MATCH`` articles) is scored among
     its most recent matches only: for a news tracker the best of the recent beats the best of all
     time. When filters leave too few of the candidates, the search runs again over all of them.
+    A ``costly`` query (a phrase, a prefix) is first tried on the newest articles only.
     """
+    need = need or limit
+    floor, total = -1, 0
     try:
-        # The newest LARGE_MATCH + 1 matches, walked newest first: bounded work however common
-        # the word. Fewer than that means every match is ranked.
-        window = next(
-            iter(
-                store.db.query(
-                    "SELECT min(rowid) AS floor, count(*) AS n FROM (SELECT rowid FROM articles_fts "
-                    "WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                    [match, LARGE_MATCH + 1],
-                )
-            )
-        )
+        if costly:
+            # Phrases and prefixes cost FTS5 work in every article holding their words: try the
+            # newest RECENT_SLICE articles first, and keep to them when they hold a page.
+            top = store.db.conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0
+            floor, total = _window(store, match, top - RECENT_SLICE)
+            if total < need:
+                floor, total = -1, 0
+        if floor < 0:
+            floor, total = _window(store, match, 0)
     except sqlite3.OperationalError as exc:
         if raw:
             raise QueryError(f"FTS5 syntax error in --raw query: {exc}") from exc
         raise
-    total = int(window["n"])
-    floor = (
-        int(window["floor"]) if total > LARGE_MATCH else 0
-    )  # rowid > floor: the newest LARGE_MATCH
     # ``limit`` rows are read (extra ones let copies of a story collapse); ``need`` must survive.
-    need = need or limit
     # Filters rarely reject 19 of 20; if they do, a second pass ranks every match.
-    candidates = max(limit, need * 20) if where else limit
+    candidates = max(limit, need * CANDIDATES_PER_RESULT) if where else limit
     for cap in (candidates, None):
         inner = (
             "SELECT rowid, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
@@ -265,6 +274,18 @@ def _ranked(
         if len(rows) >= need or cap is None or total <= (cap or 0):
             return rows
     return rows
+
+
+def _window(store: Store, match: str, above: int) -> tuple[int, int]:
+    """(floor, matches) above rowid ``above``: the newest LARGE_MATCH + 1 matches, walked newest
+    first, so the work is bounded however common the word; fewer means every match is ranked."""
+    row = store.db.conn.execute(
+        "SELECT min(rowid), count(*) FROM (SELECT rowid FROM articles_fts "
+        "WHERE articles_fts MATCH ? AND rowid > ? ORDER BY rowid DESC LIMIT ?)",
+        [match, above, LARGE_MATCH + 1],
+    ).fetchone()
+    total = int(row[1])
+    return (int(row[0]) if total > LARGE_MATCH else max(above, 0)), total
 
 
 def _raw_words(query: str) -> list[str]:
