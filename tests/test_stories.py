@@ -400,3 +400,30 @@ def test_collapsing_reads_on_when_copies_fill_the_first_rows(store: Store, tagge
     first_two = search(store, "entity list", limit=2)
     assert len(first_two) == 2  # the copy did not take the second place
     assert len({h.story_id for h in first_two}) == 2
+
+
+def test_a_google_news_item_joins_the_publishers_copy_by_headline(
+    store: Store, tagger: Tagger
+) -> None:
+    direct = article(
+        "https://harborwire.example/world/entity-list-27",
+        "US adds 27 Chinese entities to trade blacklist",
+        BODY,
+        "2026-10-08T14:00:00+00:00",
+        source="harbor",
+    )
+    wrapped = article(
+        "https://news.google.com/rss/articles/CBMiSGh0dHBzOi8vaGFyYm9yd2lyZS5leGFtcGxl",
+        "US adds 27 Chinese entities to trade blacklist",  # " - Harbor Wire" already split off
+        "US adds 27 Chinese entities to trade blacklist  Harbor Wire",  # the feed's summary only
+        "2026-10-08T14:20:00+00:00",
+        source="gnews",
+        publisher="Harbor Wire",
+    )
+    save(store, tagger, direct, wrapped)
+    place_pending(store, StoryRules(), now=NOW)
+    assert story_of(store, direct.url) == story_of(store, wrapped.url)
+    reason = store.db.conn.execute(
+        "SELECT story_reason FROM articles WHERE id = ?", [article_id(wrapped.url)]
+    ).fetchone()[0]
+    assert reason == "headline"
