@@ -391,3 +391,31 @@ def test_a_phrase_is_ranked_among_the_newest_articles_when_they_hold_a_page(
     ]
     # Four wanted, fewer among the recent: every match is ranked, the title match first.
     assert search(store, '"presumption of denial"', limit=4)[0].url == "https://x.example/old"
+
+
+def test_a_phrase_ranks_headline_matches_first_even_by_tag(store: Store, tagger: Tagger) -> None:
+    def add(url: str, title: str, text: str, day: int, lang: str = "en") -> None:
+        a = Article(
+            url=url,
+            source="s",
+            title=title,
+            text=text,
+            published_at=datetime(2026, 6, day, tzinfo=UTC),
+            lang=lang,
+        )
+        store.save_batch("s", [(a, tagger.tag(a.title, a.text, lang))], now=a.published_at)
+
+    add(
+        "https://x.example/zh",
+        "美国将12家企业列入实体清单",
+        "美国商务部将12家企业列入实体清单。",
+        1,
+        "zh-Hans",
+    )
+    add("https://x.example/title", "Entity List grows again", "Twelve companies were added.", 2)
+    add(
+        "https://x.example/body", "Chip stocks fall", "Traders cited the Entity List in passing.", 3
+    )
+    hits = search(store, '"entity list"', expand=tagger.lookup, limit=3)  # the slice holds a page
+    assert [h.url for h in hits][-1] == "https://x.example/body"  # newest, but only in the body
+    assert {h.url for h in hits[:2]} == {"https://x.example/zh", "https://x.example/title"}

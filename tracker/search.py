@@ -30,7 +30,7 @@ __all__ = [
 SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
 LARGE_MATCH = 10_000  # above this many matches, rank among the most recent ones
-RECENT_SLICE = 100_000  # articles a phrase or prefix query tries first
+RECENT_SLICE = 100_000  # newest articles a phrase or prefix query is answered from, when enough
 CANDIDATES_PER_RESULT = 20  # ranked candidates read per result when filters may reject some
 COLLAPSE_READ = 3  # when copies left too few rows, read this many times more
 MAX_READ = 10_000
@@ -165,6 +165,7 @@ def search(
                 costly=any(
                     t.prefix or (t.phrase and " " in t.text) for g in parsed.groups for t in g
                 ),
+                title_tags=sorted({tag for g in parsed.groups for t in g for tag in t.tags}),
             )
         else:
             sql = "SELECT a.*, NULL AS score FROM articles a"
@@ -231,6 +232,7 @@ def _ranked(
     raw: bool,
     need: int | None = None,
     costly: bool = False,
+    title_tags: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rank inside the index first, then read and filter only the best candidates.
 
@@ -238,20 +240,14 @@ def _ranked(
     alone. A word in a large share of a big store (over ``LARGE_MATCH`` articles) is scored among
     its most recent matches only: for a news tracker the best of the recent beats the best of all
     time. When filters leave too few of the candidates, the search runs again over all of them.
-    A ``costly`` query (a phrase, a prefix) is first tried on the newest articles only.
+    A ``costly`` query (a phrase, a prefix) is first tried on the newest articles only, see
+    :func:`_title_then_newest`.
     """
     need = need or limit
-    floor, total = -1, 0
     try:
-        if costly:
-            # Phrases and prefixes cost FTS5 work in every article holding their words: try the
-            # newest RECENT_SLICE articles first, and keep to them when they hold a page.
-            top = store.db.conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0
-            floor, total = _window(store, match, top - RECENT_SLICE)
-            if total < need:
-                floor, total = -1, 0
-        if floor < 0:
-            floor, total = _window(store, match, 0)
+        if costly and order == "s.score":
+            return _title_then_newest(store, match, where, params, limit, need, title_tags or [])
+        floor, total = _window(store, match, 0)
     except sqlite3.OperationalError as exc:
         if raw:
             raise QueryError(f"FTS5 syntax error in --raw query: {exc}") from exc
@@ -274,6 +270,59 @@ def _ranked(
         if len(rows) >= need or cap is None or total <= (cap or 0):
             return rows
     return rows
+
+
+def _title_then_newest(
+    store: Store,
+    match: str,
+    where: list[str],
+    params: list[Any],
+    limit: int,
+    need: int,
+    tags: list[str],
+) -> list[dict[str, Any]]:
+    """Phrase and prefix matches: headline matches first (the words in the title, or an alias's
+    tag named in it), then the rest, each newest first. Answered from the newest
+    ``RECENT_SLICE`` articles when they hold ``need`` matches, else from all.
+
+    bm25 is not used here: for a phrase or a prefix FTS5 computes its document frequency by
+    reading every article that holds the words (or, for a prefix, merging every posting of
+    every matching word), whatever the range asked for. Walks newest first stop early.
+    """
+    top = store.db.conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0
+    cap = max(limit, need * CANDIDATES_PER_RESULT) if where else limit
+
+    def walk(expr: str, above: int) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT a.*, a.rowid AS rowid_, NULL AS score FROM (SELECT rowid FROM articles_fts "
+            "WHERE articles_fts MATCH ? AND rowid > ? ORDER BY rowid DESC LIMIT ?) s "
+            "JOIN articles a ON a.rowid = s.rowid"
+            + "".join(f" AND {w}" for w in where)
+            + " ORDER BY a.rowid DESC"
+        )
+        return list(store.db.query(sql, [expr, above, cap, *params]))
+
+    above = max(0, top - RECENT_SLICE)
+    rest = walk(match, above)
+    if len(rest) < need and above:
+        above = 0
+        rest = walk(match, above)
+    in_title = walk(f"{{title}} : ({match})", above)
+    headline = {r["id"] for r in in_title}
+    if tags and rest:  # an alias's tag named in the headline counts as a title match
+        ids = [r["id"] for r in rest]
+        marks, tag_marks = ",".join("?" * len(ids)), ",".join("?" * len(tags))
+        headline.update(
+            r[0]
+            for r in store.db.conn.execute(
+                f"SELECT article_id FROM article_tags WHERE article_id IN ({marks}) "
+                f"AND tag_id IN ({tag_marks}) AND in_title = 1",
+                [*ids, *tags],
+            )
+        )
+    merged = {r["id"]: r for r in [*in_title, *rest]}
+    ordered = sorted(merged.values(), key=lambda r: (r["id"] not in headline, -r["rowid_"]))
+    return ordered[:limit]
 
 
 def _window(store: Store, match: str, above: int) -> tuple[int, int]:
