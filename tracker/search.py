@@ -260,16 +260,34 @@ def _ranked(
             "SELECT rowid, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
             "WHERE articles_fts MATCH ? AND rowid > ? ORDER BY score" + (" LIMIT ?" if cap else "")
         )
+        # Filters first, on the row alone: a rejected candidate's text (in overflow pages) is
+        # never read. Then whole rows for the few that are shown.
         sql = (
-            f"SELECT a.*, s.score AS score FROM ({inner}) s JOIN articles a ON a.rowid = s.rowid"
+            f"SELECT a.rowid AS rowid_, s.score AS score FROM ({inner}) s "
+            "JOIN articles a ON a.rowid = s.rowid"
             + "".join(f" AND {w}" for w in where)
             + f" ORDER BY {order} LIMIT ?"
         )
         args = [match, floor, *([cap] if cap else []), *params, limit]
-        rows = list(store.db.query(sql, args))
-        if len(rows) >= need or cap is None or total <= (cap or 0):
-            return rows
-    return rows
+        found = store.db.conn.execute(sql, args).fetchall()
+        if len(found) >= need or cap is None or total <= (cap or 0):
+            break
+    return _rows_by_rowid(store, found)
+
+
+def _rows_by_rowid(store: Store, found: list[tuple[int, float]]) -> list[dict[str, Any]]:
+    """Whole article rows for (rowid, score) pairs, in their order."""
+    if not found:
+        return []
+    marks = ",".join("?" * len(found))
+    rows = {
+        r["rowid_"]: r
+        for r in store.db.query(
+            f"SELECT a.*, a.rowid AS rowid_ FROM articles a WHERE a.rowid IN ({marks})",
+            [rowid for rowid, _ in found],
+        )
+    }
+    return [{**rows[rowid], "score": score} for rowid, score in found if rowid in rows]
 
 
 def _title_then_newest(
