@@ -43,6 +43,7 @@ HOUR = 3600.0
 MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
 KEY_CANDIDATES = 20  # per shared key, the nearest articles in time that are compared
 MAX_PAIRS = 10  # tag-pair lookup keys per article
+MAX_VALUE_KEYS = 16  # figure lookup keys per article (a rule's tables can hold hundreds)
 FIGURES = ("n:", "pct:", "amt:")  # kinds of figure compared separately
 FIGURES_WITHIN = 3000  # characters of the body read for figures and document numbers
 
@@ -92,7 +93,7 @@ class Signature:
             return self
         self.bands = tuple(band_keys(self.minhash))
         keys = [f"d:{d}" for d in self.numbers.documents]
-        keys += [f"v:{v}" for v in self.numbers.values]
+        keys += [f"v:{v}" for v in sorted(self.numbers.values)[:MAX_VALUE_KEYS]]
         if len(self.headline) >= MIN_HEADLINE:
             keys.append(f"h:{self.headline}")
         tags = sorted(self.tags)

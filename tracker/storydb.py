@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +39,7 @@ class PlaceReport:
     joined: int = 0
     stories: int = 0  # new stories
     merged: int = 0  # stories joined into another by an article matching both
+    seconds: float = 0.0  # time spent placing
     reasons: dict[str, int] = field(default_factory=dict)
 
     def count(self, reason: str) -> None:
@@ -247,6 +249,14 @@ class SqlIndex:
 
     def __init__(self, store: Store) -> None:
         self.conn = store.db.conn
+        # Signatures read back (or just placed) in this run: neighbouring articles share most
+        # candidates, and reading one back costs a query and a JSON decode.
+        self.cache: dict[str, Signature] = {}
+
+    def remember(self, sig: Signature) -> None:
+        if len(self.cache) > 50_000:
+            self.cache.clear()
+        self.cache[sig.article_id] = sig
 
     def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
         ids: dict[str, bool] = {}  # article id -> shares an LSH band
@@ -258,27 +268,27 @@ class SqlIndex:
             ):
                 ids[aid] = True
         window = rules.window_hours * HOUR
-        for key in sig.keys:
-            # The nearest in time on either side: articles do not always arrive in order.
-            # Two index walks outward from the article's time; no sort of the whole window.
-            for (aid,) in self.conn.execute(
+        if sig.keys:
+            # The nearest in time on either side of the article, per key: two index walks
+            # outward from its time (no sort of the window), all keys in one statement.
+            part = (
                 "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = ? "
                 "AND moment BETWEEN ? AND ? ORDER BY moment DESC LIMIT ?) "
                 "UNION ALL SELECT * FROM (SELECT article_id FROM story_keys WHERE key = ? "
-                "AND moment > ? AND moment <= ? ORDER BY moment LIMIT ?)",
-                [
-                    key,
-                    sig.moment - window,
-                    sig.moment,
-                    KEY_CANDIDATES,
-                    key,
-                    sig.moment,
-                    sig.moment + window,
-                    KEY_CANDIDATES // 2,
-                ],
-            ):
+                "AND moment > ? AND moment <= ? ORDER BY moment LIMIT ?)"
+            )
+            args: list[Any] = []
+            for key in sig.keys:
+                args += [key, sig.moment - window, sig.moment, KEY_CANDIDATES]
+                args += [key, sig.moment, sig.moment + window, KEY_CANDIDATES // 4]
+            sql = " UNION ALL ".join([part] * len(sig.keys))
+            for (aid,) in self.conn.execute(sql, args):
                 ids.setdefault(aid, False)
-        wanted = list(ids)
+        for aid, banded in ids.items():
+            cached = self.cache.get(aid)
+            if cached is not None:
+                yield cached, banded
+        wanted = [aid for aid in ids if aid not in self.cache]
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             marks = ",".join("?" * len(chunk))
@@ -288,6 +298,7 @@ class SqlIndex:
             columns = [d[0] for d in cursor.description]
             for values in cursor:
                 cand = Signature.from_row(dict(zip(columns, values, strict=True)))
+                self.remember(cand)
                 yield cand, ids[cand.article_id]
 
 
@@ -301,6 +312,7 @@ def place_pending(
     """Place every article that has no story yet, oldest first, each in its own small write."""
     conn = store.db.conn
     report = PlaceReport()
+    started = time.perf_counter()
     index = SqlIndex(store)
     pending = [
         r[0]
@@ -316,6 +328,7 @@ def place_pending(
                 _place_one(store, index, row, rules, now, report)
         if progress:
             progress(report.placed, len(pending))
+    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -345,6 +358,7 @@ def _place_one(
     conn = store.db.conn
     sig = signature(row, row["tags"])
     found = matches(sig, index, rules)
+    index.remember(sig)
     stamp = iso(now)
     moment = _iso_ts(sig.moment)
     if found:
