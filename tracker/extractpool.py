@@ -47,6 +47,11 @@ class Extractor:
     def pooled(self) -> bool:
         return self._pool is not None
 
+    @property
+    def pool(self) -> ProcessPoolExecutor | None:
+        """The worker pool, when one was started (other CPU-heavy stages may borrow it)."""
+        return self._pool
+
     def __call__(
         self, content: bytes, charset: str | None, url: str, today: date
     ) -> Extracted | None:

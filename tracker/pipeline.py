@@ -140,12 +140,13 @@ def run_fetch(
     try:
         with ThreadPoolExecutor(max(1, source_workers), thread_name_prefix="source") as pool:
             results = list(pool.map(one, enabled))
+        # After the sources, not between them: placement reads and writes the story tables,
+        # which the source threads would otherwise contend for; an article saved but not yet
+        # placed is picked up by the next run. A big run's extraction pool, idle now, computes
+        # the signatures.
+        stories = place_pending(store, story_rules or StoryRules(), now=now(), pool=extractor.pool)
     finally:
         extractor.close()
-    # After the sources, not between them: placement reads and writes the story tables, which
-    # the source threads would otherwise contend for; an article saved but not yet placed is
-    # picked up by the next run.
-    stories = place_pending(store, story_rules or StoryRules(), now=now())
     return FetchReport(sources=results, stories=stories)
 
 

@@ -13,7 +13,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -308,8 +308,14 @@ def place_pending(
     *,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    pool: Executor | None = None,
 ) -> PlaceReport:
-    """Place every article that has no story yet, oldest first, each in its own small write."""
+    """Place every article that has no story yet, oldest first, in small transactions.
+
+    Args:
+        pool: worker processes to compute signatures in, a few batches ahead, while this process
+            places them (the fetch passes its extraction pool, idle by then).
+    """
     conn = store.db.conn
     report = PlaceReport()
     started = time.perf_counter()
@@ -321,11 +327,25 @@ def place_pending(
             "ORDER BY COALESCE(published_at, first_seen_at), rowid"
         )
     ]
-    for start in range(0, len(pending), 200):
-        chunk = pending[start : start + 200]
+    chunks = [pending[i : i + 200] for i in range(0, len(pending), 200)]
+
+    def signed() -> Iterator[list[Signature]]:
+        if pool is None:
+            for chunk in chunks:
+                yield _signatures_of(list(_article_rows(store, chunk)))
+            return
+        ahead: collections.deque[Future[list[Signature]]] = collections.deque()
+        for chunk in chunks:
+            ahead.append(pool.submit(_signatures_of, list(_article_rows(store, chunk))))
+            if len(ahead) > 4:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+
+    for sigs in signed():
         with store.db.atomic():
-            for row in _article_rows(store, chunk):
-                _place_one(store, index, row, rules, now, report)
+            for sig in sigs:
+                _place_one(store, index, sig, rules, now, report)
         if progress:
             progress(report.placed, len(pending))
     report.seconds = time.perf_counter() - started
@@ -350,13 +370,12 @@ def _article_rows(store: Store, ids: list[str]) -> Iterator[dict[str, Any]]:
 def _place_one(
     store: Store,
     index: SqlIndex,
-    row: dict[str, Any],
+    sig: Signature,
     rules: StoryRules,
     now: datetime,
     report: PlaceReport,
 ) -> None:
     conn = store.db.conn
-    sig = signature(row, row["tags"])
     found = matches(sig, index, rules)
     index.remember(sig)
     stamp = iso(now)
