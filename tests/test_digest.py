@@ -485,3 +485,13 @@ def test_cli_run_checks_mail_settings_before_fetching(home: Path) -> None:
     assert result.exit_code == 2
     assert "TRACKER_SMTP_HOST" in result.output
     assert "Fetch summary" not in result.output
+
+
+def test_a_long_failing_recipient_gets_at_most_max_window_days(store: Store) -> None:
+    with store.db.atomic():  # their last success was long ago
+        store.db.conn.execute(
+            "INSERT INTO digest_sends (email, window_end, status) VALUES (?, ?, 'sent')",
+            ["ana@example.org", (NOW - timedelta(days=200)).isoformat()],
+        )
+    [item] = prepare(store, SETTINGS, [ANA], now=NOW, sender="t@example.org")
+    assert item.digest.start == (NOW - timedelta(days=14)).astimezone(ANA.zone)

@@ -94,6 +94,8 @@ def prepare(
         start = since or last_success(store, sub.email)
         if start is None:
             start = now - timedelta(hours=settings.window_hours)
+        elif since is None:
+            start = max(start, now - timedelta(days=settings.max_window_days))
         window = windows.get(start)
         if window is None:
             window = windows[start] = Window(store, start, now)

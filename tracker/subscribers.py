@@ -33,6 +33,7 @@ class DigestSettings:
     max_stories: int = 12  # top stories, across themes
     max_other: int = 20  # "everything else that matched"
     window_hours: float = 24.0  # a first digest (no earlier one) covers this much
+    max_window_days: float = 14.0  # a recipient failing for weeks gets the last 14 days, not all
     unsubscribe: str = ""  # List-Unsubscribe target; default: mailto the sender
     subscribers: tuple[Subscriber, ...] = field(default_factory=tuple)
 
