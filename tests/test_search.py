@@ -419,3 +419,32 @@ def test_a_phrase_ranks_headline_matches_first_even_by_tag(store: Store, tagger:
     hits = search(store, '"entity list"', expand=tagger.lookup, limit=3)  # the slice holds a page
     assert [h.url for h in hits][-1] == "https://x.example/body"  # newest, but only in the body
     assert {h.url for h in hits[:2]} == {"https://x.example/zh", "https://x.example/title"}
+
+
+def test_a_headline_naming_the_tag_outranks_a_passing_mention_in_any_language(
+    store: Store, tagger: Tagger
+) -> None:
+    def add(url: str, title: str, text: str, lang: str) -> None:
+        a = Article(
+            url=url,
+            source="s",
+            title=title,
+            text=text,
+            published_at=datetime(2026, 6, 1, tzinfo=UTC),
+            lang=lang,
+        )
+        store.save_batch("s", [(a, tagger.tag(a.title, a.text, lang))], now=a.published_at)
+
+    add("https://x.example/zh", "英伟达获得H20出口许可", "英伟达表示已获得许可。", "zh-Hans")
+    add(
+        "https://x.example/passing",
+        "Chip stocks rise",
+        "Shares of Nvidia rose, among many other things that moved the market on a busy day.",
+        "en",
+    )
+    for i in range(10):  # enough other articles for the words to be rare, as in a real store
+        add(f"https://x.example/f{i}", f"Weather {i}", "Sunny with light wind.", "en")
+    hits = search(store, "nvidia", expand=tagger.lookup)
+    assert [h.url for h in hits] == ["https://x.example/zh", "https://x.example/passing"]
+    # --exact: words only, so only the English article
+    assert [h.url for h in search(store, "nvidia")] == ["https://x.example/passing"]

@@ -31,6 +31,7 @@ SORTS = ("relevance", "newest", "oldest")
 COMMON_TAG = 2_000  # tag filters on more articles than this walk the date index instead
 LARGE_MATCH = 10_000  # above this many matches, rank among the most recent ones
 RECENT_SLICE = 100_000  # newest articles a phrase or prefix query is answered from, when enough
+TAG_RERANK = 3  # candidates per result when headlines naming a queried tag are moved up
 CANDIDATES_PER_RESULT = 20  # ranked candidates read per result when filters may reject some
 COLLAPSE_READ = 3  # when copies left too few rows, read this many times more
 MAX_READ = 10_000
@@ -254,7 +255,9 @@ def _ranked(
         raise
     # ``limit`` rows are read (extra ones let copies of a story collapse); ``need`` must survive.
     # Filters rarely reject 19 of 20; if they do, a second pass ranks every match.
-    candidates = max(limit, need * CANDIDATES_PER_RESULT) if where else limit
+    rerank = bool(title_tags) and order == "s.score"
+    pool = limit * TAG_RERANK if rerank else limit
+    candidates = max(pool, need * CANDIDATES_PER_RESULT) if where else pool
     for cap in (candidates, None):
         inner = (
             "SELECT rowid, bm25(articles_fts, 5.0, 1.0, 0.5, 2.0) AS score FROM articles_fts "
@@ -268,11 +271,35 @@ def _ranked(
             + "".join(f" AND {w}" for w in where)
             + f" ORDER BY {order} LIMIT ?"
         )
-        args = [match, floor, *([cap] if cap else []), *params, limit]
+        args = [match, floor, *([cap] if cap else []), *params, pool]
         found = store.db.conn.execute(sql, args).fetchall()
         if len(found) >= need or cap is None or total <= (cap or 0):
             break
-    return _rows_by_rowid(store, found)
+    if rerank:
+        found = _headlines_first(store, found, title_tags or [])
+    return _rows_by_rowid(store, found[:limit])
+
+
+def _headlines_first(
+    store: Store, found: list[tuple[int, float]], tags: list[str]
+) -> list[tuple[int, float]]:
+    """Best-scored candidates whose headline names a queried tag first, each group by score.
+
+    bm25 alone falls short across languages: an English article that names Nvidia once in
+    passing matches both the word and the tag, a Chinese headline about Nvidia only the tag.
+    """
+    if not found:
+        return found
+    marks, tag_marks = ",".join("?" * len(found)), ",".join("?" * len(tags))
+    named = {
+        r[0]
+        for r in store.db.conn.execute(
+            f"SELECT a.rowid FROM articles a JOIN article_tags t ON t.article_id = a.id "
+            f"WHERE a.rowid IN ({marks}) AND t.tag_id IN ({tag_marks}) AND t.in_title = 1",
+            [*(rowid for rowid, _ in found), *tags],
+        )
+    }
+    return sorted(found, key=lambda f: f[0] not in named)  # stable: score order within each
 
 
 def _rows_by_rowid(store: Store, found: list[tuple[int, float]]) -> list[dict[str, Any]]:
