@@ -35,7 +35,7 @@ from tracker.digestrun import prepare, send_all
 from tracker.mail import SmtpSettings
 from tracker.store import Store
 from tracker.stories import StoryRules
-from tracker.storydb import rebuild
+from tracker.storyrebuild import rebuild
 from tracker.subscribers import DigestSettings, Subscriber
 from tracker.tagging import Tagger, relevance
 from tracker.vocabulary import load_vocabulary

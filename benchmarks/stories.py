@@ -38,8 +38,9 @@ from pathlib import Path
 from tracker.models import Article
 from tracker.store import Store
 from tracker.stories import StoryRules
-from tracker.storydb import place_pending, rebuild
+from tracker.storydb import place_pending
 from tracker.storyeval import evaluate, load_labelled
+from tracker.storyrebuild import rebuild
 from tracker.tagging import Tagger
 from tracker.vocabulary import load_vocabulary
 

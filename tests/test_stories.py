@@ -17,8 +17,9 @@ from tracker.search import search
 from tracker.similarity import minhash, numbers, shingles, similarity
 from tracker.store import Store
 from tracker.stories import StoryRules
-from tracker.storydb import list_stories, place_pending, rebuild
+from tracker.storydb import list_stories, place_pending
 from tracker.storyeval import evaluate, load_labelled
+from tracker.storyrebuild import rebuild
 from tracker.tagging import Tagger
 from tracker.urls import article_id
 

@@ -1,19 +1,18 @@
-"""Stored stories: placing new articles as they arrive, the full rebuild, and reading stories back.
+"""Stored stories: placing new articles as they arrive, and reading stories back.
 
 The tables (``stories``, ``story_sigs``, ``story_bands``, ``story_keys``, ``articles.story_id``) are
-written only here. An article with no ``story_id`` is pending: ``place_pending`` picks it up, so a
-run that stopped between saving and placing catches up on the next one.
+written here and by the full rebuild (:mod:`tracker.storyrebuild`). An article with no
+``story_id`` is pending: ``place_pending`` picks it up, so a run that stopped between saving and
+placing catches up on the next one.
 """
 
 from __future__ import annotations
 
 import collections
-import multiprocessing
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +22,6 @@ from tracker.stories import (
     HOUR,
     KEY_CANDIDATES,
     MERGE_STRENGTH,
-    MemoryIndex,
     Signature,
     StoryRules,
     lead_rank,
@@ -48,13 +46,13 @@ class PlaceReport:
         self.reasons[kind] = self.reasons.get(kind, 0) + 1
 
 
-_ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS = (
     "a.id, a.url, a.title, a.text, a.summary, a.lang, a.extracted, a.document_number, "
     "COALESCE(a.published_at, a.first_seen_at) AS moment"
 )
 
 
-def _tags_of(store: Store, ids: list[str]) -> dict[str, list[str]]:
+def tags_of(store: Store, ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
@@ -66,135 +64,8 @@ def _tags_of(store: Store, ids: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def rebuild(
-    store: Store,
-    rules: StoryRules,
-    *,
-    now: datetime,
-    progress: Callable[[int, int], None] | None = None,
-    workers: int | None = None,
-) -> PlaceReport:
-    """Re-place every article, in time order, replacing the stored stories in one transaction
-    (readers see the old stories until it commits; an interrupted rebuild changes nothing).
-
-    Args:
-        workers: processes computing signatures while this one places them (default: one
-            fewer than the cores, at most 3; 0 computes them here).
-    """
-    if workers is None:
-        workers = max(0, min(3, (os.cpu_count() or 1) - 1))
-    conn = store.db.conn
-    total = store.count()
-    index = MemoryIndex(horizon=max(rules.text_days * 24 * HOUR, rules.window_hours * HOUR))
-    story_of: dict[str, int] = {}
-    members: dict[int, list[str]] = defaultdict(list)
-    ranks: dict[str, tuple[int, int, float]] = {}  # lead_rank of every article, for the leads
-    reasons: dict[str, str] = {}
-    next_id = 0
-    report = PlaceReport()
-    stamp = iso(now)
-    with store.db.atomic():
-        for table in ("story_sigs", "story_bands", "story_keys", "stories"):
-            conn.execute(f"DELETE FROM {table}")
-        # Indexes are built once at the end: sorting once beats a million random inserts.
-        for name, _ in _STORY_INDEXES:
-            conn.execute(f"DROP INDEX IF EXISTS {name}")
-        for batch in _signature_batches(store, workers if total >= POOL_THRESHOLD else 0):
-            for sig in batch:
-                found = matches(sig, index, rules)
-                if found:
-                    story = story_of[found[0].article_id]
-                    reasons[sig.article_id] = found[0].reason
-                    report.count(found[0].reason)
-                    strong = {story_of[m.article_id] for m in found if m.strength >= MERGE_STRENGTH}
-                    for other in strong - {story}:  # this article bridges two stories
-                        for aid in members.pop(other):
-                            story_of[aid] = story
-                            members[story].append(aid)
-                        report.merged += 1
-                else:
-                    next_id += 1
-                    story = next_id
-                story_of[sig.article_id] = story
-                members[story].append(sig.article_id)
-                ranks[sig.article_id] = lead_rank(sig)
-                index.add(sig)
-            _write_signatures(store, batch)
-            report.placed += len(batch)
-            if progress:
-                progress(report.placed, total)
-        report.stories = len(members)
-        conn.executemany(
-            "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
-            ((story_of[a], reasons.get(a), a) for a in story_of),
-        )
-        conn.executemany(
-            "INSERT INTO stories (id, lead_id, size, first_at, last_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    sid,
-                    min(ids, key=ranks.__getitem__),
-                    len(ids),
-                    _iso_ts(min(ranks[a][2] for a in ids)),
-                    _iso_ts(max(ranks[a][2] for a in ids)),
-                    stamp,
-                )
-                for sid, ids in members.items()
-            ),
-        )
-        for name, sql in _STORY_INDEXES:
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {sql}")
-    return report
-
-
-POOL_THRESHOLD = 5_000  # articles before a signature pool pays for starting its processes
-BATCH = 1_000
-
-
-def _signatures_of(rows: list[dict[str, Any]]) -> list[Signature]:
+def signatures_of(rows: list[dict[str, Any]]) -> list[Signature]:
     return [signature(row, row["tags"]) for row in rows]
-
-
-def _signature_batches(store: Store, workers: int) -> Iterator[list[Signature]]:
-    """Signatures of every article in time order, in batches; computed by ``workers`` processes
-    (a few batches ahead, so memory stays bounded) or here when ``workers`` is 0."""
-    cursor = store.db.conn.execute(
-        f"SELECT {_ARTICLE_COLUMNS} FROM articles a "
-        "ORDER BY COALESCE(a.published_at, a.first_seen_at), a.rowid"
-    )
-    columns = [d[0] for d in cursor.description]
-
-    def batches() -> Iterator[list[dict[str, Any]]]:
-        while rows := [dict(zip(columns, v, strict=True)) for v in cursor.fetchmany(BATCH)]:
-            tags = _tags_of(store, [r["id"] for r in rows])
-            for row in rows:
-                row["tags"] = tags.get(row["id"], [])
-            yield rows
-
-    if workers <= 0:
-        for rows in batches():
-            yield _signatures_of(rows)
-        return
-    # spawn, not fork: the parent holds an open SQLite connection mid-transaction.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        ahead: collections.deque[Future[list[Signature]]] = collections.deque()
-        for rows in batches():
-            ahead.append(pool.submit(_signatures_of, rows))
-            if len(ahead) > workers * 2:
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
-
-
-# The indexes m009 made on the placement tables (dropped and rebuilt around a rebuild).
-_STORY_INDEXES = (
-    ("idx_story_bands_key", "story_bands (key)"),
-    ("idx_story_bands_article_id", "story_bands (article_id)"),
-    ("idx_story_keys_key_moment", "story_keys (key, moment)"),
-    ("idx_story_keys_article_id", "story_keys (article_id)"),
-)
 
 
 def _story_row(
@@ -202,18 +73,18 @@ def _story_row(
 ) -> tuple[int, str, int, str | None, str | None, str | None]:
     lead = min(sigs, key=lead_rank)
     moments = [s.moment for s in sigs]
-    return (sid, lead.article_id, len(sigs), _iso_ts(min(moments)), _iso_ts(max(moments)), stamp)
+    return (sid, lead.article_id, len(sigs), iso_ts(min(moments)), iso_ts(max(moments)), stamp)
 
 
-def _iso_ts(moment: float) -> str | None:
+def iso_ts(moment: float) -> str | None:
     return iso(datetime.fromtimestamp(moment, UTC)) if moment else None
 
 
 def _write_signature(store: Store, sig: Signature) -> None:
-    _write_signatures(store, [sig])
+    write_signatures(store, [sig])
 
 
-def _write_signatures(store: Store, sigs: Iterable[Signature]) -> None:
+def write_signatures(store: Store, sigs: Iterable[Signature]) -> None:
     """Store signatures with their LSH bands and lookup keys (the caller holds the transaction)."""
     sigs = list(sigs)
     conn = store.db.conn
@@ -332,11 +203,11 @@ def place_pending(
     def signed() -> Iterator[list[Signature]]:
         if pool is None:
             for chunk in chunks:
-                yield _signatures_of(list(_article_rows(store, chunk)))
+                yield signatures_of(list(_article_rows(store, chunk)))
             return
         ahead: collections.deque[Future[list[Signature]]] = collections.deque()
         for chunk in chunks:
-            ahead.append(pool.submit(_signatures_of, list(_article_rows(store, chunk))))
+            ahead.append(pool.submit(signatures_of, list(_article_rows(store, chunk))))
             if len(ahead) > 4:
                 yield ahead.popleft().result()
         while ahead:
@@ -353,10 +224,10 @@ def place_pending(
 
 
 def _article_rows(store: Store, ids: list[str]) -> Iterator[dict[str, Any]]:
-    tags = _tags_of(store, ids)
+    tags = tags_of(store, ids)
     marks = ",".join("?" * len(ids))
     cursor = store.db.conn.execute(
-        f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({marks}) "
+        f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({marks}) "
         "ORDER BY COALESCE(a.published_at, a.first_seen_at), a.rowid",
         ids,
     )
@@ -379,7 +250,7 @@ def _place_one(
     found = matches(sig, index, rules)
     index.remember(sig)
     stamp = iso(now)
-    moment = _iso_ts(sig.moment)
+    moment = iso_ts(sig.moment)
     if found:
         story = _story_of(conn, found[0].article_id)
         report.count(found[0].reason)
@@ -508,6 +379,5 @@ __all__ = [
     "forget",
     "list_stories",
     "place_pending",
-    "rebuild",
     "story_members",
 ]

@@ -21,7 +21,8 @@ from tracker.errors import ConfigError
 from tracker.models import Article
 from tracker.store import Store
 from tracker.stories import StoryRules
-from tracker.storydb import place_pending, rebuild
+from tracker.storydb import place_pending
+from tracker.storyrebuild import rebuild
 from tracker.tagging import Tagger
 from tracker.urls import article_id
 

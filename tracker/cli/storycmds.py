@@ -15,7 +15,8 @@ from tracker.pipeline import utc_now
 from tracker.query import parse_when
 from tracker.render import FORMATS, render_rows
 from tracker.stories import StoryRules
-from tracker.storydb import PlaceReport, list_stories, place_pending, rebuild
+from tracker.storydb import PlaceReport, list_stories, place_pending
+from tracker.storyrebuild import rebuild
 
 
 @cli.group(invoke_without_command=True)
