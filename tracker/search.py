@@ -12,10 +12,10 @@ from typing import Any
 
 from tracker.errors import QueryError
 from tracker.query import Expand, ParsedQuery, parse_query, parse_when, to_fts
+from tracker.snippets import make_snippet, mark_matches
 from tracker.store import Store, iso
 from tracker.storydb import story_members
 from tracker.tagging import RELEVANT
-from tracker.textnorm import fold_chars
 
 __all__ = [
     "SORTS",
@@ -394,50 +394,3 @@ def _check_tags(tags: list[str], known: set[str]) -> None:
             if ":" not in tag:
                 hint = "; tags are written kind:slug, e.g. company:nvidia"
             raise QueryError(f"unknown tag {tag!r}{hint}")
-
-
-def mark_matches(text: str, terms: list[str]) -> str:
-    """``text`` with every occurrence of the terms (in either script or case) wrapped in [ ]."""
-    folded = fold_chars(text)
-    if len(folded) != len(text):
-        return text
-    spans = _spans(folded, terms)
-    out, cursor = [], 0
-    for s, e in spans:
-        out.append(text[cursor:s] + "[" + text[s:e] + "]")
-        cursor = e
-    return "".join(out) + text[cursor:]
-
-
-def _spans(folded: str, terms: list[str]) -> list[tuple[int, int]]:
-    needles = sorted({fold_chars(t) for t in terms if t.strip()}, key=len, reverse=True)
-    spans: list[tuple[int, int]] = []
-    for needle in needles:
-        for m in re.finditer(re.escape(needle), folded):
-            if not any(s < m.end() and m.start() < e for s, e in spans):
-                spans.append((m.start(), m.end()))
-    return sorted(spans)
-
-
-def make_snippet(text: str, terms: list[str], width: int = 180) -> str:
-    """A passage of ``text`` around the first term found, with each match wrapped in [ ]."""
-    flat = " ".join(text.split())
-    if not flat:
-        return ""
-    folded = fold_chars(flat)
-    if len(folded) != len(flat):  # lower-casing changed lengths (rare): positions would not line up
-        return flat[:width]
-    spans = _spans(folded, terms)
-    if not spans:
-        return flat[:width] + ("…" if len(flat) > width else "")
-    first = spans[0][0]
-    start = max(0, first - width // 3)
-    end = min(len(flat), start + width)
-    out, cursor = [], start
-    for s, e in spans:
-        if s < start or e > end:
-            continue
-        out.append(flat[cursor:s] + "[" + flat[s:e] + "]")
-        cursor = e
-    out.append(flat[cursor:end])
-    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(flat) else "")
