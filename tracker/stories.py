@@ -57,7 +57,7 @@ class StoryRules:
     text_threshold: float = 0.5  # estimated shingle overlap (Jaccard) for a copy
     tag_overlap: float = 0.5  # share of tags in common (Dice) for an event join
     min_numbers: int = 2  # numbers in common for tags+numbers
-    strong_tags: float = 0.8  # with this much tag overlap (4+ tags each), one number is enough
+    strong_tags: float = 0.65  # with this much tag overlap (4+ tags each), one number is enough
     title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
 
 
