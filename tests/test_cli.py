@@ -225,7 +225,11 @@ def test_demo_runs_offline_and_prints_searches(tmp_path: Path) -> None:
     assert demo_db.exists()
     assert not (tmp_path / "tracker.db").exists()  # the user's own database is never touched
     rows = json.loads(invoke("--db", str(demo_db), "search", "實體清單", "-f", "json").stdout)
-    assert len(rows) >= 2
+    # The rule, the wire and both Chinese rewrites are one story: one row, the others listed.
+    assert [r["story_size"] for r in rows] == [4]
+    assert "stories carried by more than one article" in result.stdout
+    every = invoke("--db", str(demo_db), "search", "實體清單", "--all-copies", "-f", "json")
+    assert len(json.loads(every.stdout)) == 4
     assert invoke("demo").exit_code == 0  # a second run starts fresh
     assert "Stored 22 articles" in invoke("demo").stdout
 
@@ -253,9 +257,11 @@ def test_tags_list_filters_by_kind_and_counts_articles(fetched: Path) -> None:
 def test_search_relevant_drops_off_topic_articles(tmp_path: Path) -> None:
     assert invoke("demo").exit_code == 0
     db = str(tmp_path / "demo.db")
-    every = json.loads(invoke("--db", db, "search", "-n", "100", "-f", "json").stdout)
+    every = json.loads(
+        invoke("--db", db, "search", "-n", "100", "--all-copies", "-f", "json").stdout
+    )
     relevant = json.loads(
-        invoke("--db", db, "search", "--relevant", "-n", "100", "-f", "json").stdout
+        invoke("--db", db, "search", "--relevant", "-n", "100", "--all-copies", "-f", "json").stdout
     )
     titles = {r["title"] for r in relevant}
     assert len(relevant) < len(every)
