@@ -171,5 +171,10 @@ def demo(ctx: click.Context) -> None:
     console.print(
         f"\nTry it yourself: tracker --db {db_path} search 輝達 --format json", soft_wrap=True
     )
+    console.print(
+        f"Stories: tracker --db {db_path} stories --since 3650d\n"
+        f"The digest these articles would make: tracker --db {db_path} digest --since 3650d",
+        soft_wrap=True,
+    )
     if report.failures:
         raise SystemExit(1)
