@@ -404,3 +404,28 @@ def test_sources_on_one_host_still_share_its_interval(
     sources = [Source(n, "rss", httpserver.url_for(f"/{n}.xml")) for n in ("one", "two")]
     run(store, fetcher, tagger, sources)
     assert sleeps.waits == [3.0]  # the second request to the host waited its interval
+
+
+def test_a_failed_story_placement_loses_nothing_and_the_next_run_places(
+    httpserver: HTTPServer,
+    store: Store,
+    tagger: Tagger,
+    fetcher: Fetcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    import tracker.pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tracker.pipeline, "place_pending", broken)
+        report = run(store, fetcher, tagger, [good_feed(httpserver)])
+    assert report.failures == []  # the fetch itself succeeded
+    assert store.count() == 2
+    pending = "SELECT count(*) FROM articles WHERE story_id IS NULL"
+    assert store.db.conn.execute(pending).fetchone()[0] == 2
+    run(store, fetcher, tagger, [good_feed(httpserver)])  # nothing new to fetch; places them
+    assert store.db.conn.execute(pending).fetchone()[0] == 0

@@ -7,8 +7,9 @@ each source's articles are committed together, so a crash mid-source leaves noth
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -144,7 +145,14 @@ def run_fetch(
         # which the source threads would otherwise contend for; an article saved but not yet
         # placed is picked up by the next run. A big run's extraction pool, idle now, computes
         # the signatures.
-        stories = place_pending(store, story_rules or StoryRules(), now=now(), pool=extractor.pool)
+        try:
+            stories = place_pending(
+                store, story_rules or StoryRules(), now=now(), pool=extractor.pool
+            )
+        except (sqlite3.Error, BrokenExecutor, OSError) as exc:
+            # The articles are saved; they stay pending and the next run places them.
+            log.warning("story placement stopped (%s); run 'tracker stories update'", exc)
+            stories = PlaceReport()
     finally:
         extractor.close()
     return FetchReport(sources=results, stories=stories)
