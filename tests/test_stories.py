@@ -428,3 +428,51 @@ def test_a_google_news_item_joins_the_publishers_copy_by_headline(
         "SELECT story_reason FROM articles WHERE id = ?", [article_id(wrapped.url)]
     ).fetchone()[0]
     assert reason == "headline"
+
+
+def test_a_translation_without_figures_joins_only_within_a_day(
+    store: Store, tagger: Tagger
+) -> None:
+    en_text = (
+        "China's exports of gallium and germanium fell again, customs data showed, as the "
+        "dual-use licensing regime run by the Ministry of Commerce slowed approvals. Buyers in "
+        "Europe said spot prices for germanium had roughly doubled."
+    )
+    zh_text = (
+        "海关总署数据显示，中国镓和锗的出口量再次下降，原因是商务部两用物项出口许可审批放缓。"
+        "欧洲买家表示，锗的现货价格大约翻了一番。"
+    )
+    en = article(
+        "https://a.example/ga",
+        "China's gallium and germanium exports fall",
+        en_text,
+        "2026-10-21T05:00:00+00:00",
+    )
+    zh_near = article(
+        "https://b.example/ga",
+        "镓锗出口再度下降 两用物项许可审批放缓",
+        zh_text,
+        "2026-10-21T09:00:00+00:00",
+        lang="zh-Hans",
+        source="zh",
+    )
+    zh_late = article(
+        "https://c.example/ga",
+        "镓锗出口再度下降 许可审批放缓",
+        zh_text,
+        "2026-10-23T09:00:00+00:00",
+        lang="zh-Hans",
+        source="zh2",
+    )
+    save(store, tagger, en, zh_near, zh_late)
+    place_pending(store, StoryRules(), now=NOW)
+    assert story_of(store, en.url) == story_of(store, zh_near.url)
+    reason = store.db.conn.execute(
+        "SELECT story_reason FROM articles WHERE id = ?", [article_id(zh_near.url)]
+    ).fetchone()[0]
+    assert reason == "event: tags, translated"
+    # Two days later the same words do not join the English report by this rule.
+    late = store.db.conn.execute(
+        "SELECT story_reason FROM articles WHERE id = ?", [article_id(zh_late.url)]
+    ).fetchone()[0]
+    assert late is None or "translated" not in late

@@ -7,6 +7,8 @@ An article joins the story of the stored article it matches best, for the first 
 * ``text 0.91``: near-identical bodies (MinHash estimate of shingle overlap);
 * ``event: tags+numbers`` / ``event: tags+title``: within the event window, the tags agree and
   so do the numbers (percentages, amounts, counts) or the headline words.
+* ``event: tags, translated``: a report in the other language with no figures at all, nearly the
+  same tags, within a day.
 
 Two articles citing different document numbers are never joined. An article is compared with every
 earlier article, not only with story leads, so a translation joins through whichever copy it is
@@ -40,6 +42,7 @@ from tracker.similarity import (
 from tracker.textnorm import fold_chars
 
 HOUR = 3600.0
+TRANSLATION_HOURS = 24  # a translation without figures joins only this close in time
 MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
 KEY_CANDIDATES = 20  # per shared key, the nearest articles in time that are compared
 MAX_PAIRS = 10  # tag-pair lookup keys per article
@@ -221,6 +224,18 @@ def match(
             return 0.5 + tags / 10, "event: tags+numbers"
         if title >= rules.title_overlap:
             return 0.3 + tags / 10, "event: tags+title"
+        # A translation of a report that gives no figures at all: nearly the same tags, in the
+        # other language, within a day.
+        if (
+            new.lang != old.lang
+            and new.lang
+            and old.lang
+            and not (new.numbers.values or old.numbers.values)
+            and tags >= rules.strong_tags
+            and min(len(a_tags), len(b_tags)) >= 4
+            and gap <= TRANSLATION_HOURS * HOUR
+        ):
+            return 0.3 + tags / 10, "event: tags, translated"
     # Stories the vocabulary knows nothing about: figures and headline words must both agree.
     if shared >= rules.min_numbers and title >= rules.title_overlap / 2:
         return 0.3 + title / 10, "event: numbers+title"
