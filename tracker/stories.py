@@ -6,14 +6,17 @@ An article joins the story of the stored article it matches best, for the first 
 * ``event: document …``: both cite the same Federal Register or MOFCOM document number;
 * ``text 0.91``: near-identical bodies (MinHash estimate of shingle overlap);
 * ``event: tags+numbers`` / ``event: tags+title``: within the event window, the tags agree and
-  so do the numbers (percentages, amounts, counts) or the headline words.
+  so do the numbers (percentages, amounts, counts) or the headline words;
+* ``event: numbers+title``: figures and headline words agree (stories the vocabulary misses);
 * ``event: tags, translated``: a report in the other language with no figures at all, nearly the
   same tags, within a day.
 
-Two articles citing different document numbers are never joined. An article is compared with every
-earlier article, not only with story leads, so a translation joins through whichever copy it is
-closest to. Stories never merge: incremental placement and the full rebuild give the same result
-when articles arrive in time order.
+Two articles citing different document numbers are never joined, nor are two whose counts (or
+percentages, or amounts) all differ. An article is compared with every stored article near it, not
+only with story leads, so a translation joins through whichever copy it is closest to. When an
+article matches two stories strongly (a rewrite arrived before its source), the two are merged.
+Incremental placement and the full rebuild give the same stories when articles arrive in time
+order. Stories never split.
 
 The lead is the official document when the story has one, else its earliest full article.
 """
