@@ -144,6 +144,7 @@ def main() -> None:
                 now=NOW,
                 sender=smtp.sender,
                 expand=tagger.lookup,
+                covers=tagger.covers,
             )
             outcomes = send_all(store, prepared, smtp, now=NOW)
             seconds = time.perf_counter() - started

@@ -275,6 +275,7 @@ def run_query(store: Store, tagger: Tagger, q: dict) -> float:
         since=NOW - timedelta(days=q["since"]) if "since" in q else None,
         limit=20,
         expand=tagger.lookup,
+        covers=tagger.covers,
     )
     return (time.perf_counter() - started) * 1000
 

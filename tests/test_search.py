@@ -448,3 +448,24 @@ def test_a_headline_naming_the_tag_outranks_a_passing_mention_in_any_language(
     assert [h.url for h in hits] == ["https://x.example/zh", "https://x.example/passing"]
     # --exact: words only, so only the English article
     assert [h.url for h in search(store, "nvidia")] == ["https://x.example/passing"]
+
+
+def test_aliases_their_tags_cover_match_by_tag_and_find_the_same(
+    filled: Store, tagger: Tagger
+) -> None:
+    assert tagger.covers("英伟达")
+    assert tagger.covers("輝達")  # any script
+    assert not tagger.covers("nvidia")  # Latin words are stemmed by the index, tags are not
+    assert not tagger.covers(
+        "出口管制"
+    )  # 出口管制法 is another tag's alias: not every 出口管制 is tagged
+    assert not tagger.covers("超微")  # decided by context
+    assert not tagger.covers("芯片")  # not an alias
+    for word in ("英伟达", "輝達", "镓", "锗"):
+        by_words = {h.id for h in search(filled, word, expand=tagger.lookup, limit=100)}
+        by_tag = {
+            h.id
+            for h in search(filled, word, expand=tagger.lookup, covers=tagger.covers, limit=100)
+        }
+        assert by_words, word  # the fixture holds the word
+        assert by_tag == by_words, word

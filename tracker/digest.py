@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tracker.query import Expand, parse_query, to_fts
+from tracker.query import Covers, Expand, parse_query, to_fts
 from tracker.store import Store, iso
 from tracker.stories import is_official
 from tracker.subscribers import DigestSettings, Subscriber
@@ -171,11 +171,11 @@ class Window:
             for tag, _, _ in tags:
                 self.by_tag[tag].add(aid)
 
-    def matching(self, query: str, expand: Expand | None) -> set[str]:
+    def matching(self, query: str, expand: Expand | None, covers: Covers | None = None) -> set[str]:
         """Ids in the window that match a subscriber's filter (the search query syntax)."""
         if not query.strip():
             return set(self.rows)
-        parsed = parse_query(query, expand)
+        parsed = parse_query(query, expand, covers)
         ids = set(self.rows)
         if parsed.groups:
             # The window's rowids are a range: FTS5 walks only that part of the index.
@@ -263,12 +263,13 @@ def build_digest(
     settings: DigestSettings,
     sent: set[str] = frozenset(),  # type: ignore[assignment]
     expand: Expand | None = None,
+    covers: Covers | None = None,
 ) -> Digest:
     """The digest for ``subscriber`` over ``window``, leaving out what they were already sent."""
     zone = subscriber.zone
     digest = Digest(subscriber, window.start.astimezone(zone), window.end.astimezone(zone))
     rows = window.rows
-    wanted = window.matching(subscriber.filter, expand) - sent
+    wanted = window.matching(subscriber.filter, expand, covers) - sent
     sent_stories = _stories_of(store, sent)
     # Official documents: their own section, each sent once, whatever story they joined.
     official = [

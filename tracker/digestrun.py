@@ -29,7 +29,7 @@ from tracker.digest import Digest, Window, build_digest
 from tracker.digestrender import render_html, render_text, subject
 from tracker.errors import SendError
 from tracker.mail import Connect, SmtpSettings, build_message, connect, reply_text
-from tracker.query import Expand
+from tracker.query import Covers, Expand
 from tracker.store import Store, iso
 from tracker.subscribers import DigestSettings, Subscriber
 
@@ -87,6 +87,7 @@ def prepare(
     sender: str,
     since: datetime | None = None,
     expand: Expand | None = None,
+    covers: Covers | None = None,
 ) -> Iterator[Prepared]:
     """Each subscriber's digest and message, built in turn (windows shared between them)."""
     windows: dict[datetime, Window] = {}
@@ -106,6 +107,7 @@ def prepare(
             settings=settings,
             sent=sent_items(store, sub.email),
             expand=expand,
+            covers=covers,
         )
         unsubscribe = unsubscribe_target(settings, sender, sub.email)
         title = subject(digest, settings)

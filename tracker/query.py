@@ -24,6 +24,7 @@ RELATIVE = re.compile(r"^(\d+)\s*([hdwmy])$")
 MAX_ALIAS_WORDS = 4
 
 Expand = Callable[[str], list[str]]  # a term -> the tag ids it is an alias of
+Covers = Callable[[str], bool]  # an alias -> whether its tags are on every article holding it
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Term:
     column: str | None = None  # "title" for title:word
     tags: list[str] = field(default_factory=list)  # vocabulary tags this term also matches
     tag_only: bool = False  # company:nvidia inside an OR: matches the tag, not words
+    by_tag: bool = False  # an alias its tag covers (every occurrence is tagged): match the tag only
 
 
 @dataclass
@@ -58,8 +60,13 @@ class ParsedQuery:
         return [*self.tags, *(t.tags[0] for g in self.groups for t in g if t.tag_only)]
 
 
-def parse_query(query: str, expand: Expand | None = None) -> ParsedQuery:
+def parse_query(
+    query: str, expand: Expand | None = None, covers: Covers | None = None
+) -> ParsedQuery:
     """Parse ``query``; ``expand`` maps alias terms to tag ids (None: no expansion, ``--exact``).
+
+    ``covers`` says which alias terms their tags cover entirely (``Tagger.covers``): those match
+    through the tag alone, one index token instead of a phrase of Han bigrams, same articles.
 
     Raises:
         QueryError: an unclosed quote, a dangling OR, only exclusions, or nothing searchable; the
@@ -114,7 +121,7 @@ def parse_query(query: str, expand: Expand | None = None) -> ParsedQuery:
     for group in parsed.groups:
         if group and all(t.exclude for t in group):
             raise QueryError("a query needs at least one word that is not excluded with '-'")
-    parsed.groups = [_join_aliases(g, expand) if expand else g for g in parsed.groups if g]
+    parsed.groups = [_join_aliases(g, expand, covers) if expand else g for g in parsed.groups if g]
     if not parsed.groups and not (parsed.tags or parsed.sources or parsed.lang):
         raise QueryError("the query has no searchable words")
     return parsed
@@ -145,7 +152,7 @@ def _take_filter(word: str, parsed: ParsedQuery, start: int) -> bool:
     return True
 
 
-def _join_aliases(group: list[Term], expand: Expand) -> list[Term]:
+def _join_aliases(group: list[Term], expand: Expand, covers: Covers | None = None) -> list[Term]:
     """Join runs of plain words that together are a vocabulary alias (Entity List), longest
     first, and attach each term's tags."""
     out: list[Term] = []
@@ -166,6 +173,7 @@ def _join_aliases(group: list[Term], expand: Expand) -> list[Term]:
         if joined is None:
             if not term.exclude and not term.prefix and not term.tag_only:
                 term.tags = expand(term.text)
+                term.by_tag = bool(term.tags) and covers is not None and covers(term.text)
             joined = term
             i += 1
         out.append(joined)
@@ -190,6 +198,8 @@ def to_fts(groups: list[list[Term]]) -> str:
 
 
 def _fts_term(term: Term) -> str:
+    if term.by_tag:
+        return "(" + " OR ".join(f'tags : "{tag_token(t)}"' for t in term.tags) + ")"
     if term.tag_only:
         return f'tags : "{tag_token(term.tags[0])}"'
     tokens = index_form(term.text).split()

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.errors import QueryError
-from tracker.query import Expand, ParsedQuery, parse_query, parse_when, to_fts
+from tracker.query import Covers, Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.snippets import make_snippet, mark_matches
 from tracker.store import Store, iso
 from tracker.storydb import story_members
@@ -91,6 +91,7 @@ def search(
     known_tags: Iterable[str] | None = None,
     relevant: bool = False,
     expand: Expand | None = None,
+    covers: Covers | None = None,
     raw: bool = False,
     sort: str = "relevance",
     collapse: bool = True,
@@ -102,6 +103,7 @@ def search(
         known_tags: the vocabulary's tag ids, to refuse a misspelt tag instead of finding nothing.
         relevant: only articles about the tracker's topic (relevance at least ``RELEVANT``).
         expand: maps a query term to the tags it is an alias of (None: match the words only).
+        covers: which aliases their tags cover entirely (``Tagger.covers``): matched by the tag.
         raw: ``query`` is FTS5 syntax, passed through (for experts).
         sort: ``relevance``, ``newest`` or ``oldest``.
         collapse: show each story once, as its best-ranked member (False: every copy).
@@ -113,7 +115,7 @@ def search(
         raise QueryError(f"unknown sort {sort!r}; use {', '.join(SORTS)}")
     parsed = ParsedQuery(groups=[])
     if query.strip() and not raw:
-        parsed = parse_query(query, expand)
+        parsed = parse_query(query, expand, covers)
     if known_tags is not None:
         _check_tags([*tags, *parsed.all_tags], set(known_tags))
     tags = [*tags, *parsed.tags]

@@ -103,6 +103,9 @@ def _trigger(pattern: str) -> tuple[str, ...]:
     return tuple(words.group(1).split("|")) if words else ()
 
 
+HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
 class Tagger:
     """Built once per vocabulary (building the automaton is the costly part), then reused."""
 
@@ -145,6 +148,8 @@ class Tagger:
         for key, pats in patterns.items():
             value = (key, tuple(pats), _is_word_char(key[0]), _is_word_char(key[-1]))
             self._automaton.add_word(key, value)
+        self._keys = {key: tuple(pats) for key, pats in patterns.items()}
+        self._covers: dict[str, bool] = {}
         if patterns:
             self._automaton.make_automaton()
         self._empty = not patterns
@@ -272,6 +277,33 @@ class Tagger:
         if value is None:
             return []
         return list(dict.fromkeys(p.entry.tag_id for p in value[1] if p.entry is not None))
+
+    def covers(self, term: str) -> bool:
+        """Whether every occurrence of ``term`` in a text is tagged, whatever surrounds it, so
+        that matching its tag finds every article holding the word (search uses the tag alone,
+        which is far cheaper than a phrase of Han bigrams).
+
+        Only Han terms qualify (Latin words are stemmed by the index, tags are not), only plain
+        aliases (no context rule, case rule or stop phrase), and only when no longer alias or stop
+        phrase containing the term could claim its place in a text (超微 inside 美超微).
+        """
+        key = nfkc(term).lower().strip()
+        cached = self._covers.get(key)
+        if cached is not None:
+            return cached
+        value = self._automaton.get(key, None) if key and not self._empty else None
+        ok = (
+            value is not None
+            and bool(HAN_ONLY.fullmatch(key))
+            and all(p.entry is not None and p.context is None and p.cased is None for p in value[1])
+            and not any(
+                key in other and other != key
+                for other, pats in self._keys.items()
+                if any(p.entry is None or p.entry.tag_id not in self.lookup(term) for p in pats)
+            )
+        )
+        self._covers[key] = ok
+        return ok
 
     def weights(self) -> dict[str, float]:
         return {e.tag_id: e.relevance_weight for e in self.entries}

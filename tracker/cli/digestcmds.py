@@ -91,6 +91,7 @@ def digest(
                 sender=smtp.sender,
                 since=start,
                 expand=tagger.lookup,
+                covers=tagger.covers,
             )
             outcomes = send_all(store, prepared, smtp, now=now)
         _report(state, outcomes)
@@ -100,7 +101,14 @@ def digest(
         recipients = recipients[:1]
     sender = os.environ.get("TRACKER_MAIL_FROM") or PREVIEW_SENDER
     items = prepare(
-        store, settings, recipients, now=now, sender=sender, since=start, expand=tagger.lookup
+        store,
+        settings,
+        recipients,
+        now=now,
+        sender=sender,
+        since=start,
+        expand=tagger.lookup,
+        covers=tagger.covers,
     )
     if dry_run:
         for item in items:

@@ -166,7 +166,8 @@ def demo(ctx: click.Context) -> None:
     console.print("Most common tags: " + ", ".join(f"{r['tag_id']} ({r['n']})" for r in top))
     for query in ("H20 licence", "实体清单"):
         console.print(f'\n[bold]$ tracker --db {db_path} search "{query}"[/bold]', soft_wrap=True)
-        hits = search(store, query, limit=5, expand=tagger.lookup)  # as `tracker search` runs
+        # as `tracker search` runs it
+        hits = search(store, query, limit=5, expand=tagger.lookup, covers=tagger.covers)
         print_hits_table(console, [h.as_dict() for h in hits])
     console.print(
         f"\nTry it yourself: tracker --db {db_path} search 輝達 --format json", soft_wrap=True

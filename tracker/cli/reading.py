@@ -117,6 +117,7 @@ def search_cmd(
         known_tags=known | _stored_tags(store),
         relevant=relevant,
         expand=None if exact else tagger.lookup,
+        covers=None if exact else tagger.covers,
         raw=raw,
         sort=sort,
         collapse=not all_copies,
