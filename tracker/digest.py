@@ -158,6 +158,10 @@ class Window:
                 self.tags[aid].append((tag, count, in_title))
                 self.names[tag] = name
         self._movement: list[TagMove] | None = None
+        self._index: (
+            tuple[dict[str, Any], dict[Any, list[str]], dict[Any, float], dict[Any, str], list[Any]]
+            | None
+        ) = None
         # Per-article figures every subscriber's digest ranks by, computed once.
         self.official = {
             aid: is_official(r["url"], r["document_number"]) for aid, r in self.rows.items()
@@ -170,6 +174,26 @@ class Window:
         for aid, tags in self.tags.items():
             for tag, _, _ in tags:
                 self.by_tag[tag].add(aid)
+
+    def story_index(
+        self,
+    ) -> tuple[dict[str, Any], dict[Any, list[str]], dict[Any, float], dict[Any, str], list[Any]]:
+        """Per article its story key (the story id, or ``a:<id>`` for an unplaced article); per
+        key its members here, its rank from all of them, its first member id (ties break the
+        same way every time); and every key, best first."""
+        if self._index is None:
+            key_of: dict[str, Any] = {}
+            members: dict[Any, list[str]] = defaultdict(list)
+            for aid, row in self.rows.items():
+                story = row["story_id"]
+                key = f"a:{aid}" if story is None else story
+                key_of[aid] = key
+                members[key].append(aid)
+            base = {key: _score(ids, self, False) for key, ids in members.items()}
+            first = {key: min(ids) for key, ids in members.items()}
+            order = sorted(members, key=lambda k: (-base[k], first[k]))
+            self._index = (key_of, members, base, first, order)
+        return self._index
 
     def matching(self, query: str, expand: Expand | None, covers: Covers | None = None) -> set[str]:
         """Ids in the window that match a subscriber's filter (the search query syntax)."""
@@ -281,36 +305,42 @@ def build_digest(
     official.sort(key=lambda a: (rows[a]["published_at"] or rows[a]["first_seen_at"] or "", a))
     digest.official = [_item(rows[aid], window, zone, official=True) for aid in reversed(official)]
     official_stories = {i.story_id for i in digest.official if i.story_id is not None}
-    # Stories: members in the window not yet sent, grouped; unplaced articles stand alone.
-    # Scored from per-article figures first; only the chosen ones become full items.
-    groups: dict[Any, list[str]] = defaultdict(list)
-    for aid in wanted.difference(official):
-        story = rows[aid]["story_id"]
-        if story is None:
-            groups[f"a:{aid}"].append(aid)
-        elif story not in sent_stories:
-            groups[story].append(aid)
-    scored = sorted(
-        (
-            (_score(ids, window, key in official_stories), min(ids), key)
-            for key, ids in groups.items()
-        ),
-        key=lambda t: (-t[0], t[1]),
-    )
-    top_keys = [key for score, _, key in scored if score >= RELEVANT][: settings.max_stories]
+    # Stories: members in the window not yet sent; unplaced articles stand alone. A story ranks
+    # by all its members in the window (every outlet that carried it), whichever of them the
+    # filter matched: ranks and their order are computed once per window, for every subscriber.
+    key_of, members, base, first, order = window.story_index()
+    remaining = wanted.difference(official)
+    keys = {key_of[aid] for aid in remaining}
+    keys = {k for k in keys if isinstance(k, str) or k not in sent_stories}
+    bonus = keys & official_stories  # their official document is in this digest: half a point
+
+    def score(key: Any) -> float:
+        return base[key] + 0.5 * (key in bonus)
+
+    head: list[Any] = []
+    for key in order:  # the best first; only bonus keys can move up, and they are all in the head
+        if key in keys and key not in bonus:
+            head.append(key)
+            if len(head) >= settings.max_stories + settings.max_other:
+                break
+    ranked = sorted([*head, *bonus], key=lambda k: (-score(k), first[k]))
+    top_keys = [k for k in ranked if score(k) >= RELEVANT][: settings.max_stories]
     chosen = set(top_keys)
-    rest = [key for _, _, key in scored if key not in chosen]
-    score_of = {key: score for score, _, key in scored}
-    top = [_story_item(groups[k], window, subscriber, score_of[k]) for k in top_keys]
+    shown_other = [k for k in ranked if k not in chosen][: settings.max_other]
+    listed = chosen | set(shown_other)
+
+    def group(key: Any) -> list[str]:
+        return [aid for aid in members[key] if aid in remaining]
+
+    top = [_story_item(group(k), window, subscriber, score(k)) for k in top_keys]
     by_theme: dict[str, list[Item]] = defaultdict(list)
     for item in top:
         by_theme[item.theme].append(item)
     order = [name for name, _ in THEMES] + [OTHER_THEME]
     digest.themes = [(name, by_theme[name]) for name in order if by_theme.get(name)]
-    digest.other = [
-        _story_item(groups[k], window, subscriber, score_of[k]) for k in rest[: settings.max_other]
-    ]
-    digest.overflow = [aid for k in rest[settings.max_other :] for aid in groups[k]]
+    digest.other = [_story_item(group(k), window, subscriber, score(k)) for k in shown_other]
+    unlisted = keys - listed
+    digest.overflow = [aid for aid in remaining if key_of[aid] in unlisted]
     _fill_text(store, [*digest.official, *top])
     if not digest.empty:
         digest.movement = window.movement()
