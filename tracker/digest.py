@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tracker.query import Covers, Expand, parse_query, to_fts
-from tracker.store import Store, iso
+from tracker.store import Store, in_chunks, iso
 from tracker.stories import is_official
 from tracker.subscribers import DigestSettings, Subscriber
 from tracker.tagging import RELEVANT
@@ -147,9 +147,7 @@ class Window:
         self.tags: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         self.names: dict[str, str] = {}
         ids = list(self.rows)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             for aid, tag, count, in_title, name in store.db.conn.execute(
                 "SELECT at.article_id, at.tag_id, at.count, at.in_title, t.name FROM article_tags at "
                 f"JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({marks})",
@@ -350,9 +348,7 @@ def build_digest(
 def _stories_of(store: Store, article_ids: set[str]) -> set[int]:
     ids = list(article_ids)
     out: set[int] = set()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         out.update(
             r[0]
             for r in store.db.conn.execute(
@@ -426,9 +422,7 @@ def _fill_text(store: Store, items: list[Item]) -> None:
     """Read the text of the shown articles only (the window may hold fifty thousand)."""
     ids = [i.article_id for i in items]
     texts: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for aid, text, summary in store.db.conn.execute(
             f"SELECT id, text, summary FROM articles WHERE id IN ({marks})", chunk
         ):

@@ -196,49 +196,51 @@ def _refusal(exc: smtplib.SMTPException) -> str:
 
 
 def _record_success(store: Store, item: Prepared, now: datetime) -> Outcome:
-    ids = sorted(item.digest.item_ids)
-    stamp = iso(now)
     assert item.message is not None
+    ids = sorted(item.digest.item_ids)
+    _record(store, item, now, "sent", ids, item.message["Message-ID"])
+    return Outcome(item.subscriber.email, "sent", item.subject, len(ids))
+
+
+def _record_failure(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
+    _record(store, item, now, "failed", [], None, error)
+    return Outcome(item.subscriber.email, "failed", item.subject, 0, error)
+
+
+def _record(
+    store: Store,
+    item: Prepared,
+    now: datetime,
+    status: str,
+    ids: list[str],
+    message_id: str | None,
+    error: str | None = None,
+) -> None:
+    """One send's row and, for a sent one, its items: in one transaction."""
+    stamp = iso(now)
+    email = item.subscriber.email
     with store.db.atomic():
         send_id = store.db.conn.execute(
             "INSERT INTO digest_sends (email, started_at, finished_at, window_start, window_end, "
-            "message_id, subject, items, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent')",
+            "message_id, subject, items, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                item.subscriber.email,
+                email,
                 stamp,
                 stamp,
                 iso(item.digest.start),
                 iso(item.digest.end),
-                item.message["Message-ID"],
+                message_id,
                 item.subject,
                 len(ids),
+                status,
+                error,
             ],
         ).lastrowid
         store.db.conn.executemany(
             "INSERT OR IGNORE INTO digest_items (email, article_id, send_id, sent_at) "
             "VALUES (?, ?, ?, ?)",
-            [(item.subscriber.email, aid, send_id, stamp) for aid in ids],
+            [(email, aid, send_id, stamp) for aid in ids],
         )
-    return Outcome(item.subscriber.email, "sent", item.subject, len(ids))
-
-
-def _record_failure(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
-    stamp = iso(now)
-    with store.db.atomic():
-        store.db.conn.execute(
-            "INSERT INTO digest_sends (email, started_at, finished_at, window_start, window_end, "
-            "subject, items, status, error) VALUES (?, ?, ?, ?, ?, ?, 0, 'failed', ?)",
-            [
-                item.subscriber.email,
-                stamp,
-                stamp,
-                iso(item.digest.start),
-                iso(item.digest.end),
-                item.subject,
-                error,
-            ],
-        )
-    return Outcome(item.subscriber.email, "failed", item.subject, 0, error)
 
 
 @contextlib.contextmanager

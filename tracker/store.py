@@ -12,7 +12,7 @@ import json
 import sqlite3
 import statistics
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +54,13 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def in_chunks(ids: Sequence[T], size: int = 500) -> Iterator[tuple[list[T], str]]:
+    """``ids`` in slices small enough for one ``IN (...)``, each with its ``?`` placeholders."""
+    for i in range(0, len(ids), size):
+        chunk = list(ids[i : i + size])
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def content_hash(title: str, text: str) -> str:
@@ -200,9 +207,7 @@ class Store:
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(ids)
         found: set[str] = set()
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(wanted):
             found.update(
                 r["id"]
                 for r in self.db.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)

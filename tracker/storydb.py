@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.store import Store, iso
+from tracker.store import Store, in_chunks, iso
 from tracker.stories import (
     HOUR,
     KEY_CANDIDATES,
@@ -54,9 +54,7 @@ ARTICLE_COLUMNS = (
 
 def tags_of(store: Store, ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for aid, tag in store.db.conn.execute(
             f"SELECT article_id, tag_id FROM article_tags WHERE article_id IN ({marks})", chunk
         ):
@@ -160,9 +158,7 @@ class SqlIndex:
             if cached is not None:
                 yield cached, banded
         wanted = [aid for aid in ids if aid not in self.cache]
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(wanted):
             cursor = self.conn.execute(
                 f"SELECT * FROM story_sigs WHERE article_id IN ({marks})", chunk
             )
@@ -314,9 +310,7 @@ def story_members(store: Store, story_ids: Iterable[int]) -> dict[int, list[dict
     """Per story: its members (id, title, url, source, lang, moment, reason), lead first."""
     wanted = sorted(set(story_ids))
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(wanted):
         sql = (
             "SELECT a.story_id, a.id, a.title, a.url, a.source, a.lang, a.publisher, "
             "COALESCE(a.published_at, a.first_seen_at) AS moment, a.story_reason AS reason, "

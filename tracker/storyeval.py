@@ -23,6 +23,7 @@ from tracker.store import Store
 from tracker.stories import StoryRules
 from tracker.storydb import place_pending
 from tracker.storyrebuild import rebuild
+from tracker.tageval import Score
 from tracker.tagging import Tagger
 from tracker.urls import article_id
 
@@ -74,23 +75,15 @@ def load_labelled(directory: Path) -> list[Labelled]:
 
 
 @dataclass
-class StoryScore:
+class StoryScore(Score):
+    """Pairwise: a pair of articles is a true positive when both the labels and the placement put
+    them in one story."""
+
     articles: int = 0
     stories: int = 0
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
     false_pairs: list[tuple[str, str]] = field(default_factory=list)
     missed_pairs: list[tuple[str, str]] = field(default_factory=list)
     wrong_leads: list[str] = field(default_factory=list)  # stories whose official doc is not lead
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
 def evaluate(
