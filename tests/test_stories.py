@@ -54,6 +54,22 @@ def article(
     )
 
 
+def wire(when: str = "2026-10-08T14:00:00+00:00", text: str = BODY) -> Article:
+    """The original report of the 27-entity rule."""
+    return article("https://a.example/1", "US adds 27 firms to Entity List", text, when)
+
+
+def ledger_copy(title: str = "Washington blacklists 27 companies") -> Article:
+    """Another outlet's copy of it: its own headline, its own boilerplate."""
+    return article(
+        "https://b.example/1",
+        title,
+        "Ledger. " + BODY,
+        "2026-10-08T15:00:00+00:00",
+        source="ledger",
+    )
+
+
 def save(store: Store, tagger: Tagger, *articles: Article) -> None:
     for a in articles:
         store.save_batch(a.source, [(a, tagger.tag(a.title, a.text, a.lang))], now=NOW)
@@ -128,12 +144,7 @@ def test_a_syndicated_copy_joins_by_text_and_says_why(store: Store, tagger: Tagg
     save(
         store,
         tagger,
-        article(
-            "https://a.example/1",
-            "US adds 27 firms to Entity List",
-            BODY,
-            "2026-10-08T14:00:00+00:00",
-        ),
+        wire(),
         article(
             "https://b.example/1",
             "Washington blacklists 27 companies",
@@ -244,16 +255,8 @@ def test_pending_articles_are_placed_by_the_next_run_and_rebuild_agrees(
 def test_deleting_a_member_shrinks_its_story_and_hands_over_the_lead(
     store: Store, tagger: Tagger
 ) -> None:
-    first = article(
-        "https://a.example/1", "US adds 27 firms to Entity List", BODY, "2026-10-08T14:00:00+00:00"
-    )
-    copy = article(
-        "https://b.example/1",
-        "Washington blacklists 27",
-        "Ledger. " + BODY,
-        "2026-10-08T15:00:00+00:00",
-        source="ledger",
-    )
+    first = wire()
+    copy = ledger_copy("Washington blacklists 27")
     save(store, tagger, first, copy)
     place_pending(store, StoryRules(), now=NOW)
     assert store.delete_articles([article_id(first.url)]) == 1
@@ -266,19 +269,8 @@ def test_search_collapses_copies_and_all_copies_lists_them(store: Store, tagger:
     save(
         store,
         tagger,
-        article(
-            "https://a.example/1",
-            "US adds 27 firms to Entity List",
-            BODY,
-            "2026-10-08T14:00:00+00:00",
-        ),
-        article(
-            "https://b.example/1",
-            "Washington blacklists 27 companies",
-            "Ledger. " + BODY,
-            "2026-10-08T15:00:00+00:00",
-            source="ledger",
-        ),
+        wire(),
+        ledger_copy(),
         article(
             "https://c.example/1",
             "Japan adds 11 chip tools to export list",
