@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +17,7 @@ import platformdirs
 from tracker.errors import ConfigError
 from tracker.models import Source
 from tracker.stories import StoryRules
-from tracker.subscribers import DigestSettings, parse_digest
+from tracker.subscribers import DigestSettings, parse_subscribers
 
 T = TypeVar("T")
 
@@ -149,7 +149,14 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         if source.name in seen:
             raise ConfigError(f"{where}: two sources are named {source.name!r}; names must differ")
         seen.add(source.name)
-    digest = parse_digest(data.get("digest", {}), where)
+    raw_digest = data.get("digest", {})
+    if not isinstance(raw_digest, dict):
+        raise ConfigError(f"{where}: [digest] must be a table")
+    options = {k: v for k, v in raw_digest.items() if k != "subscribers"}
+    digest = replace(
+        _parse_table(options, DigestSettings, "digest", where),
+        subscribers=parse_subscribers(raw_digest.get("subscribers", []), where),
+    )
     return Config(
         path=path, settings=settings, sources=tuple(sources), stories=stories, digest=digest
     )

@@ -38,43 +38,23 @@ class DigestSettings:
     subscribers: tuple[Subscriber, ...] = field(default_factory=tuple)
 
 
-def parse_digest(raw: Any, where: str) -> DigestSettings:
-    """Check a ``[digest]`` table.
+def parse_subscribers(raw: Any, where: str) -> tuple[Subscriber, ...]:
+    """Check the ``[[digest.subscribers]]`` tables (the other ``[digest]`` keys are checked with
+    the rest of tracker.toml, in :mod:`tracker.config`).
 
     Raises:
-        ConfigError: an unknown key, a wrong type, a bad address, filter or time zone; the
-            message names the subscriber.
+        ConfigError: an unknown key, a wrong type, a bad address, filter or time zone, or an
+            address subscribed twice; the message names the subscriber.
     """
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [digest] must be a table")
-    known = {f.name for f in fields(DigestSettings)}
-    options: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(
-                f"{where}: [digest] has unknown key {key!r}; known keys: {', '.join(sorted(known))}"
-            )
-        if key == "subscribers":
-            continue
-        default = getattr(DigestSettings(), key)
-        ok = (
-            isinstance(value, int | float)
-            if isinstance(default, float)
-            else isinstance(value, type(default))
-        )
-        if not ok or isinstance(value, bool):
-            raise ConfigError(f"{where}: [digest] {key} = {value!r} has the wrong type")
-        options[key] = value
-    subs = raw.get("subscribers", [])
-    if not isinstance(subs, list):
+    if not isinstance(raw, list):
         raise ConfigError(f"{where}: subscribers go in [[digest.subscribers]] tables")
-    parsed = tuple(_subscriber(s, i, where) for i, s in enumerate(subs, 1))
+    parsed = tuple(_subscriber(s, i, where) for i, s in enumerate(raw, 1))
     seen: set[str] = set()
     for sub in parsed:
         if sub.email.lower() in seen:
             raise ConfigError(f"{where}: {sub.email} is subscribed twice; keep one entry")
         seen.add(sub.email.lower())
-    return DigestSettings(**options, subscribers=parsed)
+    return parsed
 
 
 def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
