@@ -290,21 +290,26 @@ def _headlines_first(
     bm25 alone falls short across languages: an English article that names Nvidia once in
     passing matches both the word and the tag, a Chinese headline about Nvidia only the tag.
     """
-    if not found:
-        return found
-    marks, tag_marks = ",".join("?" * len(found)), ",".join("?" * len(tags))
-    named = {
+    named = _tag_in_headline(store, [rowid for rowid, _ in found], tags)
+    return sorted(found, key=lambda f: f[0] not in named)  # stable: score order within each
+
+
+def _tag_in_headline(store: Store, rowids: list[int], tags: list[str]) -> set[int]:
+    """The articles (by rowid) whose title names one of ``tags``."""
+    if not rowids or not tags:
+        return set()
+    marks, tag_marks = ",".join("?" * len(rowids)), ",".join("?" * len(tags))
+    return {
         r[0]
         for r in store.db.conn.execute(
             f"SELECT a.rowid FROM articles a JOIN article_tags t ON t.article_id = a.id "
             f"WHERE a.rowid IN ({marks}) AND t.tag_id IN ({tag_marks}) AND t.in_title = 1",
-            [*(rowid for rowid, _ in found), *tags],
+            [*rowids, *tags],
         )
     }
-    return sorted(found, key=lambda f: f[0] not in named)  # stable: score order within each
 
 
-def _rows_by_rowid(store: Store, found: list[tuple[int, float]]) -> list[dict[str, Any]]:
+def _rows_by_rowid(store: Store, found: list[tuple[int, float | None]]) -> list[dict[str, Any]]:
     """Whole article rows for (rowid, score) pairs, in their order."""
     if not found:
         return []
@@ -339,15 +344,15 @@ def _title_then_newest(
     top = store.db.conn.execute("SELECT max(rowid) FROM articles").fetchone()[0] or 0
     cap = max(limit, need * CANDIDATES_PER_RESULT) if where else limit
 
-    def walk(expr: str, above: int) -> list[dict[str, Any]]:
+    def walk(expr: str, above: int) -> list[int]:
         sql = (
-            "SELECT a.*, a.rowid AS rowid_, NULL AS score FROM (SELECT rowid FROM articles_fts "
+            "SELECT a.rowid FROM (SELECT rowid FROM articles_fts "
             "WHERE articles_fts MATCH ? AND rowid > ? ORDER BY rowid DESC LIMIT ?) s "
             "JOIN articles a ON a.rowid = s.rowid"
             + "".join(f" AND {w}" for w in where)
             + " ORDER BY a.rowid DESC"
         )
-        return list(store.db.query(sql, [expr, above, cap, *params]))
+        return [r[0] for r in store.db.conn.execute(sql, [expr, above, cap, *params])]
 
     above = max(0, top - RECENT_SLICE)
     rest = walk(match, above)
@@ -355,21 +360,9 @@ def _title_then_newest(
         above = 0
         rest = walk(match, above)
     in_title = walk(f"{{title}} : ({match})", above)
-    headline = {r["id"] for r in in_title}
-    if tags and rest:  # an alias's tag named in the headline counts as a title match
-        ids = [r["id"] for r in rest]
-        marks, tag_marks = ",".join("?" * len(ids)), ",".join("?" * len(tags))
-        headline.update(
-            r[0]
-            for r in store.db.conn.execute(
-                f"SELECT article_id FROM article_tags WHERE article_id IN ({marks}) "
-                f"AND tag_id IN ({tag_marks}) AND in_title = 1",
-                [*ids, *tags],
-            )
-        )
-    merged = {r["id"]: r for r in [*in_title, *rest]}
-    ordered = sorted(merged.values(), key=lambda r: (r["id"] not in headline, -r["rowid_"]))
-    return ordered[:limit]
+    headline = set(in_title) | _tag_in_headline(store, rest, tags)
+    ordered = sorted({*in_title, *rest}, key=lambda rowid: (rowid not in headline, -rowid))
+    return _rows_by_rowid(store, [(rowid, None) for rowid in ordered[:limit]])
 
 
 def _window(store: Store, match: str, above: int) -> tuple[int, int]:
