@@ -187,7 +187,7 @@ class Window:
                 key = f"a:{aid}" if story is None else story
                 key_of[aid] = key
                 members[key].append(aid)
-            base = {key: _score(ids, self, False) for key, ids in members.items()}
+            base = {key: _score(ids, self) for key, ids in members.items()}
             first = {key: min(ids) for key, ids in members.items()}
             order = sorted(members, key=lambda k: (-base[k], first[k]))
             self._index = (key_of, members, base, first, order)
@@ -382,15 +382,14 @@ def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False
     )
 
 
-def _score(ids: list[str], window: Window, official: bool) -> float:
-    """A story's rank: its most relevant member, the number of outlets that carried it, tags in
-    its headlines, and half a point when its official document is in the same digest."""
+def _score(ids: list[str], window: Window) -> float:
+    """A story's rank: its most relevant member, the number of outlets that carried it and the
+    tags its headlines name (a digest adds half a point when the story's official document is
+    in it)."""
     relevance = max(window.relevance[a] for a in ids)
     outlets = len({window.outlet[a] for a in ids})
     in_title = sum(window.in_title[a] for a in ids)
-    return round(
-        relevance + 0.3 * math.log2(outlets) + 0.05 * min(10, in_title) + 0.5 * official, 3
-    )
+    return round(relevance + 0.3 * math.log2(outlets) + 0.05 * min(10, in_title), 3)
 
 
 def _story_item(ids: list[str], window: Window, subscriber: Subscriber, score: float) -> Item:

@@ -66,20 +66,18 @@ def signatures_of(rows: list[dict[str, Any]]) -> list[Signature]:
     return [signature(row, row["tags"]) for row in rows]
 
 
-def _story_row(
-    sid: int, sigs: list[Signature], stamp: str | None
+def story_row(
+    sid: int, ranks: dict[str, tuple[int, int, float]], stamp: str | None
 ) -> tuple[int, str, int, str | None, str | None, str | None]:
-    lead = min(sigs, key=lead_rank)
-    moments = [s.moment for s in sigs]
-    return (sid, lead.article_id, len(sigs), iso_ts(min(moments)), iso_ts(max(moments)), stamp)
+    """A ``stories`` row from its members' lead ranks (see ``stories.lead_rank``): the best
+    ranked leads, and the ranks' moments give the story's span."""
+    lead = min(ranks, key=ranks.__getitem__)
+    moments = [rank[2] for rank in ranks.values()]
+    return (sid, lead, len(ranks), iso_ts(min(moments)), iso_ts(max(moments)), stamp)
 
 
 def iso_ts(moment: float) -> str | None:
     return iso(datetime.fromtimestamp(moment, UTC)) if moment else None
-
-
-def _write_signature(store: Store, sig: Signature) -> None:
-    write_signatures(store, [sig])
 
 
 def write_signatures(store: Store, sigs: Iterable[Signature]) -> None:
@@ -246,7 +244,7 @@ def _place_one(
     found = matches(sig, index, rules)
     index.remember(sig)
     stamp = iso(now)
-    moment = iso_ts(sig.moment)
+    reason = found[0].reason if found else None
     if found:
         story = _story_of(conn, found[0].article_id)
         report.count(found[0].reason)
@@ -256,13 +254,8 @@ def _place_one(
             conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [story, other])
             conn.execute("DELETE FROM stories WHERE id = ?", [other])
             report.merged += 1
-        conn.execute(
-            "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
-            [story, found[0].reason, sig.article_id],
-        )
-        _write_signature(store, sig)
-        _refresh_story(store, story, stamp)
     else:
+        moment = iso_ts(sig.moment)
         story = int(
             conn.execute(
                 "INSERT INTO stories (lead_id, size, first_at, last_at, updated_at) "
@@ -272,11 +265,13 @@ def _place_one(
             or 0
         )
         report.stories += 1
-        conn.execute(
-            "UPDATE articles SET story_id = ?, story_reason = NULL WHERE id = ?",
-            [story, sig.article_id],
-        )
-        _write_signature(store, sig)
+    conn.execute(
+        "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
+        [story, reason, sig.article_id],
+    )
+    write_signatures(store, [sig])
+    if found:
+        _refresh_story(store, story, stamp)
     report.placed += 1
 
 
@@ -297,7 +292,9 @@ def _refresh_story(store: Store, story: int, stamp: str | None) -> None:
     if not members:
         store.db.conn.execute("DELETE FROM stories WHERE id = ?", [story])
         return
-    _, lead, size, first, last, _ = _story_row(story, members, stamp)
+    _, lead, size, first, last, _ = story_row(
+        story, {m.article_id: lead_rank(m) for m in members}, stamp
+    )
     store.db.conn.execute(
         "UPDATE stories SET lead_id = ?, size = ?, first_at = ?, last_at = ?, updated_at = ? "
         "WHERE id = ?",

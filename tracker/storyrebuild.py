@@ -29,8 +29,8 @@ from tracker.stories import (
 from tracker.storydb import (
     ARTICLE_COLUMNS,
     PlaceReport,
-    iso_ts,
     signatures_of,
+    story_row,
     tags_of,
     write_signatures,
 )
@@ -101,17 +101,7 @@ def rebuild(
         conn.executemany(
             "INSERT INTO stories (id, lead_id, size, first_at, last_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    sid,
-                    min(ids, key=ranks.__getitem__),
-                    len(ids),
-                    iso_ts(min(ranks[a][2] for a in ids)),
-                    iso_ts(max(ranks[a][2] for a in ids)),
-                    stamp,
-                )
-                for sid, ids in members.items()
-            ),
+            (story_row(sid, {a: ranks[a] for a in ids}, stamp) for sid, ids in members.items()),
         )
         for name, sql in _STORY_INDEXES:
             conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {sql}")
