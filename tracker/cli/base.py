@@ -97,6 +97,9 @@ def cli(
       tracker fetch                     # pull every enabled source
       tracker search "H200 licence" --tag company:nvidia --since 30d
       tracker show 3f2a9c1e
+      tracker stories --since 24h       # today's stories, copies grouped
+      tracker digest                    # preview the daily digest
+      tracker run                       # cron: fetch, then mail the digest
     """
     level = (
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
