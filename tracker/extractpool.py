@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
@@ -27,6 +29,25 @@ def decode_and_extract(
     return extract_article(decode_bytes(content, charset), url, today=today)
 
 
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the parent is gone.
+
+    A worker killed with its parent's SIGKILL never hears of it: it waits on the task pipe, whose
+    write end it holds itself, so it would wait (and hold its memory) forever.
+    """
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _worker_init(parent: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides how the run ends, so a worker
+    # neither prints a traceback nor dies with its task half-done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
 class Extractor:
     """Runs :func:`decode_and_extract`, in a process pool once ``use_pool`` has been asked for."""
 
@@ -41,7 +62,12 @@ class Extractor:
             if self._pool is None and self.workers > 1 and pages >= POOL_THRESHOLD:
                 # spawn, not fork: this process already runs fetch threads.
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=_worker_init,
+                    initargs=(os.getpid(),),
+                )
 
     @property
     def pooled(self) -> bool:
@@ -59,7 +85,8 @@ class Extractor:
             return decode_and_extract(content, charset, url, today)
         return self._pool.submit(decode_and_extract, content, charset, url, today).result()
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers; with ``cancel``, drop queued work instead of finishing it."""
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None

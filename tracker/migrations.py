@@ -252,3 +252,21 @@ def m010_create_digest_tables(db: Database) -> None:
         {"email": str, "article_id": str, "send_id": int, "sent_at": str},
         pk=("email", "article_id"),
     )
+
+
+@migrations()
+def m011_add_page_outcome(db: Database) -> None:
+    """Whether an article's own page was read, so a later run knows which pages to try again.
+
+    ``page_fetched_at``: when the page last answered (with or without a main text);
+    ``page_failures``: failed attempts since. A feed-only copy of an article has neither, so a
+    source that reads pages fetches it once rather than treating the summary as the article.
+    """
+    articles = db.table("articles")
+    articles.add_column("page_fetched_at", str)
+    articles.add_column("page_failures", int, not_null_default=0)
+
+
+# Every migration this version knows, in order; a database with others was written by a newer
+# tracker (sqlite-utils keeps the registered list private, hence the attribute).
+MIGRATION_NAMES: tuple[str, ...] = tuple(m.name for m in migrations._migrations)

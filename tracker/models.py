@@ -50,6 +50,7 @@ class Article:
     published_at: datetime | None = None
     lang: str | None = None
     extracted: bool = False  # True when the text came from the article page, not the feed
+    page: str | None = None  # the page's outcome: ok | no-text | failed; None when not fetched
     relevance: float | None = None  # 0..1, how much it is about export controls (tagging.relevance)
     fields: dict[str, Any] = field(default_factory=dict)  # kind-specific columns (FR number, ...)
 

@@ -1,20 +1,23 @@
 """One fetch run: every source through fetch -> decode/extract -> normalise -> tag -> store.
 
-A source that fails is recorded (report and ``fetch_log``) and the run goes on with the next one;
-each source's articles are committed together, so a crash mid-source leaves nothing half-written.
+A source that fails is recorded (report and ``fetch_log``) and the run goes on with the next one.
+Each source's articles are committed in batches of ``BATCH``: a run killed midway keeps every batch
+it finished, and the feed's validators are saved with the last batch only, so the next run reads
+the feed again and picks up where this one stopped.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from tracker.collect import collect
+from tracker.collect import Collected, collect
 from tracker.errors import FetchError, ParseError
 from tracker.extract import merge_published
 from tracker.extractpool import Extractor
@@ -27,9 +30,11 @@ from tracker.stories import StoryRules
 from tracker.storydb import PlaceReport, place_pending
 from tracker.tagging import Tagger, relevance
 from tracker.textnorm import clean_text, detect_lang
-from tracker.urls import article_id
+from tracker.urls import article_id, usable_link
 
 log = logging.getLogger(__name__)
+
+BATCH = 50  # articles per transaction: an interrupted run keeps all but the last few
 
 
 @dataclass
@@ -48,6 +53,8 @@ class SourceReport:
     error_status: int | None = None  # the HTTP status of the failure, when there was one
     retry_after: float | None = None  # seconds the server asked us to wait
     skipped: str | None = None  # why the source was not fetched this run (backing off, disabled)
+    bad_items: int = 0  # items skipped: an unusable link, or building the article failed
+    interrupted: bool = False  # stopped by Ctrl-C / SIGTERM; committed batches are kept
 
 
 @dataclass
@@ -105,6 +112,8 @@ def run_fetch(
     force: bool = False,
     source_workers: int = 8,
     story_rules: StoryRules | None = None,
+    stop: threading.Event | None = None,
+    place_progress: Callable[[int, int], None] | None = None,
 ) -> FetchReport:
     """Fetch every enabled source into ``store``.
 
@@ -117,11 +126,19 @@ def run_fetch(
         force: fetch sources that are backing off or disabled after a 410.
         source_workers: sources fetched at the same time.
         story_rules: how new articles join stories (placed after every source has run).
+        stop: set by the caller (Ctrl-C, SIGTERM) to end the run early; each source stops after
+            its current article, keeping every batch already committed.
+        place_progress: (placed, pending) while new articles join stories.
+
+    Raises:
+        KeyboardInterrupt: the run was interrupted; what was committed before stays.
     """
     progress = progress or NoProgress()
+    stop = stop or threading.Event()
     enabled = [s for s in sources if s.enabled]
     store.ensure_sources(enabled, now())
     extractor = Extractor(extract_workers)
+    run = _Run(store, fetcher, tagger, now, refetch, progress, workers, extractor, stop)
 
     def one(source: Source) -> SourceReport:
         skipped = None if force else _why_skip(store, source.name, now())
@@ -129,32 +146,46 @@ def run_fetch(
             result = SourceReport(source.name, skipped=skipped)
             progress.start(source.name, 0)
         else:
-            result = _run_source(
-                store, fetcher, source, tagger, now, refetch, progress, workers, extractor
-            )
+            result = _run_source(run, source)
+            if result.interrupted:
+                return result  # neither a failure nor a success: the next run carries on
             _record_health(store, result, now())
         progress.finish(result)
         return result
 
     # Sources run side by side (hosts wait on each other only through the fetcher's per-host
     # interval); the report keeps the configured order.
+    pool = ThreadPoolExecutor(max(1, source_workers), thread_name_prefix="source")
     try:
-        with ThreadPoolExecutor(max(1, source_workers), thread_name_prefix="source") as pool:
-            results = list(pool.map(one, enabled))
+        results = list(pool.map(one, enabled))
+        if stop.is_set():
+            raise KeyboardInterrupt
         # After the sources, not between them: placement reads and writes the story tables,
         # which the source threads would otherwise contend for; an article saved but not yet
         # placed is picked up by the next run. A big run's extraction pool, idle now, computes
         # the signatures.
         try:
             stories = place_pending(
-                store, story_rules or StoryRules(), now=now(), pool=extractor.pool
+                store,
+                story_rules or StoryRules(),
+                now=now(),
+                pool=extractor.pool,
+                progress=place_progress,
+                stop=stop,
             )
         except (sqlite3.Error, BrokenExecutor, OSError) as exc:
             # The articles are saved; they stay pending and the next run places them.
             log.warning("story placement stopped (%s); run 'tracker stories update'", exc)
             stories = PlaceReport()
-    finally:
-        extractor.close()
+    except BaseException:
+        # Ctrl-C or SIGTERM: tell the source threads to stop after their current article (what
+        # they committed stays), and drop the work not yet started.
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        extractor.close(cancel=True)
+        raise
+    pool.shutdown(wait=True)
+    extractor.close()
     return FetchReport(sources=results, stories=stories)
 
 
@@ -185,38 +216,63 @@ def _record_health(store: Store, result: SourceReport, now: datetime) -> None:
 
 
 @dataclass
-class _Processed:
-    """One source's run before anything is written: what to save and what to log."""
+class _Run:
+    """What every source of one run shares: the store, the network, the tagger, the clock."""
 
-    report: SourceReport
-    tagged: list[tuple[Article, list[TagHit]]] = field(default_factory=list)
-    entries: list[LogEntry] = field(default_factory=list)
-    validators: tuple[str, str | None, str | None] | None = None
+    store: Store | None  # None: a preview that writes nothing
+    fetcher: Fetcher
+    tagger: Tagger
+    now: Callable[[], datetime]
+    refetch: bool
+    progress: Progress
+    workers: int
+    extractor: Extractor
+    stop: threading.Event
 
 
-def _run_source(
-    store: Store,
-    fetcher: Fetcher,
-    source: Source,
-    tagger: Tagger,
-    now: Callable[[], datetime],
-    refetch: bool,
-    progress: Progress,
-    workers: int,
-    extractor: Extractor,
-) -> SourceReport:
-    done = _process_source(
-        store, fetcher, source, tagger, now, refetch, progress, workers, extractor
-    )
-    if done.report.error or done.report.not_modified:
-        store.log_fetches(done.entries, now())
-        return done.report
-    counts = store.save_batch(
-        source.name, done.tagged, now=now(), log=done.entries, validators=done.validators
-    )
-    done.report.new, done.report.updated = counts.new, counts.updated
-    done.report.unchanged += counts.unchanged
-    return done.report
+def _run_source(run: _Run, source: Source) -> SourceReport:
+    """Fetch one source and save it in batches: a run stopped midway keeps what it finished.
+
+    Whatever goes wrong inside is this source's failure (logged and backed off), never the run's.
+    """
+    store = run.store
+    assert store is not None
+    report = SourceReport(source.name)
+    entries: list[LogEntry] = []
+    batch: list[tuple[Article, list[TagHit]]] = []
+
+    def save(validators: tuple[str, str | None, str | None] | None = None) -> None:
+        counts = store.save_batch(
+            source.name, batch, now=run.now(), log=entries, validators=validators
+        )
+        report.new += counts.new
+        report.updated += counts.updated
+        report.unchanged += counts.unchanged
+        batch.clear()
+        entries.clear()
+
+    try:
+        got = _collect(run, source, report, entries)
+        if got is None:
+            store.log_fetches(entries, run.now())
+            return report
+        for tagged in _articles(run, source, got, report, entries):
+            batch.append(tagged)
+            if len(batch) >= BATCH:
+                save()
+        # The feed's validators go with the last batch: a run stopped before it asks again.
+        save(got.validators)
+    except _Stopped:
+        save()
+        report.interrupted = True
+    except sqlite3.Error:
+        raise  # the store itself failed (full disk, damaged file): the run cannot go on
+    except Exception as exc:  # noqa: BLE001 - one source's bug must not take down the others
+        log.warning("%s failed unexpectedly: %r", source.name, exc, exc_info=True)
+        report.error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+        entries.append(LogEntry(source.name, source.url, "source", error=report.error))
+        store.log_fetches(entries, run.now())
+    return report
 
 
 def preview_source(
@@ -227,26 +283,25 @@ def preview_source(
     now: Callable[[], datetime] = utc_now,
 ) -> tuple[SourceReport, list[tuple[Article, list[TagHit]]]]:
     """Fetch a source once and build its articles, writing nothing (``tracker sources test``)."""
-    extractor = Extractor(1)
-    done = _process_source(None, fetcher, source, tagger, now, True, NoProgress(), 4, extractor)
-    return done.report, done.tagged
+    run = _Run(None, fetcher, tagger, now, True, NoProgress(), 4, Extractor(1), threading.Event())
+    report = SourceReport(source.name)
+    entries: list[LogEntry] = []
+    got = _collect(run, source, report, entries)
+    if got is None:
+        return report, []
+    return report, list(_articles(run, source, got, report, entries))
 
 
-def _process_source(
-    store: Store | None,
-    fetcher: Fetcher,
-    source: Source,
-    tagger: Tagger,
-    now: Callable[[], datetime],
-    refetch: bool,
-    progress: Progress,
-    workers: int,
-    extractor: Extractor,
-) -> _Processed:
-    done = _Processed(SourceReport(source.name))
-    report, entries = done.report, done.entries
+class _Stopped(Exception):
+    """The run was asked to stop (Ctrl-C, SIGTERM)."""
+
+
+def _collect(
+    run: _Run, source: Source, report: SourceReport, entries: list[LogEntry]
+) -> Collected | None:
+    """The source's items, or None when it failed or has nothing new (the report says which)."""
     try:
-        got = collect(store, fetcher, source, entries, now())
+        got = collect(run.store, run.fetcher, source, entries, run.now())
     except (FetchError, ParseError) as exc:
         report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
         report.error_status = exc.status if isinstance(exc, FetchError) else None
@@ -254,36 +309,66 @@ def _process_source(
         if entries and entries[-1].error is None:
             entries[-1].error = report.error  # fetched fine, but the body was unusable
         log.info("%s failed: %s", source.name, report.error)  # the CLI reports failures itself
-        progress.start(source.name, 0)
-        return done
+        run.progress.start(source.name, 0)
+        return None
     if got.not_modified:
         report.not_modified = True
-        progress.start(source.name, 0)
-        return done
+        run.progress.start(source.name, 0)
+        return None
     report.warning = got.warning
-    items, fetch_pages, done.validators = got.items, got.fetch_pages, got.validators
-    progress.start(source.name, len(items))
+    good = [i for i in got.items if usable_link(i.url)]
+    report.bad_items += len(got.items) - len(good)
+    for item in got.items:
+        if not usable_link(item.url):
+            log.warning("%s: skipped an item with an unusable link %r", source.name, item.url[:200])
+    got.items = good
+    return got
+
+
+def _articles(
+    run: _Run, source: Source, got: Collected, report: SourceReport, entries: list[LogEntry]
+) -> Iterator[tuple[Article, list[TagHit]]]:
+    """Each item's article, tagged, in feed order; bad items are skipped and counted."""
+    items, fetch_pages = got.items, got.fetch_pages
+    run.progress.start(source.name, len(items))
     known = set()
-    if store is not None and not refetch and fetch_pages:
-        known = store.known_ids(article_id(i.url) for i in items)
+    if run.store is not None and not run.refetch:
+        # Without page fetches a stored article is still passed on: another source carrying it
+        # is recorded, and the store never lets a summary replace a page's text.
+        if fetch_pages:
+            known = run.store.known_ids((article_id(i.url) for i in items), pages=True)
     todo = [i for i in items if article_id(i.url) not in known]
     report.unchanged += len(items) - len(todo)  # already stored: their pages are not fetched again
     for _ in range(len(items) - len(todo)):
-        progress.advance(source.name)
-    weights = tagger.weights()
+        run.progress.advance(source.name)
+    weights = run.tagger.weights()
     if fetch_pages:
-        extractor.use_pool(len(todo))
-    pages = prefetch(fetcher, extractor, source, todo, fetch_pages, workers, now().date())
-    for item, page in pages:
-        if page is not None:
-            page.extract(extractor, now().date())
-            entries.append(page.entry)
-        article = _build_article(source, item, page, report, now(), got.lang)
-        hits = tagger.tag(article.title, article.text, article.lang)
-        article.relevance = relevance(hits, weights)
-        done.tagged.append((article, hits))
-        progress.advance(source.name)
-    return done
+        run.extractor.use_pool(len(todo))
+    pages = prefetch(
+        run.fetcher, run.extractor, source, todo, fetch_pages, run.workers, run.now().date()
+    )
+    try:
+        for item, page in pages:
+            if run.stop.is_set():
+                raise _Stopped
+            try:
+                if page is not None:
+                    page.extract(run.extractor, run.now().date())
+                    entries.append(page.entry)
+                article = _build_article(source, item, page, report, run.now(), got.lang)
+                hits = run.tagger.tag(article.title, article.text, article.lang)
+                article.relevance = relevance(hits, weights)
+            except (BrokenExecutor, _Stopped):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad item never costs the others
+                report.bad_items += 1
+                log.warning("%s: skipped %s: %r", source.name, item.url[:200], exc)
+                continue
+            finally:
+                run.progress.advance(source.name)
+            yield article, hits
+    finally:
+        pages.close()  # stops the page threads early when the loop ended early
 
 
 def _build_article(
@@ -299,15 +384,20 @@ def _build_article(
     published = item.published_at if item.published_at and item.published_at <= now else None
     lang_hint = source.lang or kind_lang
     extracted = False
+    outcome = None
     fields = dict(item.fields)
     if page is not None:
         content = page.content
         if page.error is not None:
             report.pages_failed += 1
             page.entry.error = page.error
+            outcome = "failed"
         elif content is None:
             report.no_text += 1
             page.entry.error = "no main text found; kept the feed summary"
+            outcome = "no-text"
+        else:
+            outcome = "ok"
         if content is not None:
             title = content.title or title
             text, extracted = content.text, True
@@ -329,5 +419,6 @@ def _build_article(
         published_at=published,
         lang=detect_lang(f"{title}\n{text}", lang_hint),
         extracted=extracted,
+        page=outcome,
         fields=fields,
     )

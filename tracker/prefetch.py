@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -76,7 +76,7 @@ def prefetch(
     fetch_pages: bool,
     workers: int,
     today: date,
-) -> Iterator[tuple[FeedItem, Page | None]]:
+) -> Generator[tuple[FeedItem, Page | None], None, None]:
     """Items in order, each with its page fetched and extracted ahead by a few threads.
 
     A window of at most ``2 * workers`` pages in flight keeps memory flat however long the feed.

@@ -22,11 +22,60 @@ from sqlite_utils import Database
 
 from tracker.errors import TrackerError
 from tracker.fts import fts_row, tag_text
-from tracker.migrations import OFFICIAL_COLUMNS, migrations
+from tracker.migrations import MIGRATION_NAMES, OFFICIAL_COLUMNS, migrations
 from tracker.models import Article, Source, TagHit
 from tracker.urls import article_id, canonical_url
 
 T = TypeVar("T")
+
+PAGE_ATTEMPTS = 3  # failed fetches of an article's page before it is left with its summary
+SCHEMA_VERSION = len(MIGRATION_NAMES)  # PRAGMA user_version after our migrations
+
+
+def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
+    # isolation_level=None: no implicit (deferred) transactions; every write transaction is an
+    # explicit BEGIN IMMEDIATE (ImmediateDatabase.atomic). One connection per run, shared by the
+    # fetch threads under the store's lock.
+    return sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
+
+
+def check_schema(db: Database) -> None:
+    """Refuse a database a newer tracker wrote: its schema may mean things this code would break.
+
+    Raises:
+        TrackerError: ``user_version`` is past ours, or a migration was applied that we do not know.
+    """
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    applied = {m.name for m in migrations.applied(db)}
+    unknown = sorted(applied - set(MIGRATION_NAMES))
+    if version > SCHEMA_VERSION or unknown:
+        what = f"migration {unknown[0]}" if unknown else f"schema version {version}"
+        raise TrackerError(
+            f"this database was written by a newer tracker ({what}); upgrade tracker "
+            "(pip install -U tracker) before using it. Nothing was written."
+        )
+
+
+def explain_db_error(path: Path | str, exc: sqlite3.Error) -> str:
+    """One line for a database failure, saying what to do."""
+    text = str(exc)
+    if "not a database" in text:
+        return (
+            f"cannot open database {path}: it is not an SQLite database, or its header is damaged "
+            f"({text}); check --db / TRACKER_DB, or restore a backup"
+        )
+    if "malformed" in text:
+        return (
+            f"the database {path} is damaged ({text}); nothing was written. Restore a backup, or "
+            f"recover it: sqlite3 {path} .recover | sqlite3 recovered.db (docs/reliability.md)"
+        )
+    if "full" in text:
+        return f"the disk holding {path} is full ({text}); nothing stored was lost. Free space and run again"
+    if "locked" in text or "busy" in text:
+        return f"the database {path} is busy ({text}): another tracker is writing; try again shortly"
+    if "readonly" in text or "read-only" in text:
+        return f"the database {path} is read-only ({text}); this command needs write access"
+    return f"cannot use database {path}: {text}; check --db / TRACKER_DB"
 
 
 @dataclass
@@ -79,36 +128,111 @@ def _locked(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+class ImmediateDatabase(Database):
+    """sqlite-utils' Database whose write transactions begin IMMEDIATE.
+
+    A deferred transaction that reads, then writes after another process committed, fails with
+    SQLITE_BUSY_SNAPSHOT, which no busy timeout cures: overlapping runs crashed that way. Taking
+    the write lock at BEGIN makes a second writer wait its turn (up to the busy timeout) instead.
+    sqlite-utils' own inserts and upserts go through ``atomic()`` too, so they are covered.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: a savepoint inside the open transaction
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+
 class Store:
     """Read and write tracker data; applies pending migrations on open.
 
     Safe to share between threads: every method the pipeline calls holds the store's lock.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, readonly: bool = False) -> None:
         self.db = db
+        self.readonly = readonly
         self._lock = threading.RLock()
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.execute("PRAGMA foreign_keys = ON")
-        migrations.apply(db)
+        check_schema(db)
+        if migrations.pending(db):
+            if readonly:
+                raise TrackerError(
+                    "this database was written by an older tracker and cannot be upgraded "
+                    "read-only; run 'tracker fetch' once with write access"
+                )
+            with db.atomic():  # one process migrates; another waits, then finds nothing to do
+                migrations.apply(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating if needed) the database at ``path`` in WAL mode.
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open the database at ``path`` in WAL mode, creating it unless ``readonly``.
+
+        ``readonly`` is for commands that only read: the file must exist, nothing is written, and
+        a database in a directory this user cannot write to can still be read.
 
         Raises:
-            TrackerError: the file cannot be created or is not a tracker database.
+            TrackerError: the file cannot be created or opened, is not a tracker database, or
+                was written by a newer tracker.
         """
+        if readonly:
+            if not path.exists():
+                raise TrackerError(
+                    f"no database at {path}; run 'tracker fetch' first, or pass --db PATH"
+                )
+            return cls._open_readonly(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # One connection for the run, shared by the fetch threads under the store's lock.
-            db = Database(sqlite3.connect(path, check_same_thread=False))
+            db = ImmediateDatabase(_connect(str(path)))
             db.execute("PRAGMA journal_mode = WAL")
             return cls(db)
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise TrackerError(
-                f"cannot open database {path}: {exc}; check --db / TRACKER_DB"
-            ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise TrackerError(explain_db_error(path, exc)) from exc
+        except OSError as exc:
+            raise TrackerError(f"cannot open database {path}: {exc}; check --db / TRACKER_DB") from exc
+
+    @classmethod
+    def _open_readonly(cls, path: Path) -> Store:
+        uri = path.resolve().as_uri()
+        last: sqlite3.DatabaseError | None = None
+        # mode=ro reads a WAL database while a writer works; it needs the -shm file to exist or be
+        # creatable. In a directory nobody can write to, no writer can exist either: immutable.
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                db = ImmediateDatabase(_connect(f"{uri}?{query}", uri=True))
+                return cls(db, readonly=True)
+            except sqlite3.DatabaseError as exc:
+                if "malformed" in str(exc) or "not a database" in str(exc):
+                    raise TrackerError(explain_db_error(path, exc)) from exc
+                last = exc
+        assert last is not None
+        raise TrackerError(explain_db_error(path, last)) from last
+
+    def check_integrity(self) -> str | None:
+        """None if SQLite finds the file sound (``PRAGMA quick_check``), else its first complaint."""
+        try:
+            rows = self.db.conn.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        return "; ".join(problems)[:200] if problems else None
 
     def close(self) -> None:
         # Refresh planner statistics where they went stale; a read-only or busy database can wait.
@@ -204,13 +328,25 @@ class Store:
         return rows[0]["etag"], rows[0]["last_modified"]
 
     @_locked
-    def known_ids(self, ids: Iterable[str]) -> set[str]:
+    def known_ids(self, ids: Iterable[str], *, pages: bool = False) -> set[str]:
+        """The ids already stored; with ``pages``, only those whose page needs no new attempt.
+
+        A page needs another attempt when the article holds only a feed's summary and its page
+        has neither answered nor failed ``PAGE_ATTEMPTS`` times (a dead link is not fetched forever).
+        """
         wanted = list(ids)
         found: set[str] = set()
+        where = (
+            f" AND (extracted = 1 OR page_fetched_at IS NOT NULL OR page_failures >= {PAGE_ATTEMPTS})"
+            if pages
+            else ""
+        )
         for chunk, marks in in_chunks(wanted):
             found.update(
-                r["id"]
-                for r in self.db.query(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+                r[0]
+                for r in self.db.conn.execute(
+                    f"SELECT id FROM articles WHERE id IN ({marks}){where}", chunk
+                )
             )
         return found
 
@@ -260,11 +396,14 @@ class Store:
         digest = content_hash(article.title, article.text)
         conn = self.db.conn
         existing = conn.execute(
-            "SELECT rowid, content_hash FROM articles WHERE id = ?", [aid]
+            "SELECT rowid, content_hash, extracted FROM articles WHERE id = ?", [aid]
         ).fetchone()
         if existing:  # reached again, perhaps from another source: record that it carried it
             self._add_source(aid, article.source, stamp)
-        if existing and existing[1] == digest:
+            self._note_page(aid, article.page, stamp)
+        # A text read from the article's page is never replaced by a feed's summary or by what a
+        # failed page fetch left (the summary again): only by another reading of the page.
+        if existing and (existing[1] == digest or (existing[2] and not article.extracted)):
             return "unchanged"
         values = {
             "url": article.url,
@@ -296,11 +435,24 @@ class Store:
             rowid = conn.execute(
                 f"INSERT INTO articles ({columns}) VALUES ({marks})", row
             ).lastrowid
+            self._note_page(aid, article.page, stamp)
         self._fts_insert(rowid, article.title, article.text, hits)
         self.set_tags(aid, hits)
         if not existing:
             self._add_source(aid, article.source, stamp)
         return "updated" if existing else "new"
+
+    def _note_page(self, aid: str, page: str | None, stamp: str | None) -> None:
+        """Record how the article's page answered this time (see ``known_ids``)."""
+        if page == "failed":
+            self.db.conn.execute(
+                "UPDATE articles SET page_failures = page_failures + 1 WHERE id = ?", [aid]
+            )
+        elif page is not None:
+            self.db.conn.execute(
+                "UPDATE articles SET page_fetched_at = ?, page_failures = 0 WHERE id = ?",
+                [stamp, aid],
+            )
 
     def _add_source(self, aid: str, source: str, stamp: str | None) -> None:
         self.db.conn.execute(

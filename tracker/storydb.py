@@ -9,6 +9,7 @@ placing catches up on the next one.
 from __future__ import annotations
 
 import collections
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -174,12 +175,14 @@ def place_pending(
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
     pool: Executor | None = None,
+    stop: threading.Event | None = None,
 ) -> PlaceReport:
     """Place every article that has no story yet, oldest first, in small transactions.
 
     Args:
         pool: worker processes to compute signatures in, a few batches ahead, while this process
             places them (the fetch passes its extraction pool, idle by then).
+        stop: when set, placement ends after the current transaction; the rest stay pending.
     """
     conn = store.db.conn
     report = PlaceReport()
@@ -208,6 +211,8 @@ def place_pending(
             yield ahead.popleft().result()
 
     for sigs in signed():
+        if stop is not None and stop.is_set():
+            break  # the rest stay pending for the next run
         with store.db.atomic():
             for sig in sigs:
                 _place_one(store, index, sig, rules, now, report)

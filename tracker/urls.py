@@ -35,6 +35,24 @@ AMP_SUFFIX = re.compile(r"\.amp(\.html?)$")
 AMP_SEGMENT = re.compile(r"/amp(?=/|$)")
 
 
+def usable_link(url: str) -> bool:
+    """Whether ``url`` can be an article's link: http(s), a host, a valid port, no
+    control characters. ``javascript:``, ``data:`` and broken URLs (``http://[::1/x``) are not."""
+    if not url or len(url) > 4096 or any(ch < " " or ch == "\x7f" for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def safe_href(url: str | None) -> str | None:
+    """``url`` when it may be shown as a link (http or https), else None."""
+    return url if url and usable_link(url) else None
+
+
 def canonical_url(url: str) -> str:
     """One spelling per article URL, so copies of one page are one article.
 
