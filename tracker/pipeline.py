@@ -267,7 +267,7 @@ def _run_source(run: _Run, source: Source) -> SourceReport:
         report.interrupted = True
     except sqlite3.Error:
         raise  # the store itself failed (full disk, damaged file): the run cannot go on
-    except Exception as exc:  # noqa: BLE001 - one source's bug must not take down the others
+    except Exception as exc:  # one source's bug must not take down the others
         log.warning("%s failed unexpectedly: %r", source.name, exc, exc_info=True)
         report.error = f"internal error: {type(exc).__name__}: {exc}"[:300]
         entries.append(LogEntry(source.name, source.url, "source", error=report.error))
@@ -332,11 +332,10 @@ def _articles(
     items, fetch_pages = got.items, got.fetch_pages
     run.progress.start(source.name, len(items))
     known = set()
-    if run.store is not None and not run.refetch:
-        # Without page fetches a stored article is still passed on: another source carrying it
-        # is recorded, and the store never lets a summary replace a page's text.
-        if fetch_pages:
-            known = run.store.known_ids((article_id(i.url) for i in items), pages=True)
+    # Without page fetches a stored article is still passed on: another source carrying it is
+    # recorded, and the store never lets a summary replace a page's text.
+    if run.store is not None and not run.refetch and fetch_pages:
+        known = run.store.known_ids((article_id(i.url) for i in items), pages=True)
     todo = [i for i in items if article_id(i.url) not in known]
     report.unchanged += len(items) - len(todo)  # already stored: their pages are not fetched again
     for _ in range(len(items) - len(todo)):
@@ -360,7 +359,7 @@ def _articles(
                 article.relevance = relevance(hits, weights)
             except (BrokenExecutor, _Stopped):
                 raise
-            except Exception as exc:  # noqa: BLE001 - one bad item never costs the others
+            except Exception as exc:  # one bad item never costs the others
                 report.bad_items += 1
                 log.warning("%s: skipped %s: %r", source.name, item.url[:200], exc)
                 continue

@@ -72,7 +72,9 @@ def explain_db_error(path: Path | str, exc: sqlite3.Error) -> str:
     if "full" in text:
         return f"the disk holding {path} is full ({text}); nothing stored was lost. Free space and run again"
     if "locked" in text or "busy" in text:
-        return f"the database {path} is busy ({text}): another tracker is writing; try again shortly"
+        return (
+            f"the database {path} is busy ({text}): another tracker is writing; try again shortly"
+        )
     if "readonly" in text or "read-only" in text:
         return f"the database {path} is read-only ({text}); this command needs write access"
     return f"cannot use database {path}: {text}; check --db / TRACKER_DB"
@@ -206,7 +208,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise TrackerError(explain_db_error(path, exc)) from exc
         except OSError as exc:
-            raise TrackerError(f"cannot open database {path}: {exc}; check --db / TRACKER_DB") from exc
+            raise TrackerError(
+                f"cannot open database {path}: {exc}; check --db / TRACKER_DB"
+            ) from exc
 
     @classmethod
     def _open_readonly(cls, path: Path) -> Store:
