@@ -14,7 +14,7 @@ from tracker.store import Store
 from tracker.tagging import Tagger
 from tracker.vocabulary import load_vocabulary
 
-pytest_plugins = ["tests.smtp"]  # the loopback SMTP server fixtures: inbox, smtp_env, ...
+pytest_plugins = ["tests.smtp", "tests.hostile"]  # loopback SMTP (inbox, smtp_env) and hostile HTTP
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from tracker.errors import ConfigError
 from tracker.models import Source
 from tracker.stories import StoryRules
 from tracker.subscribers import DigestSettings, parse_subscribers
+from tracker.urls import usable_link
 
 T = TypeVar("T")
 
@@ -68,6 +69,7 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    request_deadline: float = 60.0  # seconds for a whole request, body included
     max_body_mb: float = 10.0
     min_interval: float = 1.0  # seconds between two requests to one host
     retries: int = 3  # extra attempts on 429 / 5xx / connection errors
@@ -139,6 +141,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             "expected [settings], [[sources]], [stories] or [digest]"
         )
     settings = _parse_table(data.get("settings", {}), Settings, "settings", where)
+    _check_ranges(settings, where)
     stories = _parse_table(data.get("stories", {}), StoryRules, "stories", where)
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
@@ -160,6 +163,27 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     return Config(
         path=path, settings=settings, sources=tuple(sources), stories=stories, digest=digest
     )
+
+
+# Settings that must be above zero (a timeout of -1 was accepted, then crashed the fetch), and
+# those that may be zero but not negative.
+POSITIVE = ("connect_timeout", "read_timeout", "request_deadline", "max_body_mb", "source_workers")
+NOT_NEGATIVE = ("min_interval", "retries", "backoff", "max_retry_wait")
+
+
+def _check_ranges(settings: Settings, where: str) -> None:
+    for key in POSITIVE:
+        if getattr(settings, key) <= 0:
+            raise ConfigError(
+                f"{where}: [settings] {key} must be above 0, not {getattr(settings, key)!r}"
+            )
+    for key in NOT_NEGATIVE:
+        if getattr(settings, key) < 0:
+            raise ConfigError(
+                f"{where}: [settings] {key} must be 0 or more, not {getattr(settings, key)!r}"
+            )
+    if settings.request_deadline > 24 * 3600:
+        raise ConfigError(f"{where}: [settings] request_deadline is at most a day (86400)")
 
 
 def _parse_table(raw: Any, cls: type[T], name: str, where: str) -> T:
@@ -231,6 +255,13 @@ def _parse_source(raw: Any, index: int, where: str) -> Source:
         )
     if not str(raw["url"]).startswith(("http://", "https://")):
         raise ConfigError(f"{where}: {label}: url must start with http:// or https://")
+    if not usable_link(raw["url"]):
+        raise ConfigError(f"{where}: {label}: url {raw['url']!r} is not a valid URL")
+    for key in ("max_items", "max_links", "per_page", "max_pages"):
+        if key in raw and raw[key] < 1:
+            raise ConfigError(f"{where}: {label}: {key} must be 1 or more")
+    if raw.get("min_interval", 0) < 0:
+        raise ConfigError(f"{where}: {label}: min_interval must be 0 or more")
     options = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
     min_interval = raw.get("min_interval")
     return Source(

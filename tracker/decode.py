@@ -49,21 +49,26 @@ def sniff_charset(content: bytes) -> str | None:
 def decode_bytes(content: bytes, header_charset: str | None = None) -> str:
     """Decode a page or feed body to text.
 
+    The clues in order (header, BOM / meta / XML declaration, UTF-8) must decode cleanly first; a
+    lying label falls through to the next. If none does, the first that decodes with only a stray
+    bad byte or two wins, the bytes replaced by U+FFFD: a single ``\\xff`` in a UTF-8 feed must
+    not turn the whole feed into another codec's mojibake. Detection comes last.
+
     Raises:
         ParseError: the body is empty, or is not text in any encoding we can recognise.
     """
     if not content.strip():
         raise ParseError("empty body")
-    for candidate in (normalise_charset(header_charset), sniff_charset(content)):
-        if candidate:
-            try:
-                return content.decode(candidate)
-            except (UnicodeDecodeError, LookupError):
-                continue  # a lying label: try the next clue
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    clues = [c for c in (normalise_charset(header_charset), sniff_charset(content), "utf-8") if c]
+    for candidate in clues:
+        try:
+            return content.decode(candidate)
+        except (UnicodeDecodeError, LookupError):
+            continue  # a lying label: try the next clue
+    for candidate in clues:
+        text = _decode_nearly(content, candidate)
+        if text is not None:
+            return text
     best = from_bytes(content[:200_000]).best()
     if best is None or best.encoding is None:
         raise ParseError("undecodable bytes: not text in any known encoding")
@@ -72,3 +77,13 @@ def decode_bytes(content: bytes, header_charset: str | None = None) -> str:
         return content.decode(encoding)
     except UnicodeDecodeError as exc:
         raise ParseError(f"undecodable bytes: detected {encoding} but decoding failed") from exc
+
+
+def _decode_nearly(content: bytes, codec: str) -> str | None:
+    """``content`` in ``codec`` if only a few bytes (1 in 2,000, at least 2) fail, else None."""
+    try:
+        text = content.decode(codec, "replace")
+    except LookupError:
+        return None
+    bad = text.count("\ufffd") - content.decode(codec, "ignore").count("\ufffd")
+    return text if bad <= max(2, len(content) // 2000) else None

@@ -18,6 +18,7 @@ import requests
 from protego import Protego
 
 from tracker.config import Settings
+from tracker.deadline import DeadlineAdapter, deadline
 from tracker.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ def make_session(settings: Settings) -> requests.Session:
     session.headers["User-Agent"] = settings.user_agent
     session.headers["Accept-Encoding"] = "gzip, deflate"
     session.max_redirects = 10
+    adapter = DeadlineAdapter()  # lets Fetcher cut a request off at its whole-request deadline
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return session
 
 
@@ -147,6 +151,20 @@ class Fetcher:
             )
 
     def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+        limit = self.settings.request_deadline
+        with deadline(limit) as watch:
+            try:
+                return self._read(url, headers)
+            except FetchError:
+                if not watch.fired:
+                    raise
+            except Exception:  # the cut socket surfaces as whatever the read was doing
+                if not watch.fired:
+                    raise
+        # Not "timed out ...": a server this slow is not retried within the run.
+        raise FetchError(url, f"too slow: no complete answer within {limit:g}s (request_deadline)")
+
+    def _read(self, url: str, headers: dict[str, str]) -> FetchResult:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         cap = self.settings.max_body_bytes
         started = self.clock()

@@ -175,7 +175,9 @@ def _print_report(report: FetchReport) -> None:
         else:
             notes = []
             if s.pages_failed:
-                notes.append(f"{s.pages_failed} pages failed (feed summary kept)")
+                notes.append(f"{s.pages_failed} pages failed (stored text kept; retried next run)")
+            if s.bad_items:
+                notes.append(f"{s.bad_items} items skipped (bad link or content; see -v)")
             if s.no_text:
                 notes.append(f"{s.no_text} pages without main text (feed summary kept)")
             if s.warning:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from urllib.parse import urljoin
 import feedparser
 from bs4 import BeautifulSoup
 
+from tracker.decode import decode_bytes
 from tracker.errors import ParseError
 from tracker.models import FeedItem
 from tracker.textnorm import clean_text
@@ -52,7 +54,7 @@ def parse_feed(content: bytes, headers: dict[str, str], base_url: str) -> Parsed
     """
     if not content.strip():
         raise ParseError("empty body where a feed was expected")
-    parsed = feedparser.parse(content, response_headers=headers)
+    parsed = feedparser.parse(*_as_utf8(content, headers))
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
     if not parsed.entries:
         content_type = headers.get("content-type", "")
@@ -65,6 +67,29 @@ def parse_feed(content: bytes, headers: dict[str, str], base_url: str) -> Parsed
             raise ParseError("not an RSS or Atom feed")
     items = [item for entry in parsed.entries if (item := _item(entry, base_url)) is not None]
     return ParsedFeed(items=items, warning=problem)
+
+
+XML_DECLARED = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][A-Za-z0-9_.:-]+["']""")
+
+
+def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """The feed re-encoded as UTF-8, declared so in its headers and XML declaration.
+
+    Feeds are decoded as pages are (:func:`decode_bytes`): left to itself, feedparser took a UTF-8
+    feed with one stray byte for ISO-8859-2 and stored Chinese as mojibake.
+    """
+    charset = None
+    for part in headers.get("content-type", "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset":
+            charset = value.strip("\"' ")
+    try:
+        text = decode_bytes(content, charset)
+    except ParseError:
+        return content, headers  # feedparser may still make sense of it; it will say if not
+    body = XML_DECLARED.sub(rb'\1"utf-8"', text.encode("utf-8"), count=1)
+    content_type = headers.get("content-type", "application/xml").split(";")[0]
+    return body, {**headers, "content-type": f"{content_type}; charset=utf-8"}
 
 
 def html_to_text(fragment: str) -> str:
@@ -92,13 +117,22 @@ def _item(entry: Any, base_url: str) -> FeedItem | None:
     fields = {"feed_source": source["title"]} if source.get("title") else {}
     return FeedItem(
         fields=fields,
-        url=urljoin(base_url, link),
+        url=_join(base_url, link),
         title=html_to_text(entry.get("title", "")).replace("\n", " "),
         summary=html_to_text(body or ""),
         author=entry.get("author", "") or "",
         published_at=_when(entry.get("published_parsed") or entry.get("updated_parsed")),
         guid=str(entry.get("id", "") or ""),
     )
+
+
+def _join(base_url: str, link: str) -> str:
+    """The absolute link; a link urljoin cannot parse is passed on as it is (the pipeline skips
+    and counts it) rather than failing the whole feed."""
+    try:
+        return urljoin(base_url, link)
+    except ValueError:
+        return link
 
 
 def _when(parsed: time.struct_time | None) -> datetime | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
 from tracker.errors import ParseError
 from tracker.models import FeedItem
+from tracker.urls import usable_link
 
 
 def parse_listing(html: str, base_url: str, selector: str, *, limit: int = 50) -> list[FeedItem]:
@@ -29,8 +30,11 @@ def parse_listing(html: str, base_url: str, selector: str, *, limit: int = 50) -
         anchor = node if node.name == "a" else node.find("a", href=True)
         if anchor is None or not anchor.get("href"):
             continue
-        url = urljoin(base_url, str(anchor["href"])).split("#", 1)[0]
-        if urlsplit(url).scheme not in ("http", "https") or url in seen:
+        try:
+            url = urljoin(base_url, str(anchor["href"])).split("#", 1)[0]
+        except ValueError:  # a broken href (http://[::1/x) is one bad link, not a bad page
+            continue
+        if not usable_link(url) or url in seen:
             continue
         seen.add(url)
         items.append(FeedItem(url=url, title=anchor.get_text(" ", strip=True)))
