@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ HOUR = 3600.0
 TRANSLATION_HOURS = 24  # a translation without figures joins only this close in time
 MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
 KEY_CANDIDATES = 20  # per shared key, the nearest articles in time that are compared
+BAND_CANDIDATES = 20  # per shared LSH band, the newest articles that are compared
 MAX_PAIRS = 10  # tag-pair lookup keys per article
 MAX_VALUE_KEYS = 16  # figure lookup keys per article (a rule's tables can hold hundreds)
 FIGURES = ("n:", "pct:", "amt:")  # kinds of figure compared separately
@@ -297,7 +299,7 @@ class MemoryIndex:
     def __init__(self, horizon: float) -> None:
         self.horizon = horizon
         self.sigs: dict[str, Signature] = {}
-        self.bands: dict[int, list[str]] = {}
+        self.bands: dict[int, collections.deque[str]] = {}
         self.keys: dict[str, tuple[list[float], list[str]]] = {}
         self._order: collections.deque[Signature] = collections.deque()
         self._added = 0
@@ -306,7 +308,7 @@ class MemoryIndex:
         self.sigs[sig.article_id] = sig
         self._order.append(sig)
         for band in sig.bands:
-            self.bands.setdefault(band, []).append(sig.article_id)
+            self.bands.setdefault(band, collections.deque()).append(sig.article_id)
         for key in sig.keys:
             moments, ids = self.keys.setdefault(key, ([], []))
             moments.append(sig.moment)
@@ -320,7 +322,11 @@ class MemoryIndex:
             for band in old.bands:
                 bucket = self.bands.get(band)
                 if bucket is not None:
-                    bucket.remove(old.article_id)
+                    # Buckets fill in time order, so the oldest is nearly always first.
+                    if bucket[0] == old.article_id:
+                        bucket.popleft()
+                    else:
+                        bucket.remove(old.article_id)
                     if not bucket:
                         del self.bands[band]
             self._added += 1
@@ -337,7 +343,9 @@ class MemoryIndex:
     def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
         seen: set[str] = set()
         for band in sig.bands:
-            for aid in self.bands.get(band, ()):
+            bucket = self.bands.get(band)
+            newest = itertools.islice(reversed(bucket), BAND_CANDIDATES) if bucket else ()
+            for aid in newest:
                 if aid not in seen:
                     seen.add(aid)
                     yield self.sigs[aid], True

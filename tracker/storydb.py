@@ -20,6 +20,7 @@ from typing import Any
 
 from tracker.store import Store, in_chunks, iso
 from tracker.stories import (
+    BAND_CANDIDATES,
     HOUR,
     KEY_CANDIDATES,
     MERGE_STRENGTH,
@@ -130,10 +131,11 @@ class SqlIndex:
         ids: dict[str, bool] = {}  # article id -> shares an LSH band
         bands = sig.bands
         if bands:
-            marks = ",".join("?" * len(bands))
-            for (aid,) in self.conn.execute(
-                f"SELECT DISTINCT article_id FROM story_bands WHERE key IN ({marks})", bands
-            ):
+            # The newest few per band: a band shared by thousands of near-identical copies would
+            # otherwise make every new copy compare with all of them (placement went quadratic).
+            part = "SELECT * FROM (SELECT article_id FROM story_bands WHERE key = ? ORDER BY rowid DESC LIMIT ?)"
+            per_band: list[Any] = [v for band in bands for v in (band, BAND_CANDIDATES)]
+            for (aid,) in self.conn.execute(" UNION ALL ".join([part] * len(bands)), per_band):
                 ids[aid] = True
         window = rules.window_hours * HOUR
         if sig.keys:
@@ -250,15 +252,17 @@ def _place_one(
     index.remember(sig)
     stamp = iso(now)
     reason = found[0].reason if found else None
+    merged = False
     if found:
         story = _story_of(conn, found[0].article_id)
         report.count(found[0].reason)
-        others = {_story_of(conn, m.article_id) for m in found if m.strength >= MERGE_STRENGTH}
-        for other in others - {story}:
+        strong = [m.article_id for m in found if m.strength >= MERGE_STRENGTH]
+        for other in _stories_of(conn, strong) - {story}:
             # This article bridges two stories (they arrived out of order): they are one.
             conn.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [story, other])
             conn.execute("DELETE FROM stories WHERE id = ?", [other])
             report.merged += 1
+            merged = True
     else:
         moment = iso_ts(sig.moment)
         story = int(
@@ -275,13 +279,62 @@ def _place_one(
         [story, reason, sig.article_id],
     )
     write_signatures(store, [sig])
-    if found:
+    if merged:
         _refresh_story(store, story, stamp)
+    elif found:
+        _add_member(store, index, story, sig, stamp)
     report.placed += 1
 
 
 def _story_of(conn: Any, aid: str) -> int:
     return int(conn.execute("SELECT story_id FROM articles WHERE id = ?", [aid]).fetchone()[0])
+
+
+def _stories_of(conn: Any, ids: list[str]) -> set[int]:
+    found: set[int] = set()
+    for chunk, marks in in_chunks(ids):
+        sql = f"SELECT DISTINCT story_id FROM articles WHERE id IN ({marks})"
+        found.update(int(r[0]) for r in conn.execute(sql, chunk) if r[0] is not None)
+    return found
+
+
+def _add_member(
+    store: Store, index: SqlIndex, story: int, sig: Signature, stamp: str | None
+) -> None:
+    """A story's size, lead and span after one more member: from the stored row and the lead's
+    signature alone, not every member's (which made a story of n copies cost n^2)."""
+    conn = store.db.conn
+    row = conn.execute(
+        "SELECT lead_id, size, first_at, last_at FROM stories WHERE id = ?", [story]
+    ).fetchone()
+    if row is None:
+        _refresh_story(store, story, stamp)
+        return
+    lead_id, size, first, last = row
+    lead = index.cache.get(lead_id) or _signature(conn, lead_id)
+    if lead is None or lead_rank(sig) < lead_rank(lead):
+        lead_id = sig.article_id
+    moment = iso_ts(sig.moment)
+    conn.execute(
+        "UPDATE stories SET lead_id = ?, size = ?, first_at = ?, last_at = ?, updated_at = ? "
+        "WHERE id = ?",
+        [
+            lead_id,
+            size + 1,
+            min(filter(None, (first, moment)), default=None),
+            max(filter(None, (last, moment)), default=None),
+            stamp,
+            story,
+        ],
+    )
+
+
+def _signature(conn: Any, aid: str) -> Signature | None:
+    cursor = conn.execute("SELECT * FROM story_sigs WHERE article_id = ?", [aid])
+    values = cursor.fetchone()
+    if values is None:
+        return None
+    return Signature.from_row(dict(zip([d[0] for d in cursor.description], values, strict=True)))
 
 
 def _refresh_story(store: Store, story: int, stamp: str | None) -> None:

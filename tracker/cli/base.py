@@ -130,6 +130,15 @@ class RichProgress:
         if self.progress is not None:
             self.progress.advance(self.tasks[source])
 
+    def placing(self, done: int, total: int) -> None:
+        """Stories placement after the sources: a bar, or a line per 5,000 articles."""
+        if self.progress is not None:
+            if "\0stories" not in self.tasks:
+                self.tasks["\0stories"] = self.progress.add_task("placing in stories", total=total)
+            self.progress.update(self.tasks["\0stories"], completed=done)
+        elif not self.quiet and total >= 5000 and (done % 5000 < 200 or done == total):
+            click.echo(f"stories: {done}/{total} articles placed", err=True)
+
     def finish(self, report: SourceReport) -> None:
         if self.progress is not None:
             task = self.tasks.get(report.name)

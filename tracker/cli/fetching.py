@@ -101,6 +101,7 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
             force=force or bool(only),
             source_workers=config.settings.source_workers,
             story_rules=config.stories,
+            place_progress=p.placing,
         ),
     )
     if not state.quiet:
