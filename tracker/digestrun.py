@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
 from urllib.parse import quote
 
 from tracker.digest import Digest, Window, build_digest
@@ -241,29 +240,3 @@ def _record(
             "VALUES (?, ?, ?, ?)",
             [(email, aid, send_id, stamp) for aid in ids],
         )
-
-
-@contextlib.contextmanager
-def send_lock(path: Path) -> Iterator[None]:
-    """One sender at a time per database: two overlapping cron runs must not both send.
-
-    Raises:
-        SendError: another ``tracker digest --send`` holds the lock.
-    """
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; cron overlaps are the user's to avoid
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendError(
-                f"another digest is being sent (lock {path}); try again when it has finished"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -7,9 +7,13 @@ it is still the only place that imports click. Exit codes: 0 ok; 1 error or a so
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +29,7 @@ from tracker.config import Config, default_config_path, default_db_path, load_co
 from tracker.errors import ConfigError, TrackerError
 from tracker.pipeline import FetchReport, SourceReport
 from tracker.render import render_rows
-from tracker.store import Store
+from tracker.store import Store, explain_db_error
 from tracker.tagging import Tagger
 from tracker.vocabulary import load_vocabulary
 
@@ -42,12 +46,31 @@ class TrackerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except TrackerError as exc:
-            if os.environ.get("TRACKER_RAISE_ERRORS") == "1":
+        except (TrackerError, sqlite3.Error, OSError) as exc:
+            if os.environ.get("TRACKER_RAISE_ERRORS") == "1" or isinstance(exc, BrokenPipeError):
                 raise
             if isinstance(exc, ConfigError):
                 raise ConfigProblem(str(exc)) from exc
+            if isinstance(exc, sqlite3.Error):
+                state = ctx.obj if isinstance(ctx.obj, State) else None
+                where = state.db_path if state else "database"
+                raise click.ClickException(explain_db_error(where, exc)) from exc
+            if isinstance(exc, OSError) and not isinstance(exc, TrackerError):
+                raise click.ClickException(_os_error(exc)) from exc
             raise click.ClickException(str(exc)) from exc
+
+
+def _os_error(exc: OSError) -> str:
+    """A file-system failure in one line: what, where, and for a full disk what to do."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}; nothing stored was lost. Free space and run again"
+    return f"{exc.strerror or exc}{where}"
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM ends a run as Ctrl-C does: sources stop between articles, batches stay stored."""
+    raise KeyboardInterrupt
 
 
 @dataclass
@@ -59,8 +82,9 @@ class State:
     def config(self) -> Config:
         return load_config(self.config_path)
 
-    def store(self) -> Store:
-        return Store.open(self.db_path)
+    def store(self, *, readonly: bool = False) -> Store:
+        """The store; ``readonly`` for commands that only read (the file must exist)."""
+        return Store.open(self.db_path, readonly=readonly)
 
     def tagger(self, config: Config | None = None) -> Tagger:
         vocab = config.settings.vocabulary if config else None
@@ -108,6 +132,8 @@ def cli(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     ctx.obj = State(db or default_db_path(), config_path or default_config_path(), quiet)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _console(stderr: bool = False) -> Console:

@@ -10,8 +10,9 @@ import click
 from tracker.cli.base import State, _console, _maybe_config, cli
 from tracker.cli.fetching import fetch
 from tracker.config import Config
-from tracker.digestrun import Outcome, Prepared, prepare, send_all, send_lock
+from tracker.digestrun import Outcome, Prepared, prepare, send_all
 from tracker.errors import ConfigError
+from tracker.locks import exclusive, lock_path
 from tracker.mail import SmtpSettings
 from tracker.pipeline import utc_now
 from tracker.query import parse_when
@@ -82,7 +83,7 @@ def digest(
         if not (settings.subscribers or to):
             raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
         smtp = SmtpSettings.from_env(os.environ)
-        with send_lock(state.db_path.with_name(state.db_path.name + ".digest-lock")):
+        with exclusive(lock_path(state.db_path, "digest"), "a digest send"):
             prepared = prepare(
                 store,
                 settings,
@@ -187,6 +188,8 @@ def run(ctx: click.Context) -> None:
     try:
         ctx.invoke(fetch)
     except SystemExit as exc:  # a source failed: still send what the others brought
+        if exc.code == 130:
+            raise  # interrupted (Ctrl-C, SIGTERM): the user wants the run to end
         failed = exc.code not in (0, None)
     if config and config.digest.subscribers:
         try:

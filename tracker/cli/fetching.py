@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
@@ -16,10 +17,11 @@ from tracker.cli.base import (
 from tracker.config import default_config_text
 from tracker.demo import build_site, demo_settings, demo_sources, serve_site
 from tracker.fetch import Fetcher, make_session
+from tracker.locks import Busy, exclusive, lock_path
 from tracker.pipeline import run_fetch
 from tracker.render import print_hits_table
 from tracker.search import search
-from tracker.store import Store
+from tracker.store import Store, explain_db_error
 from tracker.storydb import list_stories
 
 
@@ -87,23 +89,42 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
     if not any(s.enabled for s in sources):
         raise click.ClickException(f"no enabled sources in {config.path}; enable one and try again")
     store = state.store()
+    problem = store.check_integrity()
+    if problem:
+        raise click.ClickException(
+            explain_db_error(state.db_path, sqlite3.DatabaseError(f"malformed: {problem}"))
+        )
     tagger = state.tagger(config)
     fetcher = Fetcher(make_session(config.settings), config.settings)
-    report = _run_with_progress(
-        state,
-        lambda p: run_fetch(
-            store,
-            fetcher,
-            sources,
-            tagger,
-            refetch=refetch,
-            progress=p,
-            force=force or bool(only),
-            source_workers=config.settings.source_workers,
-            story_rules=config.stories,
-            place_progress=p.placing,
-        ),
-    )
+    try:
+        with exclusive(lock_path(state.db_path, "fetch"), "a fetch"):
+            report = _run_with_progress(
+                state,
+                lambda p: run_fetch(
+                    store,
+                    fetcher,
+                    sources,
+                    tagger,
+                    refetch=refetch,
+                    progress=p,
+                    force=force or bool(only),
+                    source_workers=config.settings.source_workers,
+                    story_rules=config.stories,
+                    place_progress=p.placing,
+                ),
+            )
+    except Busy as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        click.echo(
+            "Interrupted: every batch fetched so far is stored; run 'tracker fetch' again to "
+            "carry on.",
+            err=True,
+        )
+        raise SystemExit(130) from None
+    finally:
+        store.close()
     if not state.quiet:
         _print_report(report)
     if report.failures:
