@@ -101,7 +101,7 @@ def test_a_second_fetch_is_refused_in_one_line_while_the_first_runs(
     assert "a fetch is already running on this database" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
-    out, err = first.communicate(timeout=60)
+    _, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert count(tmp_path) == 5
 
