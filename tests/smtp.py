@@ -22,6 +22,8 @@ class Inbox:
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
     drop_on: set[str] = field(default_factory=set)  # close the connection at this recipient
     drop_times: int = 1  # ... this many times, then accept
+    on_message: Any = None  # called after each accepted message (tests hold locks from it)
+    code: str = ""  # answer DATA with this instead of accepting (e.g. "421 4.3.0 shutting down")
     user: str = "tracker"
     password: str = "s3cret-Pa55"
 
@@ -46,8 +48,12 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.inbox.code:
+            return self.inbox.code
         msg = message_from_bytes(envelope.original_content, policy=policy.default)
         self.inbox.messages.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
+        if self.inbox.on_message is not None:
+            self.inbox.on_message()
         return "250 Message accepted"
 
 

@@ -17,7 +17,7 @@ import platformdirs
 from tracker.errors import ConfigError
 from tracker.models import Source
 from tracker.stories import StoryRules
-from tracker.subscribers import DigestSettings, parse_subscribers
+from tracker.subscribers import DigestSettings, check_digest_texts, parse_subscribers
 from tracker.urls import usable_link
 
 T = TypeVar("T")
@@ -160,6 +160,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         _parse_table(options, DigestSettings, "digest", where),
         subscribers=parse_subscribers(raw_digest.get("subscribers", []), where),
     )
+    check_digest_texts(digest, where)
     return Config(
         path=path, settings=settings, sources=tuple(sources), stories=stories, digest=digest
     )

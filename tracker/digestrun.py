@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from tracker.digestrender import render_html, render_text, subject
 from tracker.errors import SendError
 from tracker.mail import Connect, SmtpSettings, build_message, connect, reply_text
 from tracker.query import Covers, Expand
+from tracker.sendjournal import Record, SendJournal
 from tracker.store import Store, iso
 from tracker.subscribers import DigestSettings, Subscriber
 
@@ -52,6 +54,7 @@ class Outcome:
     subject: str = ""
     items: int = 0
     error: str | None = None
+    recorded: bool = True  # False: sent, but its record waits in the journal for the next run
 
 
 def last_success(store: Store, email: str) -> datetime | None:
@@ -87,67 +90,96 @@ def prepare(
     since: datetime | None = None,
     expand: Expand | None = None,
     covers: Covers | None = None,
-) -> Iterator[Prepared]:
-    """Each subscriber's digest and message, built in turn (windows shared between them)."""
+) -> Iterator[Prepared | Failed]:
+    """Each subscriber's digest and message, built in turn (windows shared between them); a
+    subscriber whose digest cannot be built gets a :class:`Failed` instead."""
     windows: dict[datetime, Window] = {}
     for sub in subscribers:
-        start = since or last_success(store, sub.email)
-        if start is None:
-            start = now - timedelta(hours=settings.window_hours)
-        elif since is None:
-            start = max(start, now - timedelta(days=settings.max_window_days))
-        window = windows.get(start)
-        if window is None:
-            window = windows[start] = Window(store, start, now)
-        digest = build_digest(
-            store,
-            sub,
-            window,
-            settings=settings,
-            sent=sent_items(store, sub.email),
-            expand=expand,
-            covers=covers,
+        try:
+            yield _prepare_one(store, settings, sub, windows, now, sender, since, expand, covers)
+        except (ValueError, TypeError, KeyError) as exc:  # a header or template refused it
+            log.warning("digest to %s not built: %r", sub.email, exc)
+            yield Failed(sub.email, f"{type(exc).__name__}: {exc}")
+
+
+def _prepare_one(
+    store: Store,
+    settings: DigestSettings,
+    sub: Subscriber,
+    windows: dict[datetime, Window],
+    now: datetime,
+    sender: str,
+    since: datetime | None,
+    expand: Expand | None,
+    covers: Covers | None,
+) -> Prepared:
+    start = since or last_success(store, sub.email)
+    if start is None:
+        start = now - timedelta(hours=settings.window_hours)
+    elif since is None:
+        start = max(start, now - timedelta(days=settings.max_window_days))
+    window = windows.get(start)
+    if window is None:
+        window = windows[start] = Window(store, start, now)
+    digest = build_digest(
+        store,
+        sub,
+        window,
+        settings=settings,
+        sent=sent_items(store, sub.email),
+        expand=expand,
+        covers=covers,
+    )
+    unsubscribe = unsubscribe_target(settings, sender, sub.email)
+    title = subject(digest, settings)
+    text = render_text(digest, settings, unsubscribe)
+    html = render_html(digest, settings, unsubscribe)
+    message = None
+    if not digest.empty or sub.send_empty:
+        message = build_message(
+            sender=sender,
+            to_email=sub.email,
+            to_name=sub.name,
+            subject=title,
+            text=text,
+            html=html,
+            now=now,
+            unsubscribe=unsubscribe,
         )
-        unsubscribe = unsubscribe_target(settings, sender, sub.email)
-        title = subject(digest, settings)
-        text = render_text(digest, settings, unsubscribe)
-        html = render_html(digest, settings, unsubscribe)
-        message = None
-        if not digest.empty or sub.send_empty:
-            message = build_message(
-                sender=sender,
-                to_email=sub.email,
-                to_name=sub.name,
-                subject=title,
-                text=text,
-                html=html,
-                now=now,
-                unsubscribe=unsubscribe,
-            )
-        yield Prepared(sub, digest, title, text, html, message)
+    return Prepared(sub, digest, title, text, html, message)
 
 
 def send_all(
     store: Store,
-    prepared: Iterable[Prepared],
+    prepared: Iterable[Prepared | Failed],
     smtp: SmtpSettings,
     *,
     now: datetime,
     opener: Connect = connect,
+    journal: SendJournal | None = None,
 ) -> list[Outcome]:
     """Send each prepared message on one SMTP session (reopened once if the server drops it)
-    and record each accepted one at once."""
+    and record each accepted one at once.
+
+    With a ``journal``, an accepted message is journalled before it is recorded, and a record the
+    database cannot take (busy past its timeout, full) stays journalled for the next run: the
+    other recipients are still served, and nobody is mailed the same items twice.
+    """
     outcomes: list[Outcome] = []
     session: smtplib.SMTP | None = None
     broken: str | None = None  # the server cannot be reached: the rest fail with this reason
+    db_down: str | None = None  # the database refused a record: journal the rest, retry at the end
     try:
         for item in prepared:
+            if isinstance(item, Failed):  # this recipient's digest could not be built
+                outcomes.append(Outcome(item.email, "failed", error=item.reason))
+                continue
             sub = item.subscriber
             if item.message is None:
                 outcomes.append(Outcome(sub.email, "skipped", item.subject))
                 continue
             if broken:
-                outcomes.append(_record_failure(store, item, now, broken))
+                outcomes.append(_failed(store, item, now, broken))
                 continue
             error = None
             for attempt in (1, 2):
@@ -169,20 +201,49 @@ def send_all(
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
                     error = f"refused: {_refusal(exc)}"
                     break
-                except (smtplib.SMTPException, OSError) as exc:
+                except (smtplib.SMTPException, OSError, ValueError) as exc:
                     session = None
                     error = f"{type(exc).__name__}: {exc}"
                     break
-            if error is None:
-                outcomes.append(_record_success(store, item, now))
-            else:
+            if error is not None:
                 log.warning("digest to %s failed: %s", sub.email, error)
-                outcomes.append(_record_failure(store, item, now, error))
+                outcomes.append(_failed(store, item, now, error))
+                continue
+            record = _sent_record(item, now)
+            entry = journal.add(record) if journal is not None else None
+            recorded = False
+            if db_down is None:
+                try:
+                    write_record(store, record)
+                    recorded = True
+                except sqlite3.Error as exc:
+                    db_down = str(exc)
+                    log.warning("could not record the digest to %s yet (%s)", sub.email, exc)
+            if recorded and entry is not None and journal is not None:
+                journal.done(entry)
+            outcomes.append(
+                Outcome(sub.email, "sent", item.subject, len(record["ids"]), recorded=recorded)
+            )
     finally:
         if session is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 session.quit()
+    if db_down is not None and journal is not None:
+        journal.replay(lambda r: write_record(store, r))  # one more try before the run ends
+        still = {r["email"] for _, r in journal.pending()}
+        for outcome in outcomes:
+            if outcome.status == "sent" and not outcome.recorded:
+                outcome.recorded = outcome.email not in still
     return outcomes
+
+
+@dataclass
+class Failed:
+    """One recipient's digest that could not be built; :func:`prepare` yields it in its place,
+    so the other recipients are still served."""
+
+    email: str
+    reason: str
 
 
 def _refusal(exc: smtplib.SMTPException) -> str:
@@ -194,49 +255,70 @@ def _refusal(exc: smtplib.SMTPException) -> str:
     return str(exc)
 
 
-def _record_success(store: Store, item: Prepared, now: datetime) -> Outcome:
+def _sent_record(item: Prepared, now: datetime) -> Record:
     assert item.message is not None
-    ids = sorted(item.digest.item_ids)
-    _record(store, item, now, "sent", ids, item.message["Message-ID"])
-    return Outcome(item.subscriber.email, "sent", item.subject, len(ids))
+    return {
+        "email": item.subscriber.email,
+        "stamp": iso(now),
+        "window_start": iso(item.digest.start),
+        "window_end": iso(item.digest.end),
+        "message_id": item.message["Message-ID"],
+        "subject": item.subject,
+        "ids": sorted(item.digest.item_ids),
+        "status": "sent",
+        "error": None,
+    }
 
 
-def _record_failure(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
-    _record(store, item, now, "failed", [], None, error)
+def _failed(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
+    record: Record = {
+        "email": item.subscriber.email,
+        "stamp": iso(now),
+        "window_start": iso(item.digest.start),
+        "window_end": iso(item.digest.end),
+        "message_id": None,
+        "subject": item.subject,
+        "ids": [],
+        "status": "failed",
+        "error": error,
+    }
+    try:
+        write_record(store, record)
+    except sqlite3.Error as exc:  # a failure's record is history only; the send itself counts
+        log.warning("could not record the failed digest to %s (%s)", item.subscriber.email, exc)
     return Outcome(item.subscriber.email, "failed", item.subject, 0, error)
 
 
-def _record(
-    store: Store,
-    item: Prepared,
-    now: datetime,
-    status: str,
-    ids: list[str],
-    message_id: str | None,
-    error: str | None = None,
-) -> None:
-    """One send's row and, for a sent one, its items: in one transaction."""
-    stamp = iso(now)
-    email = item.subscriber.email
+def write_record(store: Store, record: Record) -> None:
+    """One send's row and, for a sent one, its items, in one transaction. Idempotent for a sent
+    record (keyed on its Message-ID), so a journal replayed twice records it once."""
     with store.db.atomic():
-        send_id = store.db.conn.execute(
+        conn = store.db.conn
+        if (
+            record["message_id"]
+            and conn.execute(
+                "SELECT 1 FROM digest_sends WHERE message_id = ?", [record["message_id"]]
+            ).fetchone()
+        ):
+            return
+        send_id = conn.execute(
             "INSERT INTO digest_sends (email, started_at, finished_at, window_start, window_end, "
             "message_id, subject, items, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                email,
-                stamp,
-                stamp,
-                iso(item.digest.start),
-                iso(item.digest.end),
-                message_id,
-                item.subject,
-                len(ids),
-                status,
-                error,
+                record["email"],
+                record["stamp"],
+                record["stamp"],
+                record["window_start"],
+                record["window_end"],
+                record["message_id"],
+                record["subject"],
+                len(record["ids"]),
+                record["status"],
+                record["error"],
             ],
         ).lastrowid
-        store.db.conn.executemany(
+        conn.executemany(
             "INSERT OR IGNORE INTO digest_items (email, article_id, send_id, sent_at) "
             "VALUES (?, ?, ?, ?)",
-            [(email, aid, send_id, stamp) for aid in ids],
+            [(record["email"], aid, send_id, record["stamp"]) for aid in record["ids"]],
         )

@@ -166,11 +166,12 @@ class Store:
     Safe to share between threads: every method the pipeline calls holds the store's lock.
     """
 
-    def __init__(self, db: Database, *, readonly: bool = False) -> None:
+    def __init__(self, db: Database, *, readonly: bool = False, busy_timeout: float = 10.0) -> None:
         self.db = db
         self.readonly = readonly
         self._lock = threading.RLock()
-        self.db.execute("PRAGMA busy_timeout = 10000")
+        # How long a writer waits for another process's write transaction before giving up.
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         self.db.execute("PRAGMA foreign_keys = ON")
         check_schema(db)
         if migrations.pending(db):
@@ -184,7 +185,7 @@ class Store:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+    def open(cls, path: Path, *, readonly: bool = False, busy_timeout: float = 10.0) -> Store:
         """Open the database at ``path`` in WAL mode, creating it unless ``readonly``.
 
         ``readonly`` is for commands that only read: the file must exist, nothing is written, and
@@ -199,12 +200,12 @@ class Store:
                 raise TrackerError(
                     f"no database at {path}; run 'tracker fetch' first, or pass --db PATH"
                 )
-            return cls._open_readonly(path)
+            return cls._open_readonly(path, busy_timeout)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = ImmediateDatabase(_connect(str(path)))
             db.execute("PRAGMA journal_mode = WAL")
-            return cls(db)
+            return cls(db, busy_timeout=busy_timeout)
         except sqlite3.DatabaseError as exc:
             raise TrackerError(explain_db_error(path, exc)) from exc
         except OSError as exc:
@@ -213,7 +214,7 @@ class Store:
             ) from exc
 
     @classmethod
-    def _open_readonly(cls, path: Path) -> Store:
+    def _open_readonly(cls, path: Path, busy_timeout: float) -> Store:
         uri = path.resolve().as_uri()
         last: sqlite3.DatabaseError | None = None
         # mode=ro reads a WAL database while a writer works; it needs the -shm file to exist or be
@@ -221,7 +222,7 @@ class Store:
         for query in ("mode=ro", "immutable=1"):
             try:
                 db = ImmediateDatabase(_connect(f"{uri}?{query}", uri=True))
-                return cls(db, readonly=True)
+                return cls(db, readonly=True, busy_timeout=busy_timeout)
             except sqlite3.DatabaseError as exc:
                 if "malformed" in str(exc) or "not a database" in str(exc):
                     raise TrackerError(explain_db_error(path, exc)) from exc

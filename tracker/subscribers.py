@@ -10,7 +10,32 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tracker.errors import ConfigError, QueryError
 from tracker.query import parse_query
 
-EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (CR and LF included): in a mail header one
+    would start a new header, and anywhere else it is a typo or an attack."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
+
+
+def check_digest_texts(settings: DigestSettings, where: str) -> None:
+    """The ``[digest]`` strings that go into headers.
+
+    Raises:
+        ConfigError: ``subject`` or ``unsubscribe`` holds a control character.
+    """
+    for key in ("subject", "unsubscribe"):
+        if has_control(getattr(settings, key)):
+            raise ConfigError(
+                f"{where}: [digest] {key} holds a control character (a line break?); remove it"
+            )
+
+
+def valid_address(text: str) -> bool:
+    """A plain address, whole: fullmatch, since ``$`` also matched before a trailing newline and
+    let ``ana@example.org\\n`` through to crash the send."""
+    return EMAIL.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -71,8 +96,13 @@ def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
         if not isinstance(value, expected):
             raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
     email = raw.get("email", "")
-    if not EMAIL.match(email):
+    if not valid_address(email):
         raise ConfigError(f"{where}: {label} needs a valid email, not {email!r}")
+    for key in ("name", "filter"):
+        if has_control(raw.get(key, "")):
+            raise ConfigError(
+                f"{where}: {label}: {key} holds a control character (a line break?); remove it"
+            )
     label = f"subscriber {email}"
     sub = Subscriber(**raw)
     if sub.lang not in ("en", "zh"):

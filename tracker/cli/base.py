@@ -68,6 +68,20 @@ def _os_error(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
+def busy_timeout() -> float:
+    """Seconds a write waits for another process's (``TRACKER_BUSY_TIMEOUT``, default 10)."""
+    raw = os.environ.get("TRACKER_BUSY_TIMEOUT", "")
+    try:
+        value = float(raw) if raw else 10.0
+    except ValueError:
+        raise ConfigError(
+            f"TRACKER_BUSY_TIMEOUT must be a number of seconds, not {raw!r}"
+        ) from None
+    if not 0 <= value <= 3600:
+        raise ConfigError("TRACKER_BUSY_TIMEOUT must be between 0 and 3600 seconds")
+    return value
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     """SIGTERM ends a run as Ctrl-C does: sources stop between articles, batches stay stored."""
     raise KeyboardInterrupt
@@ -84,7 +98,7 @@ class State:
 
     def store(self, *, readonly: bool = False) -> Store:
         """The store; ``readonly`` for commands that only read (the file must exist)."""
-        return Store.open(self.db_path, readonly=readonly)
+        return Store.open(self.db_path, readonly=readonly, busy_timeout=busy_timeout())
 
     def tagger(self, config: Config | None = None) -> Tagger:
         vocab = config.settings.vocabulary if config else None

@@ -10,13 +10,14 @@ import click
 from tracker.cli.base import State, _console, _maybe_config, cli
 from tracker.cli.fetching import fetch
 from tracker.config import Config
-from tracker.digestrun import Outcome, Prepared, prepare, send_all
-from tracker.errors import ConfigError
+from tracker.digestrun import Failed, Outcome, Prepared, prepare, send_all, write_record
+from tracker.errors import ConfigError, SendError
 from tracker.locks import exclusive, lock_path
 from tracker.mail import SmtpSettings
 from tracker.pipeline import utc_now
 from tracker.query import parse_when
-from tracker.subscribers import DigestSettings, Subscriber
+from tracker.sendjournal import SendJournal
+from tracker.subscribers import DigestSettings, Subscriber, valid_address
 
 PREVIEW_SENDER = "tracker@localhost"
 
@@ -24,6 +25,10 @@ PREVIEW_SENDER = "tracker@localhost"
 def _recipients(settings: DigestSettings, to: str | None) -> list[Subscriber]:
     if to is None:
         return list(settings.subscribers)
+    if not valid_address(to):
+        raise click.BadParameter(
+            f"{to!r} is not an email address (name@example.org)", param_hint="--to"
+        )
     for sub in settings.subscribers:
         if sub.email.lower() == to.lower():
             return [sub]
@@ -83,18 +88,27 @@ def digest(
         if not (settings.subscribers or to):
             raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
         smtp = SmtpSettings.from_env(os.environ)
+        recipients = _recipients(settings, to)
         with exclusive(lock_path(state.db_path, "digest"), "a digest send"):
+            journal = SendJournal(state.db_path.with_name(state.db_path.name + ".digest-journal"))
+            left = journal.replay(lambda record: write_record(store, record))
+            if left:
+                raise SendError(
+                    f"{left} earlier digest(s) were sent but are not yet recorded (the database "
+                    f"is busy or full); nothing was sent this time, so nobody gets them twice. "
+                    f"Try again shortly ({journal.folder})"
+                )
             prepared = prepare(
                 store,
                 settings,
-                _recipients(settings, to),
+                recipients,
                 now=now,
                 sender=smtp.sender,
                 since=start,
                 expand=tagger.lookup,
                 covers=tagger.covers,
             )
-            outcomes = send_all(store, prepared, smtp, now=now)
+            outcomes = send_all(store, prepared, smtp, now=now, journal=journal)
         _report(state, outcomes)
         return
     recipients = _recipients(settings, to) or [Subscriber(email="you@localhost")]
@@ -116,6 +130,8 @@ def digest(
             click.echo(_dry_line(item))
         return
     item = next(iter(items))
+    if isinstance(item, Failed):
+        raise click.ClickException(f"the digest for {item.email} cannot be built: {item.reason}")
     if output is None:
         click.echo(item.text, nl=False)
         return
@@ -124,7 +140,9 @@ def digest(
         click.echo(f"wrote {output} ({item.subject})", err=True)
 
 
-def _dry_line(item: Prepared) -> str:
+def _dry_line(item: Prepared | Failed) -> str:
+    if isinstance(item, Failed):
+        return f"{item.email}\tcannot be built: {item.reason}"
     d = item.digest
     what = "nothing new, no mail" if item.message is None else item.subject
     return (
@@ -159,6 +177,14 @@ def _report(state: State, outcomes: list[Outcome]) -> None:
                 click.echo(f"skipped\t{o.email}\tnothing new (send_empty is off)")
     for o in failed:
         click.echo(f"failed\t{o.email}\t{o.error}", err=True)
+    waiting = [o for o in outcomes if o.status == "sent" and not o.recorded]
+    if waiting:
+        click.echo(
+            f"Warning: {len(waiting)} digest(s) were sent but the database could not record them "
+            "yet; they are kept in the send journal and recorded by the next run (nobody gets "
+            "them twice)",
+            err=True,
+        )
     if failed:
         click.echo(
             f"Error: {len(failed)} of {len(outcomes)} digest(s) failed; their items go out "
