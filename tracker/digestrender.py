@@ -10,6 +10,7 @@ import jinja2
 
 from tracker.digest import Digest
 from tracker.subscribers import DigestSettings
+from tracker.urls import safe_href
 
 
 @functools.cache
@@ -24,6 +25,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["when"] = _when
+    # Only http(s) links are links: a javascript: or data: URL from a feed becomes nothing.
+    env.filters["href"] = lambda url: safe_href(url) or ""
     env.filters["wrap"] = lambda text: textwrap.fill(
         text, width=76, initial_indent="  ", subsequent_indent="  "
     )

@@ -29,7 +29,7 @@ from tracker.store import LogEntry, Store
 from tracker.stories import StoryRules
 from tracker.storydb import PlaceReport, place_pending
 from tracker.tagging import Tagger, relevance
-from tracker.textnorm import clean_text, detect_lang
+from tracker.textnorm import clean_text, detect_lang, strip_controls
 from tracker.urls import article_id, usable_link
 
 log = logging.getLogger(__name__)
@@ -406,14 +406,16 @@ def _build_article(
             lang_hint = content.lang_hint or lang_hint
         if source.kind == "google-news" and page.final_url and page.final_url != item.url:
             fields["publisher_url"] = page.final_url  # the redirect revealed the publisher's page
-    # Extracted text and feed summaries are clean already (clean_text ran in extract / feeds).
+    # Extracted text and feed summaries are clean already (clean_text ran in extract / feeds);
+    # every text an API hands over still loses its control characters here, before storage.
     title = clean_text(title).replace("\n", " ")
+    text, author = strip_controls(text), strip_controls(author).replace("\n", " ")
     return Article(
         url=item.url,
         source=source.name,
         title=title,
         text=text,
-        summary=item.summary,
+        summary=strip_controls(item.summary),
         author=author,
         published_at=published,
         lang=detect_lang(f"{title}\n{text}", lang_hint),

@@ -72,6 +72,9 @@ def parse_query(
         QueryError: an unclosed quote, a dangling OR, only exclusions, or nothing searchable; the
             message gives the 1-based position.
     """
+    bad = next((i for i, ch in enumerate(query) if ord(ch) < 32 and ch not in "\t\n\r"), None)
+    if bad is not None:
+        raise QueryError(f"the query holds a control character at position {bad + 1}; remove it")
     parsed = ParsedQuery(groups=[[]])
     pos = 0
     last_was_or = False
@@ -226,7 +229,12 @@ def parse_when(value: str, now: datetime) -> datetime:
     if rel:
         amount, unit = int(rel.group(1)), rel.group(2)
         hours = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30, "y": 24 * 365}[unit]
-        return now - timedelta(hours=amount * hours)
+        try:
+            return now - timedelta(hours=amount * hours)
+        except OverflowError:  # 99999999999d: before the year 1
+            raise QueryError(
+                f"{value!r} reaches back before the year 1; use a smaller span, or a date"
+            ) from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

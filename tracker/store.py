@@ -9,6 +9,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import re
 import sqlite3
 import statistics
 import threading
@@ -28,6 +29,7 @@ from tracker.urls import article_id, canonical_url
 
 T = TypeVar("T")
 
+ARTICLE_ID = re.compile(r"[0-9a-f]{1,16}")  # an article id or a prefix of one (urls.article_id)
 PAGE_ATTEMPTS = 3  # failed fetches of an article's page before it is left with its summary
 SCHEMA_VERSION = len(MIGRATION_NAMES)  # PRAGMA user_version after our migrations
 
@@ -504,10 +506,17 @@ class Store:
     # ---------------------------------------------------------------- reading
     def article(self, aid: str) -> dict[str, Any] | None:
         """One article with its tags (as kind/slug/name/count/in_title dicts), or None."""
+        aid = aid.strip().lower()
+        if not ARTICLE_ID.fullmatch(aid):
+            return None  # ids are hex: '%' or '_' would otherwise match as LIKE wildcards
         rows = list(self.db.query("SELECT * FROM articles WHERE id = ?", [aid]))
         if not rows:
+            # A prefix: the ids from aid up to (not including) the next prefix, in index order.
             rows = list(
-                self.db.query("SELECT * FROM articles WHERE id LIKE ? || '%' LIMIT 2", [aid])
+                self.db.query(
+                    "SELECT * FROM articles WHERE id >= ? AND id < ? LIMIT 2",
+                    [aid, aid + "g"],
+                )
             )
             if len(rows) != 1:
                 return None

@@ -39,9 +39,26 @@ def strip_pinyin(text: str) -> str:
     return PINYIN_NOTE.sub("", text)
 
 
+# Characters that never belong in stored text: C0 and C1 controls but tab and newline (an ESC
+# starts a terminal escape sequence; NUL truncates in C tools), and the bidirectional overrides,
+# embeddings and isolates (U+202E turns "gpj.exe" into a spoofed title in a subject line).
+_CONTROLS = {
+    **{c: None for c in range(0x20) if chr(c) not in "\t\n"},
+    ord("\r"): "\n",
+    **{c: None for c in range(0x7F, 0xA0)},
+    **{c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control and bidi-override characters (CR becomes a newline)."""
+    return text.translate(_CONTROLS)
+
+
 def clean_text(text: str) -> str:
-    """Stored form: pinyin notes stripped, runs of spaces collapsed, blank lines squeezed."""
-    text = strip_pinyin(text)
+    """Stored form: control characters dropped, pinyin notes stripped, runs of spaces collapsed,
+    blank lines squeezed."""
+    text = strip_pinyin(strip_controls(text))
     lines = [WHITESPACE.sub(" ", line).strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
 

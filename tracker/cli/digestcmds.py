@@ -82,9 +82,10 @@ def digest(
     settings = config.digest if config else DigestSettings()
     now = utc_now()
     start = parse_when(since, now) if since else None
-    store = state.store()
+    sending = send or bool(to and not (output or dry_run))
+    store = state.store(readonly=not sending)
     tagger = state.tagger(config)
-    if send or (to and not (output or dry_run)):
+    if sending:
         if not (settings.subscribers or to):
             raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
         smtp = SmtpSettings.from_env(os.environ)

@@ -20,6 +20,22 @@ from tracker.storydb import story_members
 
 
 # ---------------------------------------------------------------- search and show
+class LimitType(click.IntRange):
+    """--limit; ``search -nvidia`` reads as ``-n vidia``, so its error says how to search that."""
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, str) and value and not value.strip().lstrip("-").isdigit():
+            self.fail(
+                f"{value!r} is not a number. To search for a word that starts with '-', "
+                f"put -- before the query: tracker search -- -n{value}",
+                param,
+                ctx,
+            )
+        return int(super().convert(value, param, ctx))
+
+
 @cli.command(name="search")
 @click.argument("query", nargs=-1)
 @click.option(
@@ -58,7 +74,7 @@ from tracker.storydb import story_members
     help="QUERY is SQLite FTS5 syntax, passed through as is. The index holds folded text: "
     "lower case, simplified Chinese as bigrams, American spellings.",
 )
-@click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--limit", "-n", default=20, show_default=True, type=LimitType(1, 10000))
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
 )
@@ -100,9 +116,10 @@ def search_cmd(
       tracker search 'title:licence policy:entity-list lang:zh' --sort newest
       tracker search 'NEAR(nvidia h20, 5)' --raw
       tracker search "entity list" --all-copies --since 24h
+      tracker search -- -russia sanctions       # -- before a query that starts with '-'
     """
     now = utc_now()
-    store = state.store()
+    store = state.store(readonly=True)
     tagger = state.tagger(_maybe_config(state))
     known = {e.tag_id for e in tagger.entries}
     hits = search(
@@ -148,13 +165,15 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
       tracker show 3f2a9c1e --highlight "entity list"
       tracker show 3f2a9c1e --format json | jq .tags
     """
-    store = state.store()
+    store = state.store(readonly=True)
     row = store.article(article_id)
     if row is not None and row.get("story_id") is not None:
         row["story"] = story_members(store, [row["story_id"]]).get(row["story_id"], [])
     if row is None:
+        shown = article_id if len(article_id) <= 40 else article_id[:40] + "..."
         raise click.ClickException(
-            f"no article with id {article_id!r}; find ids with 'tracker search'"
+            f"no article with id {shown!r} (ids are hex digits, or enough of their start to be "
+            "unique); find ids with 'tracker search'"
         )
     if fmt == "json":
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))

@@ -39,7 +39,11 @@ def sources_list(state: State, fmt: str) -> None:
       tracker sources list --format json | jq '.[] | select(.last_error)'
     """
     config = state.config()
-    stats = {r["name"]: r for r in state.store().source_rows()} if state.db_path.exists() else {}
+    stats = (
+        {r["name"]: r for r in state.store(readonly=True).source_rows()}
+        if state.db_path.exists()
+        else {}
+    )
     rows = []
     for s in config.sources:
         st = stats.get(s.name, {})
@@ -91,7 +95,7 @@ def sources_status(state: State, fmt: str) -> None:
     config = state.config()
     now = utc_now()
     health = (
-        {r["name"]: r for r in state.store().source_health_rows(now)}
+        {r["name"]: r for r in state.store(readonly=True).source_health_rows(now)}
         if state.db_path.exists()
         else {}
     )

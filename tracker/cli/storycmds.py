@@ -56,7 +56,10 @@ def stories(ctx: click.Context, since: str, min_size: int, limit: int, fmt: str)
         return
     state: State = ctx.obj
     rows = list_stories(
-        state.store(), since=parse_when(since, utc_now()), min_size=min_size, limit=limit
+        state.store(readonly=True),
+        since=parse_when(since, utc_now()),
+        min_size=min_size,
+        limit=limit,
     )
     out = [
         {

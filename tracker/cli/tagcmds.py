@@ -55,7 +55,7 @@ def tags(ctx: click.Context, kind: str | None, since: str, fmt: str) -> None:
         return
     state: State = ctx.obj
     now = utc_now()
-    counts = tag_counts(state.store(), parse_when(since, now), now, kind)
+    counts = tag_counts(state.store(readonly=True), parse_when(since, now), now, kind)
     rows = [c.as_dict() for c in counts]
     if fmt == "table":
         for row, c in zip(rows, counts, strict=True):
@@ -85,7 +85,7 @@ def trends(state: State, tag_ids: tuple[str, ...], by: str, since: str, fmt: str
       tracker trends chip:h20 --since 30d --format csv > h20.csv
     """
     now = utc_now()
-    store = state.store()
+    store = state.store(readonly=True)
     known = {e.tag_id for e in state.tagger(_maybe_config(state)).entries} | _stored_tags(store)
     for tag in tag_ids:
         if tag not in known:
@@ -131,7 +131,7 @@ def tags_list(state: State, kind: str | None, fmt: str) -> None:
     counts: dict[str, int] = {}
     if state.db_path.exists():
         query = "SELECT tag_id, count(*) AS n FROM article_tags GROUP BY tag_id"
-        counts = {r["tag_id"]: r["n"] for r in state.store().db.query(query)}
+        counts = {r["tag_id"]: r["n"] for r in state.store(readonly=True).db.query(query)}
     rows = [
         {
             "tag": e.tag_id,
