@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from tracker.cli import cli
 from tracker.tagging import Tagger
 
+from .hostile import HostileServer
 from .smtp import Inbox
 from .test_digest import _fill
 
@@ -133,3 +134,17 @@ def test_a_server_that_is_gone_fails_in_one_line(home: Path, smtp_env: dict[str,
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "cannot send through" in result.stderr
+
+
+def test_run_sends_the_digest_although_a_source_trickles(
+    home: Path, smtp_env: dict[str, str], inbox: Inbox, hostile: HostileServer
+) -> None:
+    with (home / "tracker.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n[settings]\nmin_interval = 0\nretries = 0\nread_timeout = 2\nrequest_deadline = 2\n"
+            f'\n[[sources]]\nname = "slow"\nkind = "rss"\nurl = "{hostile.url("/trickle/20")}"\n'
+        )
+    result = invoke("run", env=smtp_env)
+    assert result.exit_code == 1  # the slow source failed ...
+    assert "too slow" in result.output
+    assert sorted(r[0] for r, _ in inbox.messages) == EMAILS  # ... and the digest still went out
