@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
-from tracker.models import Article
+from tracker.models import Article, TagHit
 from tracker.search import search
 from tracker.similarity import minhash, numbers, shingles, similarity
 from tracker.store import Store
@@ -468,3 +468,52 @@ def test_a_translation_without_figures_joins_only_within_a_day(
         "SELECT story_reason FROM articles WHERE id = ?", [article_id(zh_late.url)]
     ).fetchone()[0]
     assert late is None or "translated" not in late
+
+
+def _copies(n: int) -> list[tuple[Article, list[TagHit]]]:
+    body = "The Bureau of Industry and Security added 23 companies to the Entity List. " * 6
+    return [
+        (
+            Article(
+                url=f"https://wire.example/copy/{i}",
+                source="wire",
+                title="US adds 23 firms to the Entity List",
+                text=body + f"Copy {i} from desk {i % 7}.",
+                published_at=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=i),
+                lang="en",
+                extracted=True,
+            ),
+            [],
+        )
+        for i in range(n)
+    ]
+
+
+def _placement_steps(tmp_path: Path, n: int) -> tuple[int, int]:
+    """SQLite VM steps (in thousands) to place ``n`` near-identical copies, and the story size."""
+    store = Store.open(tmp_path / f"copies{n}.db")
+    store.save_batch("wire", _copies(n), now=datetime(2026, 11, 2, tzinfo=UTC))
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    store.db.conn.set_progress_handler(count, 1000)
+    place_pending(store, StoryRules(), now=datetime(2026, 11, 2, tzinfo=UTC))
+    store.db.conn.set_progress_handler(None, 0)
+    size = store.db.conn.execute("SELECT max(size), count(*) FROM stories").fetchone()
+    store.close()
+    assert size == (n, 1)  # one story holding every copy
+    return steps[0], size[0]
+
+
+def test_placing_near_identical_copies_costs_the_same_per_copy_however_many(
+    tmp_path: Path,
+) -> None:
+    # Counted in SQLite VM steps, not seconds: doubling the copies about doubles the work. Before
+    # the fix each join re-read every member's signature and each copy was compared with every
+    # earlier copy: four times the work for twice the copies.
+    small, _ = _placement_steps(tmp_path, 150)
+    large, _ = _placement_steps(tmp_path, 300)
+    assert large < 2.6 * small, (small, large)
