@@ -30,12 +30,11 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import LONG_EN, article_page, rss  # noqa: E402
+from tests.helpers import serve_news  # noqa: E402
 from tests.hostile import HostileServer, feed_body  # noqa: E402
 from tests.smtp import Inbox, _free_port, _Handler  # noqa: E402
 
@@ -131,26 +130,7 @@ def sound(checks: dict[str, object]) -> bool:
 def news_server(n: int, page_delay: float = 0.005) -> HTTPServer:
     server = HTTPServer(threaded=True)
     server.start()
-    items = [
-        {
-            "title": f"Commerce adds firm {i} to the Entity List",
-            "link": server.url_for(f"/a/{i}"),
-            "description": f"Summary {i}.",
-        }
-        for i in range(n)
-    ]
-    body = rss(items)
-    server.expect_request("/feed.xml").respond_with_data(body, content_type="application/rss+xml")
-    server.expect_request("/robots.txt").respond_with_data("", status=404)
-
-    def page(request: Request) -> Response:
-        time.sleep(page_delay)
-        i = request.path.rsplit("/", 1)[1]
-        html = article_page(f"Commerce adds firm {i} to the Entity List", [*LONG_EN, f"Firm {i}."])
-        return Response(html, content_type="text/html; charset=utf-8")
-
-    for i in range(n):
-        server.expect_request(f"/a/{i}").respond_with_handler(page)
+    serve_news(server, n, page_delay=page_delay)
     return server
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import html
+import time
 from datetime import datetime
 from email.utils import format_datetime
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 
 def rss(items: list[dict[str, str]], title: str = "Fixture feed") -> str:
@@ -45,3 +49,36 @@ LONG_EN = [
     "Exporters will need a licence for items subject to the regulations, and most applications will be "
     "reviewed under a presumption of denial, officials said.",
 ]
+
+
+def serve_news(
+    server: HTTPServer, n: int, *, feed_delay: float = 0.0, page_delay: float = 0.0
+) -> None:
+    """An RSS feed of ``n`` items at /feed.xml and their article pages at /a/<i>, each answer
+    after its delay (the fault tests and benchmarks/faults.py share it)."""
+    items = [
+        {
+            "title": f"Commerce adds firm {i} to the Entity List",
+            "link": server.url_for(f"/a/{i}"),
+            "description": f"Summary {i}.",
+        }
+        for i in range(n)
+    ]
+    body = rss(items)
+
+    def feed(request: Request) -> Response:
+        time.sleep(feed_delay)
+        return Response(body, content_type="application/rss+xml")
+
+    def page(request: Request) -> Response:
+        time.sleep(page_delay)
+        i = request.path.rsplit("/", 1)[1]
+        markup = article_page(
+            f"Commerce adds firm {i} to the Entity List", [*LONG_EN, f"Firm {i}."]
+        )
+        return Response(markup, content_type="text/html; charset=utf-8")
+
+    server.expect_request("/feed.xml").respond_with_handler(feed)
+    server.expect_request("/robots.txt").respond_with_data("", status=404)
+    for i in range(n):
+        server.expect_request(f"/a/{i}").respond_with_handler(page)

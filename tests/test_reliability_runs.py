@@ -14,39 +14,11 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
-from .helpers import LONG_EN, article_page, rss
+from .helpers import serve_news
 from .hostile import wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and flock")
-
-
-def serve(server: HTTPServer, n: int, *, feed_delay: float = 0.0, page_delay: float = 0.0) -> None:
-    items = [
-        {
-            "title": f"Commerce adds firm {i} to the Entity List",
-            "link": server.url_for(f"/a/{i}"),
-            "description": f"Summary {i}.",
-        }
-        for i in range(n)
-    ]
-    body = rss(items)
-
-    def feed(request: Request) -> Response:
-        time.sleep(feed_delay)
-        return Response(body, content_type="application/rss+xml")
-
-    def page(request: Request) -> Response:
-        time.sleep(page_delay)
-        i = request.path.rsplit("/", 1)[1]
-        html = article_page(f"Commerce adds firm {i} to the Entity List", [*LONG_EN, f"Firm {i}."])
-        return Response(html, content_type="text/html; charset=utf-8")
-
-    server.expect_request("/feed.xml").respond_with_handler(feed)
-    server.expect_request("/robots.txt").respond_with_data("", status=404)
-    for i in range(n):
-        server.expect_request(f"/a/{i}").respond_with_handler(page)
 
 
 def write_config(home: Path, server: HTTPServer, *, pages: bool = True) -> None:
@@ -90,7 +62,7 @@ def check_store(home: Path) -> None:
 def test_a_second_fetch_is_refused_in_one_line_while_the_first_runs(
     tmp_path: Path, threaded_httpserver: HTTPServer
 ) -> None:
-    serve(threaded_httpserver, 5, feed_delay=3)
+    serve_news(threaded_httpserver, 5, feed_delay=3)
     write_config(tmp_path, threaded_httpserver, pages=False)
     first = start(tmp_path, "-q", "fetch")
     lock = tmp_path / "tracker.db.fetch-lock"
@@ -109,7 +81,7 @@ def test_a_second_fetch_is_refused_in_one_line_while_the_first_runs(
 def test_a_write_lock_held_elsewhere_makes_fetch_wait_not_crash(
     tmp_path: Path, threaded_httpserver: HTTPServer
 ) -> None:
-    serve(threaded_httpserver, 120)
+    serve_news(threaded_httpserver, 120)
     write_config(tmp_path, threaded_httpserver, pages=False)
     first = start(tmp_path, "-q", "fetch")  # creates the store
     first.communicate(timeout=60)
@@ -137,7 +109,7 @@ def test_a_write_lock_held_elsewhere_makes_fetch_wait_not_crash(
 def run_then_stop(
     home: Path, server: HTTPServer, sig: signal.Signals
 ) -> tuple[subprocess.Popen[str], str, int]:
-    serve(server, 300, page_delay=0.03)
+    serve_news(server, 300, page_delay=0.03)
     write_config(home, server)
     proc = start(home, "-q", "fetch")
     assert wait_for(lambda: count(home) >= 100, timeout=120), proc.stderr
@@ -191,7 +163,7 @@ def alive(pid: int) -> bool:
 def test_extraction_workers_exit_when_fetch_is_killed(
     tmp_path: Path, threaded_httpserver: HTTPServer
 ) -> None:
-    serve(threaded_httpserver, 300, page_delay=0.03)  # over 64 pages: the pool starts
+    serve_news(threaded_httpserver, 300, page_delay=0.03)  # over 64 pages: the pool starts
     write_config(tmp_path, threaded_httpserver)
     proc = start(tmp_path, "-q", "fetch")
     assert wait_for(lambda: count(tmp_path) >= 50 and len(children(proc.pid)) >= 2, timeout=120)
