@@ -174,6 +174,8 @@ def corrupt(db: Path) -> None:
 )
 def test_a_damaged_database_is_named_in_one_line(fetched: Path, args: list[str]) -> None:
     corrupt(fetched / "tracker.db")
+    # fetch checks the whole file once a day: as if the last check were a day ago
+    (fetched / "tracker.db.checked").unlink()
     result = invoke(*args)
     no_traceback(result)
     assert result.exit_code == 1
@@ -256,6 +258,14 @@ def test_read_commands_on_a_missing_database_say_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="POSIX file-size limits")
+def test_fetch_checks_the_file_once_a_day(fetched: Path) -> None:
+    marker = fetched / "tracker.db.checked"
+    assert marker.exists()  # the fixture's fetch checked it
+    os.utime(marker, (0, 0))  # a day and more ago
+    assert invoke("fetch").exit_code == 0
+    assert marker.stat().st_mtime > 0
+
+
 def test_a_full_disk_is_one_line_and_loses_nothing_stored(
     fetched: Path, httpserver: HTTPServer
 ) -> None:
