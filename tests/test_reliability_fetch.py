@@ -13,7 +13,7 @@ from werkzeug import Request, Response
 
 from tracker.cli import cli
 
-from .helpers import LONG_EN, article_page, rss
+from .helpers import LONG_EN, article_page, rss, serve_news
 from .hostile import HostileServer, feed_body
 
 
@@ -202,3 +202,19 @@ def test_one_stray_byte_does_not_turn_a_chinese_feed_into_mojibake(
     ]
     found = invoke("search", "英伟达", "--format", "json")
     assert "http://x.test/zh1" in found.output
+
+
+def test_a_source_past_its_deadline_keeps_what_it_stored_and_goes_on_next_run(
+    tmp_path: Path, threaded_httpserver: HTTPServer
+) -> None:
+    serve_news(threaded_httpserver, 40, page_delay=0.4)  # 4 page threads: about 4 s in all
+    feed = threaded_httpserver.url_for("/feed.xml")
+    config(tmp_path, source("slow-pages", feed, fetch_articles=True), "source_deadline = 1\n")
+    first = invoke("fetch")
+    assert first.exit_code == 0, first.output  # slow is not failed
+    assert "items left for the next run" in first.output
+    stored = rows(tmp_path, "SELECT count(*) FROM articles")[0][0]
+    assert 0 < stored < 40
+    config(tmp_path, source("slow-pages", feed, fetch_articles=True))
+    assert invoke("fetch").exit_code == 0
+    assert rows(tmp_path, "SELECT count(*), sum(extracted) FROM articles") == [(40, 40)]

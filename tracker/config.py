@@ -70,6 +70,7 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     request_deadline: float = 60.0  # seconds for a whole request, body included
+    source_deadline: float = 900.0  # seconds one source may take; the rest waits for the next run
     max_body_mb: float = 10.0
     min_interval: float = 1.0  # seconds between two requests to one host
     retries: int = 3  # extra attempts on 429 / 5xx / connection errors
@@ -168,7 +169,14 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
 
 # Settings that must be above zero (a timeout of -1 was accepted, then crashed the fetch), and
 # those that may be zero but not negative.
-POSITIVE = ("connect_timeout", "read_timeout", "request_deadline", "max_body_mb", "source_workers")
+POSITIVE = (
+    "connect_timeout",
+    "read_timeout",
+    "request_deadline",
+    "source_deadline",
+    "max_body_mb",
+    "source_workers",
+)
 NOT_NEGATIVE = ("min_interval", "retries", "backoff", "max_retry_wait")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class SourceReport:
     skipped: str | None = None  # why the source was not fetched this run (backing off, disabled)
     bad_items: int = 0  # items skipped: an unusable link, or building the article failed
     interrupted: bool = False  # stopped by Ctrl-C / SIGTERM; committed batches are kept
+    left: int = 0  # items left for the next run: the source used up its source_deadline
 
 
 @dataclass
@@ -114,6 +116,7 @@ def run_fetch(
     story_rules: StoryRules | None = None,
     stop: threading.Event | None = None,
     place_progress: Callable[[int, int], None] | None = None,
+    source_deadline: float | None = None,
 ) -> FetchReport:
     """Fetch every enabled source into ``store``.
 
@@ -129,6 +132,8 @@ def run_fetch(
         stop: set by the caller (Ctrl-C, SIGTERM) to end the run early; each source stops after
             its current article, keeping every batch already committed.
         place_progress: (placed, pending) while new articles join stories.
+        source_deadline: seconds one source may take; past them it stops after the current
+            article, keeps what it saved, and leaves the rest for the next run (not a failure).
 
     Raises:
         KeyboardInterrupt: the run was interrupted; what was committed before stays.
@@ -138,7 +143,9 @@ def run_fetch(
     enabled = [s for s in sources if s.enabled]
     store.ensure_sources(enabled, now())
     extractor = Extractor(extract_workers)
-    run = _Run(store, fetcher, tagger, now, refetch, progress, workers, extractor, stop)
+    run = _Run(
+        store, fetcher, tagger, now, refetch, progress, workers, extractor, stop, source_deadline
+    )
 
     def one(source: Source) -> SourceReport:
         skipped = None if force else _why_skip(store, source.name, now())
@@ -149,6 +156,11 @@ def run_fetch(
             result = _run_source(run, source)
             if result.interrupted:
                 return result  # neither a failure nor a success: the next run carries on
+            if result.left:
+                # Not a success either: a Federal Register window starts at the last success,
+                # and the items left must still fall inside the next run's.
+                progress.finish(result)
+                return result
             _record_health(store, result, now())
         progress.finish(result)
         return result
@@ -228,6 +240,7 @@ class _Run:
     workers: int
     extractor: Extractor
     stop: threading.Event
+    budget: float | None = None  # seconds one source may take (source_deadline)
 
 
 def _run_source(run: _Run, source: Source) -> SourceReport:
@@ -240,6 +253,7 @@ def _run_source(run: _Run, source: Source) -> SourceReport:
     report = SourceReport(source.name)
     entries: list[LogEntry] = []
     batch: list[tuple[Article, list[TagHit]]] = []
+    ends = time.monotonic() + run.budget if run.budget else None
 
     def save(validators: tuple[str, str | None, str | None] | None = None) -> None:
         counts = store.save_batch(
@@ -256,7 +270,7 @@ def _run_source(run: _Run, source: Source) -> SourceReport:
         if got is None:
             store.log_fetches(entries, run.now())
             return report
-        for tagged in _articles(run, source, got, report, entries):
+        for tagged in _articles(run, source, got, report, entries, ends):
             batch.append(tagged)
             if len(batch) >= BATCH:
                 save()
@@ -265,6 +279,11 @@ def _run_source(run: _Run, source: Source) -> SourceReport:
     except _Stopped:
         save()
         report.interrupted = True
+    except _OutOfTime as late:
+        # Not a failure: the source answers, it is only big or slow. The feed's validators are
+        # not saved, so the next run reads it again and goes on with the items left.
+        save()
+        report.left = late.left
     except sqlite3.Error:
         raise  # the store itself failed (full disk, damaged file): the run cannot go on
     except Exception as exc:  # one source's bug must not take down the others
@@ -294,6 +313,14 @@ def preview_source(
 
 class _Stopped(Exception):
     """The run was asked to stop (Ctrl-C, SIGTERM)."""
+
+
+class _OutOfTime(Exception):
+    """The source used up its time (``source_deadline``)."""
+
+    def __init__(self, left: int) -> None:
+        super().__init__(f"{left} items left")
+        self.left = left
 
 
 def _collect(
@@ -326,9 +353,18 @@ def _collect(
 
 
 def _articles(
-    run: _Run, source: Source, got: Collected, report: SourceReport, entries: list[LogEntry]
+    run: _Run,
+    source: Source,
+    got: Collected,
+    report: SourceReport,
+    entries: list[LogEntry],
+    ends: float | None = None,
 ) -> Iterator[tuple[Article, list[TagHit]]]:
-    """Each item's article, tagged, in feed order; bad items are skipped and counted."""
+    """Each item's article, tagged, in feed order; bad items are skipped and counted.
+
+    Raises:
+        _Stopped: the run was asked to stop. _OutOfTime: ``time.monotonic()`` passed ``ends``.
+    """
     items, fetch_pages = got.items, got.fetch_pages
     run.progress.start(source.name, len(items))
     known = set()
@@ -347,9 +383,11 @@ def _articles(
         run.fetcher, run.extractor, source, todo, fetch_pages, run.workers, run.now().date()
     )
     try:
-        for item, page in pages:
+        for done, (item, page) in enumerate(pages):
             if run.stop.is_set():
                 raise _Stopped
+            if ends is not None and time.monotonic() > ends:
+                raise _OutOfTime(len(todo) - done)
             try:
                 if page is not None:
                     page.extract(run.extractor, run.now().date())
@@ -357,7 +395,7 @@ def _articles(
                 article = _build_article(source, item, page, report, run.now(), got.lang)
                 hits = run.tagger.tag(article.title, article.text, article.lang)
                 article.relevance = relevance(hits, weights)
-            except (BrokenExecutor, _Stopped):
+            except (BrokenExecutor, _Stopped, _OutOfTime):
                 raise
             except Exception as exc:  # one bad item never costs the others
                 report.bad_items += 1

@@ -225,6 +225,8 @@ def _print_report(report: FetchReport) -> None:
             notes = []
             if s.pages_failed:
                 notes.append(f"{s.pages_failed} pages failed (stored text kept; retried next run)")
+            if s.left:
+                notes.append(f"stopped at source_deadline; {s.left} items left for the next run")
             if s.bad_items:
                 notes.append(f"{s.bad_items} items skipped (bad link or content; see -v)")
             if s.no_text:

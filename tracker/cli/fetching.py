@@ -109,6 +109,7 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
                     source_workers=config.settings.source_workers,
                     story_rules=config.stories,
                     place_progress=p.placing,
+                    source_deadline=config.settings.source_deadline,
                 ),
             )
     except Busy as exc:
