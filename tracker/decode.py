@@ -24,6 +24,15 @@ META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+
 XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
+def header_charset(content_type: str) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value, if any."""
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
 def normalise_charset(name: str | None) -> str | None:
     """A Python codec name for ``name``, with the Chinese supersets substituted; None if unknown."""
     if not name:

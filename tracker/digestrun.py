@@ -1,7 +1,9 @@
 """Preparing and sending every subscriber's digest, exactly once.
 
 A recipient's items are recorded as sent (``digest_items``) only after the SMTP server accepted
-that recipient's message, in one transaction with the send's row. So:
+that recipient's message, in one transaction with the send's row; with a send journal
+(:mod:`tracker.sendjournal`) the record is written there first, so a database that cannot take it
+at once (busy, full) loses nothing. So:
 
 * a failure for one recipient leaves the others recorded, and that recipient's items go out in
   their next digest (their window starts at their last successful digest);
@@ -209,7 +211,7 @@ def send_all(
                 log.warning("digest to %s failed: %s", sub.email, error)
                 outcomes.append(_failed(store, item, now, error))
                 continue
-            record = _sent_record(item, now)
+            record = _record_of(item, now)
             entry = journal.add(record) if journal is not None else None
             recorded = False
             if db_down is None:
@@ -255,35 +257,25 @@ def _refusal(exc: smtplib.SMTPException) -> str:
     return str(exc)
 
 
-def _sent_record(item: Prepared, now: datetime) -> Record:
-    assert item.message is not None
+def _record_of(item: Prepared, now: datetime, error: str | None = None) -> Record:
+    """The send record of ``item``: sent (with its items and Message-ID), or failed with ``error``."""
+    sent = error is None and item.message is not None
     return {
         "email": item.subscriber.email,
         "stamp": iso(now),
         "window_start": iso(item.digest.start),
         "window_end": iso(item.digest.end),
-        "message_id": item.message["Message-ID"],
+        "message_id": item.message["Message-ID"] if sent and item.message else None,
         "subject": item.subject,
-        "ids": sorted(item.digest.item_ids),
-        "status": "sent",
-        "error": None,
+        "ids": sorted(item.digest.item_ids) if sent else [],
+        "status": "sent" if sent else "failed",
+        "error": error,
     }
 
 
 def _failed(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
-    record: Record = {
-        "email": item.subscriber.email,
-        "stamp": iso(now),
-        "window_start": iso(item.digest.start),
-        "window_end": iso(item.digest.end),
-        "message_id": None,
-        "subject": item.subject,
-        "ids": [],
-        "status": "failed",
-        "error": error,
-    }
     try:
-        write_record(store, record)
+        write_record(store, _record_of(item, now, error))
     except sqlite3.Error as exc:  # a failure's record is history only; the send itself counts
         log.warning("could not record the failed digest to %s (%s)", item.subscriber.email, exc)
     return Outcome(item.subscriber.email, "failed", item.subject, 0, error)

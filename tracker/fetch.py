@@ -19,6 +19,7 @@ from protego import Protego
 
 from tracker.config import Settings
 from tracker.deadline import DeadlineAdapter, deadline
+from tracker.decode import header_charset
 from tracker.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,7 @@ class FetchResult:
     @property
     def charset(self) -> str | None:
         """The charset named in Content-Type, if any."""
-        for part in self.headers.get("content-type", "").split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset" and value:
-                return value.strip("\"' ")
-        return None
+        return header_charset(self.headers.get("content-type", ""))
 
 
 def make_session(settings: Settings) -> requests.Session:
@@ -155,10 +152,7 @@ class Fetcher:
         with deadline(limit) as watch:
             try:
                 return self._read(url, headers)
-            except FetchError:
-                if not watch.fired:
-                    raise
-            except Exception:  # the cut socket surfaces as whatever the read was doing
+            except Exception:  # a cut socket surfaces as whatever the read was doing
                 if not watch.fired:
                     raise
         # Not "timed out ...": a server this slow is not retried within the run.

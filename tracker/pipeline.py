@@ -154,14 +154,10 @@ def run_fetch(
             progress.start(source.name, 0)
         else:
             result = _run_source(run, source)
-            if result.interrupted:
-                return result  # neither a failure nor a success: the next run carries on
-            if result.left:
-                # Not a success either: a Federal Register window starts at the last success,
-                # and the items left must still fall inside the next run's.
-                progress.finish(result)
-                return result
-            _record_health(store, result, now())
+            # Stopped or out of time is neither a failure nor a success: the next run carries on,
+            # and a Federal Register window (it starts at the last success) still covers the rest.
+            if not (result.interrupted or result.left):
+                _record_health(store, result, now())
         progress.finish(result)
         return result
 

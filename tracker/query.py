@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from tracker.errors import QueryError
-from tracker.textnorm import HAN_RE, index_form, tag_token
+from tracker.textnorm import HAN_RE, first_control, index_form, tag_token
 from tracker.vocabulary import KINDS
 
 TOKEN = re.compile(r'\s*(?:(-?)(?:(\w+):)?"([^"]*)("?)|(\S+))')
@@ -72,7 +72,7 @@ def parse_query(
         QueryError: an unclosed quote, a dangling OR, only exclusions, or nothing searchable; the
             message gives the 1-based position.
     """
-    bad = next((i for i, ch in enumerate(query) if ord(ch) < 32 and ch not in "\t\n\r"), None)
+    bad = first_control(query, allowed="\t\n\r")
     if bad is not None:
         raise QueryError(f"the query holds a control character at position {bad + 1}; remove it")
     parsed = ParsedQuery(groups=[[]])

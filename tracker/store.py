@@ -58,6 +58,19 @@ def check_schema(db: Database) -> None:
         )
 
 
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file itself is broken (not busy, full or read-only)."""
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
+def damaged(path: Path | str, detail: str) -> str:
+    """One line for a damaged database file: what SQLite found, and how to recover."""
+    return (
+        f"the database {path} is damaged ({detail}); nothing was written. Restore a backup, or "
+        f"recover it: sqlite3 {path} .recover | sqlite3 recovered.db (docs/reliability.md)"
+    )
+
+
 def explain_db_error(path: Path | str, exc: sqlite3.Error) -> str:
     """One line for a database failure, saying what to do."""
     text = str(exc)
@@ -67,10 +80,7 @@ def explain_db_error(path: Path | str, exc: sqlite3.Error) -> str:
             f"({text}); check --db / TRACKER_DB, or restore a backup"
         )
     if "malformed" in text:
-        return (
-            f"the database {path} is damaged ({text}); nothing was written. Restore a backup, or "
-            f"recover it: sqlite3 {path} .recover | sqlite3 recovered.db (docs/reliability.md)"
-        )
+        return damaged(path, text)
     if "full" in text:
         return f"the disk holding {path} is full ({text}); nothing stored was lost. Free space and run again"
     if "locked" in text or "busy" in text:
@@ -226,7 +236,7 @@ class Store:
                 db = ImmediateDatabase(_connect(f"{uri}?{query}", uri=True))
                 return cls(db, readonly=True, busy_timeout=busy_timeout)
             except sqlite3.DatabaseError as exc:
-                if "malformed" in str(exc) or "not a database" in str(exc):
+                if is_damage(exc):
                     raise TrackerError(explain_db_error(path, exc)) from exc
                 last = exc
         assert last is not None
@@ -437,12 +447,15 @@ class Store:
             conn.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**values, "id": aid})
         else:
             row = {**values, "id": aid, "source": article.source, "first_seen_at": stamp}
+            if article.page == "failed":
+                row["page_failures"] = 1
+            elif article.page is not None:
+                row["page_fetched_at"] = stamp
             columns = ", ".join(row)
             marks = ", ".join(f":{k}" for k in row)
             rowid = conn.execute(
                 f"INSERT INTO articles ({columns}) VALUES ({marks})", row
             ).lastrowid
-            self._note_page(aid, article.page, stamp)
         self._fts_insert(rowid, article.title, article.text, hits)
         self.set_tags(aid, hits)
         if not existing:
@@ -450,7 +463,8 @@ class Store:
         return "updated" if existing else "new"
 
     def _note_page(self, aid: str, page: str | None, stamp: str | None) -> None:
-        """Record how the article's page answered this time (see ``known_ids``)."""
+        """Record how a stored article's page answered this time (see ``known_ids``; a new
+        article's row is inserted with the same columns set)."""
         if page == "failed":
             self.db.conn.execute(
                 "UPDATE articles SET page_failures = page_failures + 1 WHERE id = ?", [aid]

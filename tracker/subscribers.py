@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import ConfigError, QueryError
 from tracker.query import parse_query
+from tracker.textnorm import first_control
 
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
@@ -16,7 +17,7 @@ EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a control character (CR and LF included): in a mail header one
     would start a new header, and anywhere else it is a typo or an attack."""
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
+    return first_control(text) is not None
 
 
 def check_digest_texts(settings: DigestSettings, where: str) -> None:

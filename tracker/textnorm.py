@@ -50,6 +50,19 @@ _CONTROLS = {
 }
 
 
+def first_control(text: str, allowed: str = "") -> int | None:
+    """Where ``text`` holds its first control or bidi-override character (one that
+    :func:`strip_controls` drops) not in ``allowed``, or None."""
+    return next(
+        (
+            i
+            for i, ch in enumerate(text)
+            if (ord(ch) in _CONTROLS or ch == "\t") and ch not in allowed
+        ),
+        None,
+    )
+
+
 def strip_controls(text: str) -> str:
     """``text`` without control and bidi-override characters (CR becomes a newline)."""
     return text.translate(_CONTROLS)

@@ -55,7 +55,7 @@ class TrackerGroup(click.Group):
                 state = ctx.obj if isinstance(ctx.obj, State) else None
                 where = state.db_path if state else "database"
                 raise click.ClickException(explain_db_error(where, exc)) from exc
-            if isinstance(exc, OSError) and not isinstance(exc, TrackerError):
+            if isinstance(exc, OSError):
                 raise click.ClickException(_os_error(exc)) from exc
             raise click.ClickException(str(exc)) from exc
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from tracker.locks import Busy, exclusive, lock_path
 from tracker.pipeline import run_fetch
 from tracker.render import print_hits_table
 from tracker.search import search
-from tracker.store import Store, explain_db_error
+from tracker.store import Store, damaged
 from tracker.storydb import list_stories
 
 
@@ -90,29 +89,34 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
         sources = [s for s in sources if s.name in only]
     if not any(s.enabled for s in sources):
         raise click.ClickException(f"no enabled sources in {config.path}; enable one and try again")
-    store = state.store()
-    _check_daily(store, state.db_path)
     tagger = state.tagger(config)
     fetcher = Fetcher(make_session(config.settings), config.settings)
     try:
+        # The lock first: a second fetch is refused before it opens, checks or migrates anything.
         with exclusive(lock_path(state.db_path, "fetch"), "a fetch"):
-            report = _run_with_progress(
-                state,
-                lambda p: run_fetch(
-                    store,
-                    fetcher,
-                    sources,
-                    tagger,
-                    refetch=refetch,
-                    progress=p,
-                    force=force or bool(only),
-                    source_workers=config.settings.source_workers,
-                    story_rules=config.stories,
-                    place_progress=p.placing,
-                    source_deadline=config.settings.source_deadline,
-                ),
-            )
+            store = state.store()
+            try:
+                _check_daily(store, state.db_path)
+                report = _run_with_progress(
+                    state,
+                    lambda p: run_fetch(
+                        store,
+                        fetcher,
+                        sources,
+                        tagger,
+                        refetch=refetch,
+                        progress=p,
+                        force=force or bool(only),
+                        source_workers=config.settings.source_workers,
+                        story_rules=config.stories,
+                        place_progress=p.placing,
+                        source_deadline=config.settings.source_deadline,
+                    ),
+                )
+            finally:
+                store.close()
     except Busy as exc:
+        # An exit, not an exception: `tracker run` still sends the digest after it.
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
@@ -122,8 +126,6 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
             err=True,
         )
         raise SystemExit(130) from None
-    finally:
-        store.close()
     if not state.quiet:
         _print_report(report)
     if report.failures:
@@ -143,9 +145,7 @@ def _check_daily(store: Store, db_path: Path) -> None:
             return
     problem = store.check_integrity()
     if problem:
-        raise click.ClickException(
-            explain_db_error(db_path, sqlite3.DatabaseError(f"malformed: {problem}"))
-        )
+        raise click.ClickException(damaged(db_path, problem))
     with contextlib.suppress(OSError):
         marker.touch()
 

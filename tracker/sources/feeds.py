@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import feedparser
 from bs4 import BeautifulSoup
 
-from tracker.decode import decode_bytes
+from tracker.decode import decode_bytes, header_charset
 from tracker.errors import ParseError
 from tracker.models import FeedItem
 from tracker.textnorm import clean_text
@@ -78,13 +78,8 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
     Feeds are decoded as pages are (:func:`decode_bytes`): left to itself, feedparser took a UTF-8
     feed with one stray byte for ISO-8859-2 and stored Chinese as mojibake.
     """
-    charset = None
-    for part in headers.get("content-type", "").split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset":
-            charset = value.strip("\"' ")
     try:
-        text = decode_bytes(content, charset)
+        text = decode_bytes(content, header_charset(headers.get("content-type", "")))
     except ParseError:
         return content, headers  # feedparser may still make sense of it; it will say if not
     body = XML_DECLARED.sub(rb'\1"utf-8"', text.encode("utf-8"), count=1)
