@@ -31,14 +31,14 @@ from aiosmtpd.controller import Controller
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stories import NOW, articles
 
-from tracker.digestrun import prepare, send_all
-from tracker.mail import SmtpSettings
+from tracker.config.digest import DigestSettings, Subscriber
+from tracker.digest.mail import SmtpSettings
+from tracker.digest.send import prepare, send_all
 from tracker.store import Store
-from tracker.stories import StoryRules
-from tracker.storyrebuild import rebuild
-from tracker.subscribers import DigestSettings, Subscriber
-from tracker.tagging import Tagger, relevance
-from tracker.vocabulary import load_vocabulary
+from tracker.stories.match import StoryRules
+from tracker.stories.rebuild import rebuild
+from tracker.tagging.tagger import Tagger, relevance
+from tracker.tagging.vocabulary import load_vocabulary
 
 FILTERS = [
     "",

@@ -91,11 +91,11 @@ def _serve(ports: multiprocessing.Queue, delay: float) -> None:  # type: ignore[
 
 
 def run(sources, settings, db: Path, **kw):  # type: ignore[no-untyped-def]
-    from tracker.fetch import Fetcher, make_session
-    from tracker.pipeline import run_fetch
+    from tracker.ingest.http import Fetcher, make_session
+    from tracker.ingest.pipeline import run_fetch
     from tracker.store import Store
-    from tracker.tagging import Tagger
-    from tracker.vocabulary import load_vocabulary
+    from tracker.tagging.tagger import Tagger
+    from tracker.tagging.vocabulary import load_vocabulary
 
     store = Store.open(db)
     before = store.count("fetch_log")
@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.25)
     parser.add_argument("--delay", type=float, default=0.1)
     args = parser.parse_args()
-    from tracker.config import Settings
+    from tracker.config.load import Settings
     from tracker.models import Source
 
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]

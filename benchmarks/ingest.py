@@ -85,13 +85,13 @@ class TreeMemory:
 
 
 def run_pipeline(base: str, pages: int, workers: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from tracker.config import Settings
-    from tracker.fetch import Fetcher, make_session
+    from tracker.config.load import Settings
+    from tracker.ingest.http import Fetcher, make_session
+    from tracker.ingest.pipeline import run_fetch
     from tracker.models import Source
-    from tracker.pipeline import run_fetch
     from tracker.store import Store
-    from tracker.tagging import Tagger
-    from tracker.vocabulary import load_vocabulary
+    from tracker.tagging.tagger import Tagger
+    from tracker.tagging.vocabulary import load_vocabulary
 
     settings = Settings(min_interval=0.0)  # loopback: no politeness delay to measure
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,7 +117,7 @@ def run_pipeline(base: str, pages: int, workers: int, out: multiprocessing.Queue
 
 
 def run_extraction(pages: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from tracker.extract import run_trafilatura
+    from tracker.ingest.extract import run_trafilatura
 
     htmls = [page(i) for i in range(pages)]  # generated up front, outside the clock
     before = cpu_seconds()

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from tracker.models import Article
 from tracker.store import Store
-from tracker.stories import StoryRules
-from tracker.storydb import place_pending
+from tracker.stories.match import StoryRules
+from tracker.stories.place import place_pending
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 BODY = (

@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tracker.models import Article
-from tracker.search import search
+from tracker.search.engine import search
 from tracker.store import Store
-from tracker.tagging import Tagger
-from tracker.vocabulary import load_vocabulary
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import load_vocabulary
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 EN = [
@@ -244,7 +244,7 @@ def articles(n: int, seed: int = 1) -> Iterator[Article]:
 def build(store: Store, n: int) -> tuple[float, int]:
     tagger = Tagger(load_vocabulary())
     weights = tagger.weights()
-    from tracker.tagging import relevance
+    from tracker.tagging.tagger import relevance
 
     raw = 0
     batch = []

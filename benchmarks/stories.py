@@ -37,12 +37,12 @@ from pathlib import Path
 
 from tracker.models import Article
 from tracker.store import Store
-from tracker.stories import StoryRules
-from tracker.storydb import place_pending
-from tracker.storyeval import evaluate, load_labelled
-from tracker.storyrebuild import rebuild
-from tracker.tagging import Tagger
-from tracker.vocabulary import load_vocabulary
+from tracker.stories.evaluate import evaluate, load_labelled
+from tracker.stories.match import StoryRules
+from tracker.stories.place import place_pending
+from tracker.stories.rebuild import rebuild
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import load_vocabulary
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 START = NOW - timedelta(days=30)

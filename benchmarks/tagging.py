@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from pages import EN_TERMS, EN_WORDS, ZH_CHARS, ZH_TERMS
 
-from tracker.tagging import Tagger
-from tracker.vocabulary import load_vocabulary
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import load_vocabulary
 
 HANT_CHARS = (
     "美國商務部表示新的規定將要求向中國出口先進晶片和製造設備須申請許可證"

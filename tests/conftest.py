@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tracker.config import Settings
-from tracker.fetch import Fetcher, make_session
+from tracker.config.load import Settings
+from tracker.ingest.http import Fetcher, make_session
 from tracker.store import Store
-from tracker.tagging import Tagger
-from tracker.vocabulary import load_vocabulary
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import load_vocabulary
 
 pytest_plugins = ["tests.smtp", "tests.hostile"]  # loopback SMTP (inbox, smtp_env) and hostile HTTP
 

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tracker.config import default_config_path, default_config_text, default_db_path, load_config
+from tracker.config.load import (
+    default_config_path,
+    default_config_text,
+    default_db_path,
+    load_config,
+)
 from tracker.errors import ConfigError
 
 

@@ -13,18 +13,18 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
-from tracker.digest import Window, build_digest, extract
-from tracker.digestrender import render_html, render_text, subject
-from tracker.digestrun import last_success, prepare, send_all, sent_items
+from tracker.config.digest import DigestSettings, Subscriber
+from tracker.digest.build import Window, build_digest, extract
+from tracker.digest.mail import SmtpSettings, connect
+from tracker.digest.render import render_html, render_text, subject
+from tracker.digest.send import last_success, prepare, send_all, sent_items
 from tracker.errors import ConfigError, SendError
-from tracker.mail import SmtpSettings, connect
 from tracker.models import Article
 from tracker.store import Store
-from tracker.stories import StoryRules
-from tracker.storydb import place_pending
-from tracker.storyeval import load_labelled
-from tracker.subscribers import DigestSettings, Subscriber
-from tracker.tagging import Tagger, relevance
+from tracker.stories.evaluate import load_labelled
+from tracker.stories.match import StoryRules
+from tracker.stories.place import place_pending
+from tracker.tagging.tagger import Tagger, relevance
 from tracker.urls import article_id
 
 from .helpers import rss

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tracker.demo.site import load_articles, render_page
-from tracker.extract import extract_article, merge_published
+from tracker.ingest.extract import extract_article, merge_published
 
 ARTICLES = {a["slug"]: a for a in load_articles()}
 

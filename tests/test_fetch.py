@@ -12,9 +12,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tracker.config import Settings
+from tracker.config.load import Settings
 from tracker.errors import FetchError
-from tracker.fetch import Fetcher, make_session
+from tracker.ingest.http import Fetcher, make_session
 
 
 def make(settings: Settings, sleeps=None) -> Fetcher:

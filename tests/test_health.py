@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from pytest_httpserver import HTTPServer
 
-from tracker.fetch import Fetcher
-from tracker.health import is_stale, next_attempt
+from tracker.ingest.health import is_stale, next_attempt
+from tracker.ingest.http import Fetcher
+from tracker.ingest.pipeline import run_fetch
 from tracker.models import Source
-from tracker.pipeline import run_fetch
 from tracker.store import Store
-from tracker.tagging import Tagger
+from tracker.tagging.tagger import Tagger
 
 from .helpers import rss
 

@@ -11,14 +11,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tracker.config import parse_config
+from tracker.config.load import parse_config
 from tracker.errors import ConfigError
-from tracker.fetch import Fetcher
+from tracker.ingest.http import Fetcher
+from tracker.ingest.pipeline import run_fetch
+from tracker.ingest.sources.google_news import google_news_url
 from tracker.models import Source
-from tracker.pipeline import run_fetch
-from tracker.sources.google_news import google_news_url
 from tracker.store import Store
-from tracker.tagging import Tagger
+from tracker.tagging.tagger import Tagger
 
 from .helpers import article_page
 

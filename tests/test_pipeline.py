@@ -10,12 +10,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tracker.config import Settings
-from tracker.fetch import Fetcher, make_session
+from tracker.config.load import Settings
+from tracker.ingest.http import Fetcher, make_session
+from tracker.ingest.pipeline import run_fetch
 from tracker.models import Source
-from tracker.pipeline import run_fetch
 from tracker.store import Store
-from tracker.tagging import Tagger
+from tracker.tagging.tagger import Tagger
 
 from .helpers import LONG_EN, article_page, rss
 
@@ -303,7 +303,7 @@ def test_extraction_in_worker_processes_gives_the_same_articles(
     fetcher: Fetcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("tracker.extractpool.POOL_THRESHOLD", 2)
+    monkeypatch.setattr("tracker.ingest.pool.POOL_THRESHOLD", 2)
     httpserver.expect_request("/f.xml").respond_with_data(
         rss([{"title": f"t{i}", "link": httpserver.url_for(f"/p/{i}")} for i in range(3)])
     )
@@ -415,13 +415,13 @@ def test_a_failed_story_placement_loses_nothing_and_the_next_run_places(
 ) -> None:
     import sqlite3
 
-    import tracker.pipeline
+    import tracker.ingest.pipeline
 
     def broken(*args: object, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database is locked")
 
     with monkeypatch.context() as patch:
-        patch.setattr(tracker.pipeline, "place_pending", broken)
+        patch.setattr(tracker.ingest.pipeline, "place_pending", broken)
         report = run(store, fetcher, tagger, [good_feed(httpserver)])
     assert report.failures == []  # the fetch itself succeeded
     assert store.count() == 2

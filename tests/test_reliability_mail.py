@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tracker.cli import cli
-from tracker.tagging import Tagger
+from tracker.tagging.tagger import Tagger
 
 from .hostile import HostileServer
 from .smtp import Inbox

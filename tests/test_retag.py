@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from tracker.cli import cli
 from tracker.models import Article
-from tracker.retag import run_retag
 from tracker.store import Store
-from tracker.tagging import Tagger
-from tracker.vocabulary import load_vocabulary
+from tracker.tagging.retag import run_retag
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import load_vocabulary
 
 NOW = datetime(2025, 12, 1, tzinfo=UTC)
 

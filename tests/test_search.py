@@ -10,9 +10,9 @@ import pytest
 
 from tracker.errors import QueryError
 from tracker.models import Article
-from tracker.search import parse_query, parse_when, search, to_fts
+from tracker.search.engine import parse_query, parse_when, search, to_fts
 from tracker.store import Store
-from tracker.tagging import Tagger
+from tracker.tagging.tagger import Tagger
 
 NOW = datetime(2025, 12, 10, tzinfo=UTC)
 DOCS = [
@@ -284,8 +284,8 @@ def test_a_tagged_title_ranks_above_a_passing_mention(store: Store, tagger: Tagg
 
 
 def test_the_index_follows_a_retag(store: Store, tagger: Tagger, tmp_path: Path) -> None:
-    from tracker.retag import run_retag
-    from tracker.vocabulary import load_vocabulary
+    from tracker.tagging.retag import run_retag
+    from tracker.tagging.vocabulary import load_vocabulary
 
     a = Article(url="https://a.test/u", source="s", title="紫光展锐 results", text="Revenue grew.")
     store.save_batch("s", [(a, tagger.tag(a.title, a.text))], now=NOW)
@@ -324,9 +324,9 @@ def test_filters_that_reject_the_best_candidates_still_find_the_rest(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many(store, tagger, 120)
-    import tracker.search
+    import tracker.search.engine
 
-    monkeypatch.setattr(tracker.search, "LARGE_MATCH", 10**9)
+    monkeypatch.setattr(tracker.search.engine, "LARGE_MATCH", 10**9)
     # The 50 best candidates are all English; the filter leaves none, so all 120 are ranked.
     hits = search(store, "nvidia", lang="zh", limit=1)
     assert urls(hits) == ["0"]
@@ -336,10 +336,10 @@ def test_common_and_rare_tag_paths_agree(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many(store, tagger)
-    import tracker.search
+    import tracker.search.engine
 
     rare = urls(search(store, tags=["company:nvidia"], limit=5))
-    monkeypatch.setattr(tracker.search, "COMMON_TAG", 0)  # every tag counts as common
+    monkeypatch.setattr(tracker.search.engine, "COMMON_TAG", 0)  # every tag counts as common
     assert urls(search(store, tags=["company:nvidia"], limit=5)) == rare
     assert rare[0] == "29"  # the newest
 
@@ -348,9 +348,9 @@ def test_a_huge_match_set_is_ranked_among_its_newest(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many(store, tagger)
-    import tracker.search
+    import tracker.search.engine
 
-    monkeypatch.setattr(tracker.search, "LARGE_MATCH", 10)
+    monkeypatch.setattr(tracker.search.engine, "LARGE_MATCH", 10)
     found = [int(u) for u in urls(search(store, "nvidia", limit=30))]
     assert found
     assert min(found) >= 15  # only the newest part of the 30 matches was considered
@@ -359,7 +359,7 @@ def test_a_huge_match_set_is_ranked_among_its_newest(
 def test_a_phrase_is_ranked_among_the_newest_articles_when_they_hold_a_page(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracker.search as search_module
+    import tracker.search.engine as search_module
 
     monkeypatch.setattr(search_module, "RECENT_SLICE", 3)  # as if the store were large
     old = Article(

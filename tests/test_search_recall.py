@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tracker.models import Article
-from tracker.search import search
+from tracker.search.engine import search
 from tracker.store import Store
-from tracker.tagging import Tagger
+from tracker.tagging.tagger import Tagger
 
 DATA = Path(__file__).parent / "data" / "search"
 QUERIES = tomllib.loads((DATA / "queries.toml").read_text("utf-8"))["query"]

@@ -9,8 +9,8 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
-from tracker.config import load_config
-from tracker.opml import parse_opml
+from tracker.config.load import load_config
+from tracker.config.opml import parse_opml
 
 from .helpers import rss
 

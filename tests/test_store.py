@@ -9,10 +9,10 @@ import pytest
 from sqlite_utils import Database
 
 from tracker.errors import TrackerError
-from tracker.migrations import migrations
 from tracker.models import Article
 from tracker.store import LogEntry, Store
-from tracker.tagging import Tagger
+from tracker.store.migrations import migrations
+from tracker.tagging.tagger import Tagger
 
 NOW = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -112,8 +112,8 @@ def test_iter_articles_visits_every_row_in_batches(store: Store) -> None:
 def test_the_contentless_index_stays_exact_through_updates_retags_and_deletes(
     store: Store, tagger: Tagger, tmp_path: Path
 ) -> None:
-    from tracker.retag import run_retag
-    from tracker.vocabulary import load_vocabulary
+    from tracker.tagging.retag import run_retag
+    from tracker.tagging.vocabulary import load_vocabulary
 
     old = art("https://a.test/1", text="英伟达H20芯片 and the Entity List", title="輝達 licences")
     other = art("https://a.test/2", text="Gallium exports fell", title="镓")

@@ -13,14 +13,14 @@ from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
 from tracker.models import Article, TagHit
-from tracker.search import search
-from tracker.similarity import minhash, numbers, shingles, similarity
+from tracker.search.engine import search
 from tracker.store import Store
-from tracker.stories import StoryRules
-from tracker.storydb import list_stories, place_pending
-from tracker.storyeval import evaluate, load_labelled
-from tracker.storyrebuild import rebuild
-from tracker.tagging import Tagger
+from tracker.stories.evaluate import evaluate, load_labelled
+from tracker.stories.match import StoryRules
+from tracker.stories.place import list_stories, place_pending
+from tracker.stories.rebuild import rebuild
+from tracker.stories.similarity import minhash, numbers, shingles, similarity
+from tracker.tagging.tagger import Tagger
 from tracker.urls import article_id
 
 from .helpers import rss

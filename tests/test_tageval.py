@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from tracker.cli import cli
 from tracker.errors import ConfigError
-from tracker.tageval import evaluate, load_cases
-from tracker.tagging import Tagger
+from tracker.tagging.evaluate import evaluate, load_cases
+from tracker.tagging.tagger import Tagger
 
 LABELLED = Path(__file__).parent / "data" / "tagging"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.tagging import RELEVANT, Tagger, relevance
-from tracker.vocabulary import Entry
+from tracker.tagging.tagger import RELEVANT, Tagger, relevance
+from tracker.tagging.vocabulary import Entry
 
 
 def tags(tagger: Tagger, text: str, title: str = "") -> set[str]:

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 from tracker.cli import cli
 from tracker.models import Article
-from tracker.search import mark_matches, search
+from tracker.search.engine import mark_matches, search
+from tracker.search.trends import sparkline, tag_counts, tag_series
 from tracker.store import Store
-from tracker.tagging import Tagger
-from tracker.trends import sparkline, tag_counts, tag_series
+from tracker.tagging.tagger import Tagger
 
 NOW = datetime(2025, 12, 10, 12, 0, tzinfo=UTC)
 

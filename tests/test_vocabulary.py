@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import ConfigError
-from tracker.tagging import Tagger
-from tracker.vocabulary import (
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import (
     KINDS,
     compute_spellings,
     load_vocabulary,
@@ -70,12 +70,12 @@ def test_missing_user_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_precomputed_spellings_match_the_vocabulary() -> None:
-    """Edit data/vocabulary.toml, then run `python -m tracker.vocabulary` to refresh the table."""
+    """Edit data/vocabulary.toml, then run `python -m tracker.tagging.vocabulary` to refresh the table."""
     entries = parse_vocabulary(packaged_vocabulary_text(), "vocabulary.toml")
     expected = compute_spellings(entries)
     speller = packaged_speller()
-    assert speller.terms == expected["terms"], "run: python -m tracker.vocabulary"
-    assert speller.patterns == expected["patterns"], "run: python -m tracker.vocabulary"
+    assert speller.terms == expected["terms"], "run: python -m tracker.tagging.vocabulary"
+    assert speller.patterns == expected["patterns"], "run: python -m tracker.tagging.vocabulary"
 
 
 def test_building_the_packaged_tagger_needs_no_conversion_dictionary(

@@ -25,13 +25,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tracker import __version__
-from tracker.config import Config, default_config_path, default_db_path, load_config
+from tracker.cli.render import render_rows
+from tracker.config.load import Config, default_config_path, default_db_path, load_config
 from tracker.errors import ConfigError, TrackerError
-from tracker.pipeline import FetchReport, SourceReport
-from tracker.render import render_rows
+from tracker.ingest.pipeline import FetchReport, SourceReport
 from tracker.store import Store, explain_db_error
-from tracker.tagging import Tagger
-from tracker.vocabulary import load_vocabulary
+from tracker.tagging.tagger import Tagger
+from tracker.tagging.vocabulary import load_vocabulary
 
 log = logging.getLogger("tracker")
 

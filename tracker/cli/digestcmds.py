@@ -9,15 +9,15 @@ import click
 
 from tracker.cli.base import State, _console, _maybe_config, cli
 from tracker.cli.fetching import fetch
-from tracker.config import Config
-from tracker.digestrun import Failed, Outcome, Prepared, prepare, send_all, write_record
+from tracker.config.digest import DigestSettings, Subscriber, valid_address
+from tracker.config.load import Config
+from tracker.digest.journal import SendJournal
+from tracker.digest.mail import SmtpSettings
+from tracker.digest.send import Failed, Outcome, Prepared, prepare, send_all, write_record
 from tracker.errors import ConfigError, SendError
-from tracker.locks import exclusive, lock_path
-from tracker.mail import SmtpSettings
-from tracker.pipeline import utc_now
-from tracker.query import parse_when
-from tracker.sendjournal import SendJournal
-from tracker.subscribers import DigestSettings, Subscriber, valid_address
+from tracker.ingest.pipeline import utc_now
+from tracker.search.query import parse_when
+from tracker.store.locks import exclusive, lock_path
 
 PREVIEW_SENDER = "tracker@localhost"
 

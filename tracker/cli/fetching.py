@@ -15,15 +15,15 @@ from tracker.cli.base import (
     _run_with_progress,
     cli,
 )
-from tracker.config import default_config_text
+from tracker.cli.render import print_hits_table
+from tracker.config.load import default_config_text
 from tracker.demo import build_site, demo_settings, demo_sources, serve_site
-from tracker.fetch import Fetcher, make_session
-from tracker.locks import Busy, exclusive, lock_path
-from tracker.pipeline import run_fetch
-from tracker.render import print_hits_table
-from tracker.search import search
+from tracker.ingest.http import Fetcher, make_session
+from tracker.ingest.pipeline import run_fetch
+from tracker.search.engine import search
 from tracker.store import Store, damaged
-from tracker.storydb import list_stories
+from tracker.store.locks import Busy, exclusive, lock_path
+from tracker.stories.place import list_stories
 
 
 # ---------------------------------------------------------------- init

@@ -13,10 +13,10 @@ from tracker.cli.base import (
     _stored_tags,
     cli,
 )
-from tracker.pipeline import utc_now
-from tracker.render import FORMATS, highlighted, print_hits_table, render_rows
-from tracker.search import SORTS, mark_matches, parse_query, parse_when, search
-from tracker.storydb import story_members
+from tracker.cli.render import FORMATS, highlighted, print_hits_table, render_rows
+from tracker.ingest.pipeline import utc_now
+from tracker.search.engine import SORTS, mark_matches, parse_query, parse_when, search
+from tracker.stories.place import story_members
 
 
 # ---------------------------------------------------------------- search and show

@@ -9,15 +9,15 @@ from typing import Any
 import click
 
 from tracker.cli.base import State, _console, _maybe_config, _print_plain_rows, cli
-from tracker.collect import feed_url
-from tracker.config import KIND_KEYS, Config
-from tracker.configedit import add_sources, remove_source, set_enabled
+from tracker.cli.render import FORMATS
+from tracker.config.edit import add_sources, remove_source, set_enabled
+from tracker.config.load import KIND_KEYS, Config
+from tracker.config.opml import parse_opml, render_opml, source_name
 from tracker.errors import ParseError
-from tracker.fetch import Fetcher, make_session
-from tracker.health import is_stale
-from tracker.opml import parse_opml, render_opml, source_name
-from tracker.pipeline import preview_source, utc_now
-from tracker.render import FORMATS
+from tracker.ingest.collect import feed_url
+from tracker.ingest.health import is_stale
+from tracker.ingest.http import Fetcher, make_session
+from tracker.ingest.pipeline import preview_source, utc_now
 
 
 @cli.group()
@@ -312,7 +312,7 @@ def sources_export_opml(state: State, file: Path | None) -> None:
 
     \b
     Examples:
-      tracker sources export-opml > tracker.opml
+      tracker sources export-opml > tracker.config.opml
       tracker sources export-opml backup.opml
     """
     config = state.config()

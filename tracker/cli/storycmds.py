@@ -11,12 +11,12 @@ from rich.progress import Progress
 from rich.table import Table
 
 from tracker.cli.base import _BAR, State, _console, _maybe_config, cli
-from tracker.pipeline import utc_now
-from tracker.query import parse_when
-from tracker.render import FORMATS, render_rows
-from tracker.stories import StoryRules
-from tracker.storydb import PlaceReport, list_stories, place_pending
-from tracker.storyrebuild import rebuild
+from tracker.cli.render import FORMATS, render_rows
+from tracker.ingest.pipeline import utc_now
+from tracker.search.query import parse_when
+from tracker.stories.match import StoryRules
+from tracker.stories.place import PlaceReport, list_stories, place_pending
+from tracker.stories.rebuild import rebuild
 
 
 @cli.group(invoke_without_command=True)

@@ -18,13 +18,13 @@ from tracker.cli.base import (
     _stored_tags,
     cli,
 )
-from tracker.pipeline import utc_now
-from tracker.query import parse_when
-from tracker.render import FORMATS, render_rows
-from tracker.retag import run_retag
-from tracker.tageval import evaluate, load_cases
-from tracker.trends import sparkline, tag_counts, tag_series
-from tracker.vocabulary import KINDS
+from tracker.cli.render import FORMATS, render_rows
+from tracker.ingest.pipeline import utc_now
+from tracker.search.query import parse_when
+from tracker.search.trends import sparkline, tag_counts, tag_series
+from tracker.tagging.evaluate import evaluate, load_cases
+from tracker.tagging.retag import run_retag
+from tracker.tagging.vocabulary import KINDS
 
 
 # ---------------------------------------------------------------- tags

@@ -15,7 +15,7 @@ from email.utils import format_datetime
 from importlib import resources
 from typing import Any
 
-from tracker.config import Settings
+from tracker.config.load import Settings
 from tracker.models import Source
 
 SECTION_PATH = {"wire": "news", "zh": "zh", "tw": "tw", "policy": "policy"}

@@ -1,0 +1,122 @@
+"""The ``[digest]`` table of tracker.toml: digest options and ``[[digest.subscribers]]``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tracker.errors import ConfigError, QueryError
+from tracker.search.query import parse_query
+from tracker.textnorm import first_control
+
+EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (CR and LF included): in a mail header one
+    would start a new header, and anywhere else it is a typo or an attack."""
+    return first_control(text) is not None
+
+
+def check_digest_texts(settings: DigestSettings, where: str) -> None:
+    """The ``[digest]`` strings that go into headers.
+
+    Raises:
+        ConfigError: ``subject`` or ``unsubscribe`` holds a control character.
+    """
+    for key in ("subject", "unsubscribe"):
+        if has_control(getattr(settings, key)):
+            raise ConfigError(
+                f"{where}: [digest] {key} holds a control character (a line break?); remove it"
+            )
+
+
+def valid_address(text: str) -> bool:
+    """A plain address, whole: fullmatch, since ``$`` also matched before a trailing newline and
+    let ``ana@example.org\\n`` through to crash the send."""
+    return EMAIL.fullmatch(text) is not None
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    email: str
+    name: str = ""
+    filter: str = ""  # the search query syntax; empty: every relevant article
+    lang: str = "en"  # en or zh: which headlines come first when a story has both
+    timezone: str = "UTC"
+    send_empty: bool = False  # a one-line "nothing new" mail when the window is empty
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    subject: str = "Export controls digest"
+    max_stories: int = 12  # top stories, across themes
+    max_other: int = 20  # "everything else that matched"
+    window_hours: float = 24.0  # a first digest (no earlier one) covers this much
+    max_window_days: float = 14.0  # a recipient failing for weeks gets the last 14 days, not all
+    unsubscribe: str = ""  # List-Unsubscribe target; default: mailto the sender
+    subscribers: tuple[Subscriber, ...] = field(default_factory=tuple)
+
+
+def parse_subscribers(raw: Any, where: str) -> tuple[Subscriber, ...]:
+    """Check the ``[[digest.subscribers]]`` tables (the other ``[digest]`` keys are checked with
+    the rest of tracker.toml, in :mod:`tracker.config.load`).
+
+    Raises:
+        ConfigError: an unknown key, a wrong type, a bad address, filter or time zone, or an
+            address subscribed twice; the message names the subscriber.
+    """
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: subscribers go in [[digest.subscribers]] tables")
+    parsed = tuple(_subscriber(s, i, where) for i, s in enumerate(raw, 1))
+    seen: set[str] = set()
+    for sub in parsed:
+        if sub.email.lower() in seen:
+            raise ConfigError(f"{where}: {sub.email} is subscribed twice; keep one entry")
+        seen.add(sub.email.lower())
+    return parsed
+
+
+def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
+    label = f"[[digest.subscribers]] #{index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: {label} must be a table")
+    known = {f.name: f for f in fields(Subscriber)}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: {label} has unknown key {key!r}; known keys: {', '.join(known)}"
+            )
+        expected = bool if key == "send_empty" else str
+        if not isinstance(value, expected):
+            raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
+    email = raw.get("email", "")
+    if not valid_address(email):
+        raise ConfigError(f"{where}: {label} needs a valid email, not {email!r}")
+    for key in ("name", "filter"):
+        if has_control(raw.get(key, "")):
+            raise ConfigError(
+                f"{where}: {label}: {key} holds a control character (a line break?); remove it"
+            )
+    label = f"subscriber {email}"
+    sub = Subscriber(**raw)
+    if sub.lang not in ("en", "zh"):
+        raise ConfigError(f"{where}: {label}: lang must be en or zh")
+    try:
+        sub.zone  # noqa: B018  (checked now, not at 7 am in cron)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: {label}: unknown time zone {sub.timezone!r}; use a name like Europe/Berlin"
+        ) from None
+    if sub.filter.strip():
+        try:
+            parse_query(sub.filter)
+        except QueryError as exc:
+            raise ConfigError(f"{where}: {label}: filter: {exc}") from None
+    return sub

@@ -1,0 +1,284 @@
+"""Settings and sources from ``tracker.toml``; where the config file and the database live.
+
+Precedence is flag > environment > file > :class:`Settings` defaults. Secrets never live in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+
+from tracker.config.digest import DigestSettings, check_digest_texts, parse_subscribers
+from tracker.errors import ConfigError
+from tracker.models import Source
+from tracker.stories.match import StoryRules
+from tracker.urls import usable_link
+
+T = TypeVar("T")
+
+APP = "tracker"
+DEFAULT_USER_AGENT = (
+    "tracker/0.1 (export-control news tracker; +https://github.com/tracker-dev/tracker)"
+)
+
+# Keys every source may have, then the extra keys each kind accepts (with their types).
+COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "kind": str,
+    "url": str,
+    "enabled": bool,
+    "lang": str,
+    "min_interval": (int, float),
+}
+KIND_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "rss": {"fetch_articles": bool, "max_items": int},
+    "page": {"link_selector": str, "max_links": int},
+    "federal-register": {
+        "agencies": list,
+        "types": list,
+        "per_page": int,
+        "max_pages": int,
+        "since": str,
+        "fetch_text": bool,
+    },
+    "public-inspection": {"agencies": list},
+    "google-news": {"query": str, "edition": str, "fetch_articles": bool, "max_items": int},
+}
+REQUIRED_KIND_KEYS = {"page": ("link_selector",), "google-news": ("query",)}
+# Kinds whose url has a sensible default; tests and mirrors point it at loopback.
+FEDERAL_REGISTER_API = "https://www.federalregister.gov/api/v1"
+DEFAULT_URLS = {
+    "federal-register": FEDERAL_REGISTER_API,
+    "public-inspection": FEDERAL_REGISTER_API,
+    "google-news": "https://news.google.com/rss/search",
+}
+GOOGLE_NEWS_EDITIONS = ("en-US", "zh-CN", "zh-TW", "zh-HK")
+FR_TYPES = ("RULE", "PRORULE", "NOTICE", "PRESDOCU")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Fetch behaviour; every field can be set under ``[settings]`` in tracker.toml."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    request_deadline: float = 60.0  # seconds for a whole request, body included
+    source_deadline: float = 900.0  # seconds one source may take; the rest waits for the next run
+    max_body_mb: float = 10.0
+    min_interval: float = 1.0  # seconds between two requests to one host
+    retries: int = 3  # extra attempts on 429 / 5xx / connection errors
+    backoff: float = 1.0  # first retry wait when the server gives no Retry-After
+    max_retry_wait: float = 120.0  # never sleep longer than this for one Retry-After
+    obey_robots: bool = True
+    source_workers: int = 8  # sources fetched at the same time (each host keeps its interval)
+    vocabulary: str | None = None  # a user vocabulary file that extends the packaged one
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded tracker.toml."""
+
+    path: Path | None
+    settings: Settings = field(default_factory=Settings)
+    sources: tuple[Source, ...] = ()
+    stories: StoryRules = field(default_factory=StoryRules)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+
+
+def tracker_home() -> Path | None:
+    """``$TRACKER_HOME`` when set: it moves both the config and the data (tests use it)."""
+    home = os.environ.get("TRACKER_HOME")
+    return Path(home) if home else None
+
+
+def default_config_path() -> Path:
+    home = tracker_home()
+    return (home or platformdirs.user_config_path(APP)) / "tracker.toml"
+
+
+def default_db_path() -> Path:
+    home = tracker_home()
+    return (home or platformdirs.user_data_path(APP)) / "tracker.db"
+
+
+def default_config_text() -> str:
+    """The commented tracker.toml that ``tracker init`` writes."""
+    return resources.files("tracker").joinpath("data/default_config.toml").read_text("utf-8")
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a tracker.toml.
+
+    Raises:
+        ConfigError: the file is missing, is not valid TOML, or has an unknown key or kind.
+    """
+    if not path.exists():
+        raise ConfigError(f"no config at {path}; run 'tracker init' to write one, or pass --config")
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Check the parsed TOML ``data``; ``path`` only names the file in errors."""
+    where = str(path) if path else "config"
+    unknown = set(data) - {"settings", "sources", "stories", "digest"}
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown top-level key {sorted(unknown)[0]!r}; "
+            "expected [settings], [[sources]], [stories] or [digest]"
+        )
+    settings = _parse_table(data.get("settings", {}), Settings, "settings", where)
+    _check_ranges(settings, where)
+    stories = _parse_table(data.get("stories", {}), StoryRules, "stories", where)
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError(f"{where}: 'sources' must be an array of tables, written [[sources]]")
+    sources = [_parse_source(raw, i, where) for i, raw in enumerate(raw_sources, 1)]
+    seen: set[str] = set()
+    for source in sources:
+        if source.name in seen:
+            raise ConfigError(f"{where}: two sources are named {source.name!r}; names must differ")
+        seen.add(source.name)
+    raw_digest = data.get("digest", {})
+    if not isinstance(raw_digest, dict):
+        raise ConfigError(f"{where}: [digest] must be a table")
+    options = {k: v for k, v in raw_digest.items() if k != "subscribers"}
+    digest = replace(
+        _parse_table(options, DigestSettings, "digest", where),
+        subscribers=parse_subscribers(raw_digest.get("subscribers", []), where),
+    )
+    check_digest_texts(digest, where)
+    return Config(
+        path=path, settings=settings, sources=tuple(sources), stories=stories, digest=digest
+    )
+
+
+# Settings that must be above zero (a timeout of -1 was accepted, then crashed the fetch), and
+# those that may be zero but not negative.
+POSITIVE = (
+    "connect_timeout",
+    "read_timeout",
+    "request_deadline",
+    "source_deadline",
+    "max_body_mb",
+    "source_workers",
+)
+NOT_NEGATIVE = ("min_interval", "retries", "backoff", "max_retry_wait")
+
+
+def _check_ranges(settings: Settings, where: str) -> None:
+    for key in POSITIVE:
+        if getattr(settings, key) <= 0:
+            raise ConfigError(
+                f"{where}: [settings] {key} must be above 0, not {getattr(settings, key)!r}"
+            )
+    for key in NOT_NEGATIVE:
+        if getattr(settings, key) < 0:
+            raise ConfigError(
+                f"{where}: [settings] {key} must be 0 or more, not {getattr(settings, key)!r}"
+            )
+    if settings.request_deadline > 24 * 3600:
+        raise ConfigError(f"{where}: [settings] request_deadline is at most a day (86400)")
+
+
+def _parse_table(raw: Any, cls: type[T], name: str, where: str) -> T:
+    """A ``[name]`` table checked against the dataclass ``cls``: known keys, right types."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [{name}] must be a table")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    defaults = cls()
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: [{name}] has unknown key {key!r}; known keys: {', '.join(known)}"
+            )
+        default = getattr(defaults, key)
+        expected: tuple[type, ...] = (
+            (str,)
+            if default is None
+            else (int, float)
+            if isinstance(default, float)
+            else (type(default),)
+        )
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            raise ConfigError(
+                f"{where}: [{name}] {key} = {value!r} is not a {expected[0].__name__}"
+            )
+    return cls(**raw)
+
+
+def _parse_source(raw: Any, index: int, where: str) -> Source:
+    label = f"[[sources]] #{index}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: {label} must be a table")
+    for key in ("name", "kind"):
+        if not raw.get(key):
+            raise ConfigError(f"{where}: {label} needs {key!r}")
+    if not raw.get("url") and raw["kind"] not in DEFAULT_URLS:
+        raise ConfigError(f"{where}: {label} needs 'url'")
+    raw = {"url": DEFAULT_URLS.get(raw["kind"], ""), **raw}
+    label = f"source {raw['name']!r}"
+    kind = raw["kind"]
+    if kind not in KIND_KEYS:
+        raise ConfigError(
+            f"{where}: {label} has unknown kind {kind!r}; supported kinds: {', '.join(KIND_KEYS)}"
+        )
+    allowed = COMMON_KEYS | KIND_KEYS[kind]
+    for key, value in raw.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: {label} has unknown key {key!r}; {kind} sources take: {', '.join(allowed)}"
+            )
+        expected = allowed[key]
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
+    for key in REQUIRED_KIND_KEYS.get(kind, ()):
+        if key not in raw:
+            raise ConfigError(f"{where}: {label} is a {kind} source and needs {key!r}")
+    for key in ("agencies", "types"):
+        if key in raw and not all(isinstance(v, str) and v for v in raw[key]):
+            raise ConfigError(f"{where}: {label}: {key} must be a list of non-empty strings")
+    bad_types = set(raw.get("types", [])) - set(FR_TYPES)
+    if bad_types:
+        raise ConfigError(
+            f"{where}: {label}: type {sorted(bad_types)[0]!r} is not one the API takes; use "
+            f"{', '.join(FR_TYPES)} (the codes, not the display names)"
+        )
+    if "edition" in raw and raw["edition"] not in GOOGLE_NEWS_EDITIONS:
+        raise ConfigError(
+            f"{where}: {label}: edition must be one of {', '.join(GOOGLE_NEWS_EDITIONS)}"
+        )
+    if not str(raw["url"]).startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: {label}: url must start with http:// or https://")
+    if not usable_link(raw["url"]):
+        raise ConfigError(f"{where}: {label}: url {raw['url']!r} is not a valid URL")
+    for key in ("max_items", "max_links", "per_page", "max_pages"):
+        if key in raw and raw[key] < 1:
+            raise ConfigError(f"{where}: {label}: {key} must be 1 or more")
+    if raw.get("min_interval", 0) < 0:
+        raise ConfigError(f"{where}: {label}: min_interval must be 0 or more")
+    options = {k: v for k, v in raw.items() if k not in COMMON_KEYS}
+    min_interval = raw.get("min_interval")
+    return Source(
+        name=raw["name"],
+        kind=kind,
+        url=raw["url"],
+        enabled=raw.get("enabled", True),
+        lang=raw.get("lang"),
+        min_interval=float(min_interval) if min_interval is not None else None,
+        options=options,
+    )

@@ -1,0 +1,430 @@
+"""What goes in one subscriber's digest: official actions, top stories by theme, the rest, movement.
+
+Pure reading: :func:`build_digest` takes the store, the subscriber, the window and what that
+subscriber has already been sent, and returns a :class:`Digest`; rendering and sending are
+elsewhere (:mod:`tracker.digest.render`, :mod:`tracker.digest.mail`, :mod:`tracker.digest.send`).
+
+An item is a story, not a copy: its members in the window are one item, shown by the member in
+the subscriber's language when there is one, with the other outlets as "also reported by". A
+story any member of which was already sent to the subscriber is not sent again (new copies of
+old news are not news); an official document is its own item and is sent once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tracker.config.digest import DigestSettings, Subscriber
+from tracker.search.query import Covers, Expand, parse_query, to_fts
+from tracker.store import Store, in_chunks, iso
+from tracker.stories.match import is_official
+from tracker.tagging.tagger import RELEVANT
+
+# Themes, in the order a story is assigned to the first whose tags it carries. China's measures
+# and allied controls come before licences: a Dutch licence rule is an allied control.
+THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "China countermeasures",
+        (
+            "agency:mofcom",
+            "agency:gacc",
+            "policy:unreliable-entity-list",
+            "policy:prc-control-list",
+            "policy:prc-watch-list",
+            "policy:export-control-law",
+            "policy:dual-use",
+            "material:",
+            "policy:mofcom-notice-",
+        ),
+    ),
+    ("Allied controls", ("company:asml", "company:tokyo-electron", "chip:duv", "chip:euv")),
+    ("Company licences", ("policy:export-licence", "policy:revenue-share")),
+    (
+        "US controls",
+        (
+            "agency:bis",
+            "agency:us-commerce",
+            "agency:federal-register",
+            "agency:us-state-department",
+            "policy:",
+        ),
+    ),
+)
+OTHER_THEME = "Other"
+EXTRACT_CHARS = 320
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]\.|\b(?:No|Nos|Inc|Corp|Co|Ltd|Mr|Ms|Dr|St|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug"
+    r"|Sep|Sept|Oct|Nov|Dec)\.)$"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])|(?<=[。！？])")
+
+
+@dataclass
+class Item:
+    """One story (or one official document) as a digest shows it."""
+
+    article_id: str  # the member shown
+    title: str
+    url: str
+    source: str
+    published: datetime | None
+    lang: str
+    story_id: int | None = None
+    extract: str = ""
+    tags: list[str] = field(default_factory=list)  # kind:slug, title tags first
+    tag_names: list[str] = field(default_factory=list)
+    also: list[tuple[str, str]] = field(default_factory=list)  # (outlet, url) of other members
+    article_ids: list[str] = field(default_factory=list)  # every member sent with this item
+    score: float = 0.0
+    theme: str = OTHER_THEME
+    official: bool = False
+    doc_type: str | None = None
+    action: str | None = None
+    document_number: str | None = None
+    effective_on: str | None = None
+
+
+@dataclass
+class TagMove:
+    tag: str
+    name: str
+    count: int
+    previous: int  # in the 7 days before the window
+    expected: float  # previous, scaled to the window's length
+
+    @property
+    def new(self) -> bool:
+        return self.previous == 0
+
+
+@dataclass
+class Digest:
+    subscriber: Subscriber
+    start: datetime  # in the subscriber's time zone
+    end: datetime
+    official: list[Item] = field(default_factory=list)
+    themes: list[tuple[str, list[Item]]] = field(default_factory=list)
+    other: list[Item] = field(default_factory=list)
+    movement: list[TagMove] = field(default_factory=list)
+    # Matched but past max_other: counted in the digest ("and N more"), recorded as delivered,
+    # so they do not come back every day; tracker search finds them.
+    overflow: list[str] = field(default_factory=list)
+
+    @property
+    def stories(self) -> list[Item]:
+        return [item for _, items in self.themes for item in items]
+
+    @property
+    def item_ids(self) -> set[str]:
+        """Every article this digest delivers (recorded as sent once the server accepts it)."""
+        items = [*self.official, *self.stories, *self.other]
+        shown = {aid for item in items for aid in (item.article_ids or [item.article_id])}
+        return shown | set(self.overflow)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.official or self.themes or self.other)
+
+
+class Window:
+    """Articles first seen in one window, read once and shared by every subscriber's digest."""
+
+    def __init__(self, store: Store, start: datetime, end: datetime) -> None:
+        self.store, self.start, self.end = store, start, end
+        sql = (
+            "SELECT rowid, id, story_id, title, url, source, publisher, lang, published_at, "
+            "first_seen_at, relevance, document_number, doc_type, action, effective_on, "
+            "html_url FROM articles WHERE first_seen_at >= ? AND first_seen_at <= ?"
+        )
+        self.rows = {r["id"]: r for r in store.db.query(sql, [iso(start), iso(end)])}
+        self.floor = min((r["rowid"] for r in self.rows.values()), default=0)
+        self.tags: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        self.names: dict[str, str] = {}
+        ids = list(self.rows)
+        for chunk, marks in in_chunks(ids):
+            for aid, tag, count, in_title, name in store.db.conn.execute(
+                "SELECT at.article_id, at.tag_id, at.count, at.in_title, t.name FROM article_tags at "
+                f"JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({marks})",
+                chunk,
+            ):
+                self.tags[aid].append((tag, count, in_title))
+                self.names[tag] = name
+        self._movement: list[TagMove] | None = None
+        self._index: (
+            tuple[dict[str, Any], dict[Any, list[str]], dict[Any, float], dict[Any, str], list[Any]]
+            | None
+        ) = None
+        # Per-article figures every subscriber's digest ranks by, computed once.
+        self.official = {
+            aid: is_official(r["url"], r["document_number"]) for aid, r in self.rows.items()
+        }
+        self.outlet = {aid: r["publisher"] or r["source"] for aid, r in self.rows.items()}
+        self.relevance = {aid: r["relevance"] or 0.0 for aid, r in self.rows.items()}
+        self.in_title = {aid: sum(t[2] for t in self.tags.get(aid, ())) for aid in self.rows}
+        self.by_rowid = {r["rowid"]: aid for aid, r in self.rows.items()}
+        self.by_tag: dict[str, set[str]] = defaultdict(set)
+        for aid, tags in self.tags.items():
+            for tag, _, _ in tags:
+                self.by_tag[tag].add(aid)
+
+    def story_index(
+        self,
+    ) -> tuple[dict[str, Any], dict[Any, list[str]], dict[Any, float], dict[Any, str], list[Any]]:
+        """Per article its story key (the story id, or ``a:<id>`` for an unplaced article); per
+        key its members here, its rank from all of them, its first member id (ties break the
+        same way every time); and every key, best first."""
+        if self._index is None:
+            key_of: dict[str, Any] = {}
+            members: dict[Any, list[str]] = defaultdict(list)
+            for aid, row in self.rows.items():
+                story = row["story_id"]
+                key = f"a:{aid}" if story is None else story
+                key_of[aid] = key
+                members[key].append(aid)
+            base = {key: _score(ids, self) for key, ids in members.items()}
+            first = {key: min(ids) for key, ids in members.items()}
+            order = sorted(members, key=lambda k: (-base[k], first[k]))
+            self._index = (key_of, members, base, first, order)
+        return self._index
+
+    def matching(self, query: str, expand: Expand | None, covers: Covers | None = None) -> set[str]:
+        """Ids in the window that match a subscriber's filter (the search query syntax)."""
+        if not query.strip():
+            return set(self.rows)
+        parsed = parse_query(query, expand, covers)
+        ids = set(self.rows)
+        if parsed.groups:
+            # The window's rowids are a range: FTS5 walks only that part of the index.
+            found = self.store.db.conn.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
+                [to_fts(parsed.groups), self.floor],
+            )
+            ids = {self.by_rowid[r[0]] for r in found if r[0] in self.by_rowid}
+        for tag in parsed.tags:
+            ids &= self.by_tag.get(tag, set())
+        if parsed.sources:
+            ids = {aid for aid in ids if self.rows[aid]["source"] in parsed.sources}
+        if parsed.lang:
+            want = parsed.lang.lower()
+            ids = {aid for aid in ids if (self.rows[aid]["lang"] or "").lower().startswith(want)}
+        return ids
+
+    def movement(self, limit: int = 8) -> list[TagMove]:
+        """Tags that rose against the 7 days before the window, or appeared for the first time."""
+        if self._movement is not None:
+            return self._movement
+        now = Counter(
+            t[0]
+            for aid, row in self.rows.items()
+            if (row["relevance"] or 0) >= RELEVANT
+            for t in self.tags.get(aid, ())
+        )
+        before = self.start - timedelta(days=7)
+        previous = Counter(
+            {
+                r[0]: r[1]
+                for r in self.store.db.conn.execute(
+                    "SELECT at.tag_id, count(*) FROM article_tags at JOIN articles a "
+                    "ON a.id = at.article_id WHERE a.first_seen_at >= ? AND a.first_seen_at < ? "
+                    "AND a.relevance >= ? GROUP BY at.tag_id",
+                    [iso(before), iso(self.start), RELEVANT],
+                )
+            }
+        )
+        scale = (self.end - self.start) / timedelta(days=7)
+        moves = []
+        for tag, count in now.items():
+            expected = previous[tag] * scale
+            if previous[tag] == 0 or (count >= 2 and count >= 1.5 * expected + 1):
+                moves.append(TagMove(tag, self.names.get(tag, tag), count, previous[tag], expected))
+        moves.sort(key=lambda m: (-(m.count - m.expected), m.tag))
+        self._movement = moves[:limit]
+        return self._movement
+
+
+def theme_of(tags: Iterable[tuple[str, int, int]]) -> str:
+    """The theme whose tags weigh most in the story: a tag in a headline weighs three mentions
+    (a US rule that quotes MOFCOM's reply is still a US control); ties go to the earlier theme."""
+    weights = [0.0] * len(THEMES)
+    for tag, count, in_title in tags:
+        for i, (_, prefixes) in enumerate(THEMES):
+            if tag.startswith(prefixes):
+                weights[i] += min(count, 5) + 3 * in_title
+                break
+    best = max(range(len(THEMES)), key=lambda i: (weights[i], -i))
+    return THEMES[best][0] if weights[best] else OTHER_THEME
+
+
+def extract(text: str, sentences: int = 2) -> str:
+    """The first sentences of an article, at most ``EXTRACT_CHARS`` characters: enough to know
+    what it says, never the article itself."""
+    flat = " ".join(text.split())
+    parts: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE_END.split(flat)):
+        if parts and _ABBREVIATION.search(parts[-1]):
+            parts[-1] += " " + piece  # "the U.S. Government", "No. 58": not a sentence end
+        elif piece:
+            parts.append(piece)
+    out = " ".join(parts[:sentences]) if parts else flat
+    if len(out) > EXTRACT_CHARS:
+        out = out[: EXTRACT_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return out
+
+
+def build_digest(
+    store: Store,
+    subscriber: Subscriber,
+    window: Window,
+    *,
+    settings: DigestSettings,
+    sent: set[str] = frozenset(),  # type: ignore[assignment]
+    expand: Expand | None = None,
+    covers: Covers | None = None,
+) -> Digest:
+    """The digest for ``subscriber`` over ``window``, leaving out what they were already sent."""
+    zone = subscriber.zone
+    digest = Digest(subscriber, window.start.astimezone(zone), window.end.astimezone(zone))
+    rows = window.rows
+    wanted = window.matching(subscriber.filter, expand, covers) - sent
+    sent_stories = _stories_of(store, sent)
+    # Official documents: their own section, each sent once, whatever story they joined.
+    official = [
+        aid
+        for aid in wanted
+        if window.official[aid]
+        and ((rows[aid]["relevance"] or 0) >= RELEVANT or subscriber.filter.strip())
+    ]
+    official.sort(key=lambda a: (rows[a]["published_at"] or rows[a]["first_seen_at"] or "", a))
+    digest.official = [_item(rows[aid], window, zone, official=True) for aid in reversed(official)]
+    official_stories = {i.story_id for i in digest.official if i.story_id is not None}
+    # Stories: members in the window not yet sent; unplaced articles stand alone. A story ranks
+    # by all its members in the window (every outlet that carried it), whichever of them the
+    # filter matched: ranks and their order are computed once per window, for every subscriber.
+    key_of, members, base, first, order = window.story_index()
+    remaining = wanted.difference(official)
+    keys = {key_of[aid] for aid in remaining}
+    keys = {k for k in keys if isinstance(k, str) or k not in sent_stories}
+    bonus = keys & official_stories  # their official document is in this digest: half a point
+
+    def score(key: Any) -> float:
+        return base[key] + 0.5 * (key in bonus)
+
+    head: list[Any] = []
+    for key in order:  # the best first; only bonus keys can move up, and they are all in the head
+        if key in keys and key not in bonus:
+            head.append(key)
+            if len(head) >= settings.max_stories + settings.max_other:
+                break
+    ranked = sorted([*head, *bonus], key=lambda k: (-score(k), first[k]))
+    top_keys = [k for k in ranked if score(k) >= RELEVANT][: settings.max_stories]
+    chosen = set(top_keys)
+    shown_other = [k for k in ranked if k not in chosen][: settings.max_other]
+    listed = chosen | set(shown_other)
+
+    def group(key: Any) -> list[str]:
+        return [aid for aid in members[key] if aid in remaining]
+
+    top = [_story_item(group(k), window, subscriber, score(k)) for k in top_keys]
+    by_theme: dict[str, list[Item]] = defaultdict(list)
+    for item in top:
+        by_theme[item.theme].append(item)
+    order = [name for name, _ in THEMES] + [OTHER_THEME]
+    digest.themes = [(name, by_theme[name]) for name in order if by_theme.get(name)]
+    digest.other = [_story_item(group(k), window, subscriber, score(k)) for k in shown_other]
+    unlisted = keys - listed
+    digest.overflow = [aid for aid in remaining if key_of[aid] in unlisted]
+    _fill_text(store, [*digest.official, *top])
+    if not digest.empty:
+        digest.movement = window.movement()
+    return digest
+
+
+def _stories_of(store: Store, article_ids: set[str]) -> set[int]:
+    ids = list(article_ids)
+    out: set[int] = set()
+    for chunk, marks in in_chunks(ids):
+        out.update(
+            r[0]
+            for r in store.db.conn.execute(
+                f"SELECT DISTINCT story_id FROM articles WHERE id IN ({marks}) "
+                "AND story_id IS NOT NULL",
+                chunk,
+            )
+        )
+    return out
+
+
+def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False) -> Item:
+    tags = sorted(window.tags.get(row["id"], ()), key=lambda t: (-t[2], -t[1], t[0]))
+    published = row["published_at"] or row["first_seen_at"]
+    return Item(
+        article_id=row["id"],
+        title=row["title"] or "(no title)",
+        url=row["html_url"] or row["url"],
+        source=row["publisher"] or row["source"],
+        published=datetime.fromisoformat(published).astimezone(zone) if published else None,
+        lang=row["lang"] or "",
+        story_id=row["story_id"],
+        tags=[t[0] for t in tags],
+        tag_names=[window.names.get(t[0], t[0]) for t in tags],
+        article_ids=[row["id"]],
+        official=official,
+        doc_type=row["doc_type"],
+        action=row["action"],
+        document_number=row["document_number"],
+        effective_on=row["effective_on"],
+    )
+
+
+def _score(ids: list[str], window: Window) -> float:
+    """A story's rank: its most relevant member, the number of outlets that carried it and the
+    tags its headlines name (a digest adds half a point when the story's official document is
+    in it)."""
+    relevance = max(window.relevance[a] for a in ids)
+    outlets = len({window.outlet[a] for a in ids})
+    in_title = sum(window.in_title[a] for a in ids)
+    return round(relevance + 0.3 * math.log2(outlets) + 0.05 * min(10, in_title), 3)
+
+
+def _story_item(ids: list[str], window: Window, subscriber: Subscriber, score: float) -> Item:
+    """One item for a story's members in the window, shown by the member the subscriber reads
+    best: their language first, then the earliest."""
+    members = sorted(
+        (window.rows[a] for a in ids),
+        key=lambda r: (r["published_at"] or r["first_seen_at"] or "", r["id"]),
+    )
+    preferred = [m for m in members if (m["lang"] or "en").startswith(subscriber.lang)]
+    shown = (preferred or members)[0]
+    item = _item(shown, window, subscriber.zone)
+    item.article_ids = [m["id"] for m in members]
+    all_tags = {t[0] for m in members for t in window.tags.get(m["id"], ())}
+    item.tags += sorted(all_tags - set(item.tags))
+    item.tag_names = [window.names.get(t, t) for t in item.tags]
+    seen = {item.source}
+    for m in members:
+        outlet = window.outlet[m["id"]]
+        if m is not shown and outlet not in seen:
+            seen.add(outlet)
+            item.also.append((outlet, m["url"]))
+    item.score = score
+    item.theme = theme_of(t for m in members for t in window.tags.get(m["id"], ()))
+    return item
+
+
+def _fill_text(store: Store, items: list[Item]) -> None:
+    """Read the text of the shown articles only (the window may hold fifty thousand)."""
+    ids = [i.article_id for i in items]
+    texts: dict[str, str] = {}
+    for chunk, marks in in_chunks(ids):
+        for aid, text, summary in store.db.conn.execute(
+            f"SELECT id, text, summary FROM articles WHERE id IN ({marks})", chunk
+        ):
+            texts[aid] = text or summary or ""
+    for item in items:
+        item.extract = extract(texts.get(item.article_id, ""))

@@ -1,0 +1,653 @@
+"""The SQLite store: articles, their tags, sources, feed validators and the fetch log.
+
+Only this module writes SQL for those tables; stages hand it dataclasses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import re
+import sqlite3
+import statistics
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from tracker.errors import TrackerError
+from tracker.models import Article, Source, TagHit
+from tracker.store.fts import fts_row, tag_text
+from tracker.store.migrations import MIGRATION_NAMES, OFFICIAL_COLUMNS, migrations
+from tracker.urls import article_id, canonical_url
+
+T = TypeVar("T")
+
+ARTICLE_ID = re.compile(r"[0-9a-f]{1,16}")  # an article id or a prefix of one (urls.article_id)
+PAGE_ATTEMPTS = 3  # failed fetches of an article's page before it is left with its summary
+SCHEMA_VERSION = len(MIGRATION_NAMES)  # PRAGMA user_version after our migrations
+
+
+def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
+    # isolation_level=None: no implicit (deferred) transactions; every write transaction is an
+    # explicit BEGIN IMMEDIATE (ImmediateDatabase.atomic). One connection per run, shared by the
+    # fetch threads under the store's lock.
+    return sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
+
+
+def check_schema(db: Database) -> None:
+    """Refuse a database a newer tracker wrote: its schema may mean things this code would break.
+
+    Raises:
+        TrackerError: ``user_version`` is past ours, or a migration was applied that we do not know.
+    """
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    applied = {m.name for m in migrations.applied(db)}
+    unknown = sorted(applied - set(MIGRATION_NAMES))
+    if version > SCHEMA_VERSION or unknown:
+        what = f"migration {unknown[0]}" if unknown else f"schema version {version}"
+        raise TrackerError(
+            f"this database was written by a newer tracker ({what}); upgrade tracker "
+            "(pip install -U tracker) before using it. Nothing was written."
+        )
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file itself is broken (not busy, full or read-only)."""
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
+def damaged(path: Path | str, detail: str) -> str:
+    """One line for a damaged database file: what SQLite found, and how to recover."""
+    return (
+        f"the database {path} is damaged ({detail}); nothing was written. Restore a backup, or "
+        f"recover it: sqlite3 {path} .recover | sqlite3 recovered.db (docs/reliability.md)"
+    )
+
+
+def explain_db_error(path: Path | str, exc: sqlite3.Error) -> str:
+    """One line for a database failure, saying what to do."""
+    text = str(exc)
+    if "not a database" in text:
+        return (
+            f"cannot open database {path}: it is not an SQLite database, or its header is damaged "
+            f"({text}); check --db / TRACKER_DB, or restore a backup"
+        )
+    if "malformed" in text:
+        return damaged(path, text)
+    if "full" in text:
+        return f"the disk holding {path} is full ({text}); nothing stored was lost. Free space and run again"
+    if "locked" in text or "busy" in text:
+        return (
+            f"the database {path} is busy ({text}): another tracker is writing; try again shortly"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"the database {path} is read-only ({text}); this command needs write access"
+    return f"cannot use database {path}: {text}; check --db / TRACKER_DB"
+
+
+@dataclass
+class SaveCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class LogEntry:
+    """One row of ``fetch_log``: what a request did (a status, or an error)."""
+
+    source: str
+    url: str
+    kind: str  # feed | page | listing
+    status: int | None = None
+    bytes: int = 0
+    duration_ms: int = 0
+    error: str | None = None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Stored form of a time: ISO 8601 in UTC to the second, so text order is time order."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def in_chunks(ids: Sequence[T], size: int = 500) -> Iterator[tuple[list[T], str]]:
+    """``ids`` in slices small enough for one ``IN (...)``, each with its ``?`` placeholders."""
+    for i in range(0, len(ids), size):
+        chunk = list(ids[i : i + size])
+        yield chunk, ",".join("?" * len(chunk))
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+
+
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a method under the store's lock: fetch threads share one connection, and two
+    sources' transactions must never interleave on it."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class ImmediateDatabase(Database):
+    """sqlite-utils' Database whose write transactions begin IMMEDIATE.
+
+    A deferred transaction that reads, then writes after another process committed, fails with
+    SQLITE_BUSY_SNAPSHOT, which no busy timeout cures: overlapping runs crashed that way. Taking
+    the write lock at BEGIN makes a second writer wait its turn (up to the busy timeout) instead.
+    sqlite-utils' own inserts and upserts go through ``atomic()`` too, so they are covered.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: a savepoint inside the open transaction
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+
+class Store:
+    """Read and write tracker data; applies pending migrations on open.
+
+    Safe to share between threads: every method the pipeline calls holds the store's lock.
+    """
+
+    def __init__(self, db: Database, *, readonly: bool = False, busy_timeout: float = 10.0) -> None:
+        self.db = db
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        # How long a writer waits for another process's write transaction before giving up.
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        check_schema(db)
+        if migrations.pending(db):
+            if readonly:
+                raise TrackerError(
+                    "this database was written by an older tracker and cannot be upgraded "
+                    "read-only; run 'tracker fetch' once with write access"
+                )
+            with db.atomic():  # one process migrates; another waits, then finds nothing to do
+                migrations.apply(db)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False, busy_timeout: float = 10.0) -> Store:
+        """Open the database at ``path`` in WAL mode, creating it unless ``readonly``.
+
+        ``readonly`` is for commands that only read: the file must exist, nothing is written, and
+        a database in a directory this user cannot write to can still be read.
+
+        Raises:
+            TrackerError: the file cannot be created or opened, is not a tracker database, or
+                was written by a newer tracker.
+        """
+        if readonly:
+            if not path.exists():
+                raise TrackerError(
+                    f"no database at {path}; run 'tracker fetch' first, or pass --db PATH"
+                )
+            return cls._open_readonly(path, busy_timeout)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = ImmediateDatabase(_connect(str(path)))
+            db.execute("PRAGMA journal_mode = WAL")
+            return cls(db, busy_timeout=busy_timeout)
+        except sqlite3.DatabaseError as exc:
+            raise TrackerError(explain_db_error(path, exc)) from exc
+        except OSError as exc:
+            raise TrackerError(
+                f"cannot open database {path}: {exc}; check --db / TRACKER_DB"
+            ) from exc
+
+    @classmethod
+    def _open_readonly(cls, path: Path, busy_timeout: float) -> Store:
+        uri = path.resolve().as_uri()
+        last: sqlite3.DatabaseError | None = None
+        # mode=ro reads a WAL database while a writer works; it needs the -shm file to exist or be
+        # creatable. In a directory nobody can write to, no writer can exist either: immutable.
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                db = ImmediateDatabase(_connect(f"{uri}?{query}", uri=True))
+                return cls(db, readonly=True, busy_timeout=busy_timeout)
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    raise TrackerError(explain_db_error(path, exc)) from exc
+                last = exc
+        assert last is not None
+        raise TrackerError(explain_db_error(path, last)) from last
+
+    def check_integrity(self) -> str | None:
+        """None if SQLite finds the file sound (``PRAGMA quick_check``), else its first complaint."""
+        try:
+            rows = self.db.conn.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        return "; ".join(problems)[:200] if problems else None
+
+    def close(self) -> None:
+        # Refresh planner statistics where they went stale; a read-only or busy database can wait.
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA optimize")
+        self.db.close()
+
+    @_locked
+    def optimize(self) -> None:
+        """Merge the search index's segments and refresh planner statistics (after bulk loads)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        self.db.execute("ANALYZE")
+
+    def tag_frequency(self, tag: str) -> int:
+        return int(
+            self.db.conn.execute(
+                "SELECT count(*) FROM article_tags WHERE tag_id = ?", [tag]
+            ).fetchone()[0]
+        )
+
+    # ---------------------------------------------------------------- sources and validators
+    @_locked
+    def ensure_sources(self, sources: Iterable[Source], now: datetime) -> None:
+        """Record the configured sources; idempotent."""
+        with self.db.atomic():
+            for s in sources:
+                existing = self.db.table("sources").count_where("name = ?", [s.name])
+                row = {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "url": s.url,
+                    "enabled": int(s.enabled),
+                    "lang": s.lang,
+                }
+                if not existing:
+                    row["added_at"] = iso(now)
+                self.db.table("sources").upsert(row, pk="name")
+
+    @_locked
+    def source_state(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM source_state WHERE name = ?", [name]))
+        return rows[0] if rows else None
+
+    @_locked
+    def record_source_run(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        new: int = 0,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+        disabled_reason: str | None = None,
+    ) -> None:
+        """Update a source's health after a run: success resets it, failure counts up."""
+        state = self.source_state(name) or {"name": name, "consecutive_failures": 0}
+        state["last_run_at"] = iso(now)
+        if error is None:
+            state.update(last_success_at=iso(now), consecutive_failures=0, next_attempt_at=None)
+            if new:
+                state["last_new_at"] = iso(now)
+        else:
+            state.update(
+                last_error=error,
+                last_error_at=iso(now),
+                consecutive_failures=(state.get("consecutive_failures") or 0) + 1,
+                next_attempt_at=iso(next_attempt_at),
+            )
+        if disabled_reason is not None:
+            state["disabled_reason"] = disabled_reason
+        with self.db.atomic():
+            self.db.table("source_state").upsert(state, pk="name")
+
+    @_locked
+    def reset_source_state(self, name: str) -> None:
+        """Forget failures, backoff and a 410 disable (``tracker sources enable``)."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE source_state SET consecutive_failures = 0, next_attempt_at = NULL, "
+                "disabled_reason = NULL WHERE name = ?",
+                [name],
+            )
+
+    @_locked
+    def feed_validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified stored for a feed URL."""
+        rows = list(
+            self.db.query("SELECT etag, last_modified FROM feed_state WHERE url = ?", [url])
+        )
+        if not rows:
+            return None, None
+        return rows[0]["etag"], rows[0]["last_modified"]
+
+    @_locked
+    def known_ids(self, ids: Iterable[str], *, pages: bool = False) -> set[str]:
+        """The ids already stored; with ``pages``, only those whose page needs no new attempt.
+
+        A page needs another attempt when the article holds only a feed's summary and its page
+        has neither answered nor failed ``PAGE_ATTEMPTS`` times (a dead link is not fetched forever).
+        """
+        wanted = list(ids)
+        found: set[str] = set()
+        where = (
+            f" AND (extracted = 1 OR page_fetched_at IS NOT NULL OR page_failures >= {PAGE_ATTEMPTS})"
+            if pages
+            else ""
+        )
+        for chunk, marks in in_chunks(wanted):
+            found.update(
+                r[0]
+                for r in self.db.conn.execute(
+                    f"SELECT id FROM articles WHERE id IN ({marks}){where}", chunk
+                )
+            )
+        return found
+
+    # ---------------------------------------------------------------- writing a batch
+    @_locked
+    def save_batch(
+        self,
+        source: str,
+        tagged: Iterable[tuple[Article, list[TagHit]]],
+        *,
+        now: datetime,
+        log: Iterable[LogEntry] = (),
+        validators: tuple[str, str | None, str | None] | None = None,
+    ) -> SaveCounts:
+        """Save one source's articles, tags, log rows and feed validators in one transaction.
+
+        An article already stored (same canonical URL) is updated when its title or text changed and
+        left alone otherwise, so running a fetch twice stores nothing twice.
+        """
+        counts = SaveCounts()
+        stamp = iso(now)
+        with self.db.atomic():
+            for article, hits in tagged:
+                outcome = self._save_article(article, hits, stamp)
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
+            rows = [dict(vars(entry), run_at=stamp) for entry in log]
+            if rows:
+                self.db.table("fetch_log").insert_all(rows)
+            if validators is not None:
+                url, etag, last_modified = validators
+                self.db.table("feed_state").upsert(
+                    {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": stamp},
+                    pk="url",
+                )
+        return counts
+
+    @_locked
+    def log_fetches(self, entries: Iterable[LogEntry], now: datetime) -> None:
+        rows = [dict(vars(entry), run_at=iso(now)) for entry in entries]
+        if rows:
+            with self.db.atomic():
+                self.db.table("fetch_log").insert_all(rows)
+
+    def _save_article(self, article: Article, hits: list[TagHit], stamp: str | None) -> str:
+        # Plain SQL on the hot path: sqlite-utils' insert() re-reads the table schema on every call.
+        aid = article_id(article.url)
+        digest = content_hash(article.title, article.text)
+        conn = self.db.conn
+        existing = conn.execute(
+            "SELECT rowid, content_hash, extracted FROM articles WHERE id = ?", [aid]
+        ).fetchone()
+        if existing:  # reached again, perhaps from another source: record that it carried it
+            self._add_source(aid, article.source, stamp)
+            self._note_page(aid, article.page, stamp)
+        # A text read from the article's page is never replaced by a feed's summary or by what a
+        # failed page fetch left (the summary again): only by another reading of the page.
+        if existing and (existing[1] == digest or (existing[2] and not article.extracted)):
+            return "unchanged"
+        values = {
+            "url": article.url,
+            "canonical_url": canonical_url(article.url),
+            "title": article.title,
+            "text": article.text,
+            "summary": article.summary,
+            "author": article.author,
+            "published_at": iso(article.published_at),
+            "updated_at": stamp,
+            "lang": article.lang,
+            "content_hash": digest,
+            "extracted": int(article.extracted),
+            "relevance": article.relevance,
+        }
+        for column, value in article.fields.items():
+            if column in OFFICIAL_COLUMNS:
+                values[column] = json.dumps(value) if isinstance(value, list | dict) else value
+        if existing:
+            # Keep the first source and first_seen_at: the update is the same article.
+            rowid = existing[0]
+            self._fts_delete(rowid, aid)  # while the old title, text and tags are still stored
+            assignments = ", ".join(f"{k} = :{k}" for k in values)
+            conn.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**values, "id": aid})
+        else:
+            row = {**values, "id": aid, "source": article.source, "first_seen_at": stamp}
+            if article.page == "failed":
+                row["page_failures"] = 1
+            elif article.page is not None:
+                row["page_fetched_at"] = stamp
+            columns = ", ".join(row)
+            marks = ", ".join(f":{k}" for k in row)
+            rowid = conn.execute(
+                f"INSERT INTO articles ({columns}) VALUES ({marks})", row
+            ).lastrowid
+        self._fts_insert(rowid, article.title, article.text, hits)
+        self.set_tags(aid, hits)
+        if not existing:
+            self._add_source(aid, article.source, stamp)
+        return "updated" if existing else "new"
+
+    def _note_page(self, aid: str, page: str | None, stamp: str | None) -> None:
+        """Record how a stored article's page answered this time (see ``known_ids``; a new
+        article's row is inserted with the same columns set)."""
+        if page == "failed":
+            self.db.conn.execute(
+                "UPDATE articles SET page_failures = page_failures + 1 WHERE id = ?", [aid]
+            )
+        elif page is not None:
+            self.db.conn.execute(
+                "UPDATE articles SET page_fetched_at = ?, page_failures = 0 WHERE id = ?",
+                [stamp, aid],
+            )
+
+    def _add_source(self, aid: str, source: str, stamp: str | None) -> None:
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO article_sources (article_id, source, first_seen_at) VALUES (?, ?, ?)",
+            [aid, source, stamp],
+        )
+
+    def _fts_insert(self, rowid: int, title: str, text: str, hits: list[TagHit]) -> None:
+        self.db.conn.execute(
+            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
+            [rowid, *fts_row(title, text), tag_text((h.tag_id, h.count, h.in_title) for h in hits)],
+        )
+
+    def _fts_delete(self, rowid: int, aid: str) -> None:
+        """Remove an article's index row, rebuilt from what is stored (the index keeps no copy)."""
+        row = self.db.conn.execute(
+            "SELECT title, text FROM articles WHERE rowid = ?", [rowid]
+        ).fetchone()
+        tags = self.db.conn.execute(
+            "SELECT tag_id, count, in_title FROM article_tags WHERE article_id = ?", [aid]
+        ).fetchall()
+        self.db.conn.execute(
+            "INSERT INTO articles_fts (articles_fts, rowid, title, body, tails, tags) "
+            "VALUES ('delete', ?, ?, ?, ?, ?)",
+            [rowid, *fts_row(row[0] or "", row[1] or ""), tag_text(tags)],
+        )
+
+    def set_tags(self, aid: str, hits: list[TagHit]) -> None:
+        """Replace an article's tags (the caller holds the transaction)."""
+        conn = self.db.conn
+        conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
+        if not hits:
+            return
+        conn.executemany(
+            "INSERT INTO tags (id, kind, slug, name) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            [(h.tag_id, h.kind, h.slug, h.name) for h in hits],
+        )
+        conn.executemany(
+            "INSERT INTO article_tags (article_id, tag_id, count, in_title) VALUES (?, ?, ?, ?)",
+            [(aid, h.tag_id, h.count, int(h.in_title)) for h in hits],
+        )
+
+    # ---------------------------------------------------------------- reading
+    def article(self, aid: str) -> dict[str, Any] | None:
+        """One article with its tags (as kind/slug/name/count/in_title dicts), or None."""
+        aid = aid.strip().lower()
+        if not ARTICLE_ID.fullmatch(aid):
+            return None  # ids are hex: '%' or '_' would otherwise match as LIKE wildcards
+        rows = list(self.db.query("SELECT * FROM articles WHERE id = ?", [aid]))
+        if not rows:
+            # A prefix: the ids from aid up to (not including) the next prefix, in index order.
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM articles WHERE id >= ? AND id < ? LIMIT 2",
+                    [aid, aid + "g"],
+                )
+            )
+            if len(rows) != 1:
+                return None
+        row = rows[0]
+        row["tags"] = self.tags_for([row["id"]]).get(row["id"], [])
+        row["sources"] = [
+            r["source"]
+            for r in self.db.query(
+                "SELECT source FROM article_sources WHERE article_id = ? ORDER BY rowid",
+                [row["id"]],
+            )
+        ]
+        return row
+
+    def tags_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        if not ids:
+            return out
+        marks = ",".join("?" * len(ids))
+        sql = (
+            "SELECT at.article_id, t.kind, t.slug, t.name, at.count, at.in_title "
+            "FROM article_tags at JOIN tags t ON t.id = at.tag_id "
+            f"WHERE at.article_id IN ({marks}) ORDER BY t.kind, t.slug"
+        )
+        for r in self.db.query(sql, ids):
+            aid = r.pop("article_id")
+            r["in_title"] = bool(r["in_title"])
+            out.setdefault(aid, []).append(r)
+        return out
+
+    def source_rows(self) -> list[dict[str, Any]]:
+        """Every stored source with its article count and latest fetch outcome."""
+        sql = """
+            SELECT s.name, s.kind, s.url, s.enabled, s.lang,
+                   (SELECT count(*) FROM articles a WHERE a.source = s.name) AS articles,
+                   (SELECT max(run_at) FROM fetch_log f WHERE f.source = s.name) AS last_run,
+                   (SELECT f.error FROM fetch_log f WHERE f.source = s.name AND f.kind != 'page'
+                    ORDER BY f.id DESC LIMIT 1) AS last_error
+            FROM sources s ORDER BY s.name
+        """
+        return list(self.db.query(sql))
+
+    def save_retag(self, results: Iterable[tuple[str, list[TagHit], float]]) -> None:
+        """Replace tags and relevance of already-stored articles, in one transaction."""
+        with self.db.atomic():
+            for aid, hits, score in results:
+                row = self.db.conn.execute(
+                    "SELECT rowid, title, text FROM articles WHERE id = ?", [aid]
+                ).fetchone()
+                self._fts_delete(row[0], aid)  # before the old tags are replaced
+                self.set_tags(aid, hits)
+                self._fts_insert(row[0], row[1] or "", row[2] or "", hits)
+                self.db.conn.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
+
+    @_locked
+    def delete_articles(self, ids: Iterable[str]) -> int:
+        """Delete articles with their tags and index rows; returns how many there were."""
+        from tracker.stories.place import forget  # here: storydb builds on this module
+
+        wanted = list(ids)
+        gone = 0
+        with self.db.atomic():
+            forget(self, wanted, datetime.now(UTC))
+            for aid in wanted:
+                row = self.db.conn.execute(
+                    "SELECT rowid FROM articles WHERE id = ?", [aid]
+                ).fetchone()
+                if row is None:
+                    continue
+                self._fts_delete(row[0], aid)
+                self.db.conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
+                self.db.conn.execute("DELETE FROM article_sources WHERE article_id = ?", [aid])
+                self.db.conn.execute("DELETE FROM articles WHERE id = ?", [aid])
+                gone += 1
+        return gone
+
+    def source_health_rows(self, now: datetime) -> list[dict[str, Any]]:
+        """Per stored source: its health state, recent article counts and median fetch time."""
+        week, month = iso(now - timedelta(days=7)), iso(now - timedelta(days=30))
+        sql = """
+            SELECT s.name, s.added_at, st.last_run_at, st.last_success_at, st.last_new_at,
+                   st.last_error, st.last_error_at, COALESCE(st.consecutive_failures, 0) AS failures,
+                   st.next_attempt_at, st.disabled_reason,
+                   (SELECT count(*) FROM articles a WHERE a.source = s.name
+                      AND a.first_seen_at >= ?) AS articles_7d,
+                   (SELECT count(*) FROM articles a WHERE a.source = s.name
+                      AND a.first_seen_at >= ?) AS articles_30d
+            FROM sources s LEFT JOIN source_state st ON st.name = s.name ORDER BY s.name
+        """
+        rows = list(self.db.query(sql, [week, month]))
+        for row in rows:
+            durations = [
+                r["duration_ms"]
+                for r in self.db.query(
+                    "SELECT duration_ms FROM fetch_log WHERE source = ? AND error IS NULL "
+                    "AND kind IN ('feed', 'listing', 'api') ORDER BY id DESC LIMIT 20",
+                    [row["name"]],
+                )
+            ]
+            row["median_fetch_ms"] = statistics.median(durations) if durations else None
+        return rows
+
+    def iter_articles(self, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Every article (id, title, text, lang, relevance) in batches, for whole-store passes."""
+        last = ""
+        while True:
+            rows = list(
+                self.db.query(
+                    "SELECT id, title, text, lang, relevance FROM articles WHERE id > ? "
+                    "ORDER BY id LIMIT ?",
+                    [last, batch],
+                )
+            )
+            if not rows:
+                return
+            yield rows
+            last = rows[-1]["id"]
+
+    def count(self, table: str = "articles") -> int:
+        return self.db.table(table).count

@@ -1,0 +1,272 @@
+"""Schema migrations, applied in order on open. Append-only: never edit one that has shipped."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("tracker")
+
+
+@migrations()
+def m001_create_core_tables(db: Database) -> None:
+    db.table("sources").create(
+        {"name": str, "kind": str, "url": str, "enabled": int, "lang": str, "added_at": str},
+        pk="name",
+    )
+    db.table("feed_state").create(
+        {"url": str, "etag": str, "last_modified": str, "checked_at": str}, pk="url"
+    )
+    db.table("articles").create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "title": str,
+            "text": str,
+            "summary": str,
+            "author": str,
+            "published_at": str,
+            "first_seen_at": str,
+            "updated_at": str,
+            "lang": str,
+            "content_hash": str,
+            "extracted": int,
+        },
+        pk="id",
+    )
+    db.table("articles").create_index(["canonical_url"], unique=True)
+    db.table("articles").create_index(["published_at"])
+    db.table("articles").create_index(["source"])
+    db.table("tags").create({"id": str, "kind": str, "slug": str, "name": str}, pk="id")
+    db.table("article_tags").create(
+        {"article_id": str, "tag_id": str, "count": int, "in_title": int},
+        pk=("article_id", "tag_id"),
+        foreign_keys=[("article_id", "articles", "id"), ("tag_id", "tags", "id")],
+    )
+    db.table("article_tags").create_index(["tag_id"])
+    db.table("fetch_log").create(
+        {
+            "id": int,
+            "run_at": str,
+            "source": str,
+            "url": str,
+            "kind": str,
+            "status": int,
+            "bytes": int,
+            "duration_ms": int,
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("fetch_log").create_index(["source", "run_at"])
+    # Our own index form (folded, Han bigrams; see textnorm.index_form), kept in step by Store, so
+    # the FTS table has its own content rather than mirroring the articles columns with triggers.
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5("
+        "title, body, tails, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+
+
+@migrations()
+def m002_add_article_relevance(db: Database) -> None:
+    """How much each article is about the tracker's topic (tagging.relevance), for --relevant."""
+    db.table("articles").add_column("relevance", float)
+    db.table("articles").create_index(["relevance"])
+
+
+# Columns of the official record (Federal Register) and of syndicated news (Google News).
+OFFICIAL_COLUMNS = {
+    "document_number": str,
+    "citation": str,
+    "doc_type": str,
+    "action": str,
+    "publication_date": str,
+    "effective_on": str,
+    "comments_close_on": str,
+    "html_url": str,
+    "pdf_url": str,
+    "cfr_references": str,  # JSON list, as the API gives it
+    "publisher": str,
+    "publisher_url": str,
+}
+
+
+@migrations()
+def m003_add_official_and_publisher_fields(db: Database) -> None:
+    for column, kind in OFFICIAL_COLUMNS.items():
+        db.table("articles").add_column(column, kind)
+    db.table("articles").create_index(["document_number"])
+
+
+@migrations()
+def m004_create_source_state(db: Database) -> None:
+    """Per-source health: what happened last, and when to try again."""
+    db.table("source_state").create(
+        {
+            "name": str,
+            "last_run_at": str,
+            "last_success_at": str,
+            "last_new_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "consecutive_failures": int,
+            "next_attempt_at": str,
+            "disabled_reason": str,
+        },
+        pk="name",
+        defaults={"consecutive_failures": 0},
+    )
+
+
+def _fill_search_index(db: Database) -> None:
+    from tracker.store.fts import fts_row, tag_text  # here, not at import: migrations load early
+
+    tags: dict[str, list[tuple[str, int, int]]] = {}
+    for row in db.query("SELECT article_id, tag_id, count, in_title FROM article_tags"):
+        tags.setdefault(row["article_id"], []).append(
+            (row["tag_id"], row["count"], row["in_title"])
+        )
+    for row in db.query("SELECT rowid, id, title, text FROM articles"):
+        db.execute(
+            "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
+            [
+                row["rowid"],
+                *fts_row(row["title"] or "", row["text"] or ""),
+                tag_text(tags.get(row["id"], [])),
+            ],
+        )
+
+
+@migrations()
+def m005_rebuild_search_index_with_tags(db: Database) -> None:
+    """The search index gains a ``tags`` column (a query word that is a vocabulary alias also finds
+    the articles tagged with it, in any language), and is rebuilt with the current index form."""
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5("
+        "title, body, tails, tags, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    _fill_search_index(db)
+
+
+@migrations()
+def m006_index_article_moment(db: Database) -> None:
+    """Listings sort by this expression; with an index, the newest 20 are read, not sorted."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_moment "
+        "ON articles (COALESCE(published_at, first_seen_at))"
+    )
+
+
+@migrations()
+def m007_contentless_search_index(db: Database) -> None:
+    """The search index keeps no copy of the text (articles has it): a third of its size."""
+    db.execute("DROP TABLE IF EXISTS articles_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tails, tags, content='', "
+        "tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    _fill_search_index(db)
+
+
+@migrations()
+def m008_create_article_sources(db: Database) -> None:
+    """Every source that carried an article: one story syndicated by two feeds is one article."""
+    db.table("article_sources").create(
+        {"article_id": str, "source": str, "first_seen_at": str},
+        pk=("article_id", "source"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO article_sources (article_id, source, first_seen_at) "
+        "SELECT id, source, first_seen_at FROM articles"
+    )
+
+
+@migrations()
+def m009_create_stories(db: Database) -> None:
+    """Stories: copies and rewrites of one event (see tracker.stories.match). Every article starts
+    pending (no story_id) and is placed on the next fetch or by ``tracker stories rebuild``."""
+    db.table("articles").add_column("story_id", int)
+    db.table("articles").add_column("story_reason", str)
+    db.table("articles").create_index(["story_id"])
+    db.table("stories").create(
+        {
+            "id": int,
+            "lead_id": str,
+            "size": int,
+            "first_at": str,
+            "last_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("stories").create_index(["last_at"])
+    db.table("story_sigs").create(
+        {
+            "article_id": str,
+            "moment": float,
+            "lang": str,
+            "official": int,
+            "extracted": int,
+            "minhash": bytes,
+            "facts": str,
+        },
+        pk="article_id",
+    )
+    db.table("story_bands").create({"key": int, "article_id": str})
+    db.table("story_bands").create_index(["key"])
+    db.table("story_bands").create_index(["article_id"])
+    db.table("story_keys").create({"key": str, "moment": float, "article_id": str})
+    db.table("story_keys").create_index(["key", "moment"])
+    db.table("story_keys").create_index(["article_id"])
+
+
+@migrations()
+def m010_create_digest_tables(db: Database) -> None:
+    """What each digest recipient was sent: a send per message, an item row per article.
+
+    Items are written only after the server accepted that recipient's message, so a failed send
+    leaves them to the recipient's next digest, and a success is never repeated.
+    """
+    db.table("digest_sends").create(
+        {
+            "id": int,
+            "email": str,
+            "started_at": str,
+            "finished_at": str,
+            "window_start": str,
+            "window_end": str,
+            "message_id": str,
+            "subject": str,
+            "items": int,
+            "status": str,  # sent | failed
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("digest_sends").create_index(["email", "status", "finished_at"])
+    db.table("digest_items").create(
+        {"email": str, "article_id": str, "send_id": int, "sent_at": str},
+        pk=("email", "article_id"),
+    )
+
+
+@migrations()
+def m011_add_page_outcome(db: Database) -> None:
+    """Whether an article's own page was read, so a later run knows which pages to try again.
+
+    ``page_fetched_at``: when the page last answered (with or without a main text);
+    ``page_failures``: failed attempts since. A feed-only copy of an article has neither, so a
+    source that reads pages fetches it once rather than treating the summary as the article.
+    """
+    articles = db.table("articles")
+    articles.add_column("page_fetched_at", str)
+    articles.add_column("page_failures", int, not_null_default=0)
+
+
+# Every migration this version knows, in order; a database with others was written by a newer
+# tracker (sqlite-utils keeps the registered list private, hence the attribute).
+MIGRATION_NAMES: tuple[str, ...] = tuple(m.name for m in migrations._migrations)

@@ -1,0 +1,357 @@
+"""Stories: the copies, rewrites and translations of one event, joined as articles arrive.
+
+An article joins the story of the stored article it matches best, for the first reason that holds:
+
+* ``headline``: the same headline (another outlet's copy, a Google News wrapper of it);
+* ``event: document …``: both cite the same Federal Register or MOFCOM document number;
+* ``text 0.91``: near-identical bodies (MinHash estimate of shingle overlap);
+* ``event: tags+numbers`` / ``event: tags+title``: within the event window, the tags agree and
+  so do the numbers (percentages, amounts, counts) or the headline words;
+* ``event: numbers+title``: figures and headline words agree (stories the vocabulary misses);
+* ``event: tags, translated``: a report in the other language with no figures at all, nearly the
+  same tags, within a day.
+
+Two articles citing different document numbers are never joined, nor are two whose counts (or
+percentages, or amounts) all differ. An article is compared with every stored article near it, not
+only with story leads, so a translation joins through whichever copy it is closest to. When an
+article matches two stories strongly (a rewrite arrived before its source), the two are merged.
+Incremental placement and the full rebuild give the same stories when articles arrive in time
+order. Stories never split.
+
+The lead is the official document when the story has one, else its earliest full article.
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from tracker.stories.similarity import (
+    Numbers,
+    band_keys,
+    headline_key,
+    minhash,
+    numbers,
+    shingles,
+    similarity,
+    title_terms,
+)
+from tracker.textnorm import fold_chars
+
+HOUR = 3600.0
+TRANSLATION_HOURS = 24  # a translation without figures joins only this close in time
+MIN_HEADLINE = 12  # shorter headlines ("Update", "快讯") say nothing about the event
+KEY_CANDIDATES = 20  # per shared key, the nearest articles in time that are compared
+BAND_CANDIDATES = 20  # per shared LSH band, the newest articles that are compared
+MAX_PAIRS = 10  # tag-pair lookup keys per article
+MAX_VALUE_KEYS = 16  # figure lookup keys per article (a rule's tables can hold hundreds)
+FIGURES = ("n:", "pct:", "amt:")  # kinds of figure compared separately
+FIGURES_WITHIN = 3000  # characters of the body read for figures and document numbers
+
+
+@dataclass(frozen=True)
+class StoryRules:
+    """Thresholds for joining a story; ``[stories]`` in tracker.toml overrides each one."""
+
+    window_hours: float = 72.0  # rewrites and translations: how far apart in time
+    text_days: float = 14.0  # near-identical copies: how far apart in time
+    text_threshold: float = 0.5  # estimated shingle overlap (Jaccard) for a copy
+    tag_overlap: float = 0.5  # share of tags in common (Dice) for an event join
+    min_numbers: int = 2  # numbers in common for tags+numbers
+    strong_tags: float = 0.65  # with this much tag overlap (4+ tags each), one number is enough
+    title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
+
+
+@dataclass(slots=True)
+class Signature:
+    """What placement compares: one per article, stored in ``story_sigs``.
+
+    ``bands`` and ``keys`` are derived (see :func:`finish`); slots keep a rebuild's hundred
+    thousand of these small.
+    """
+
+    article_id: str
+    moment: float  # POSIX seconds: published, else first seen
+    lang: str
+    official: bool
+    extracted: bool
+    minhash: bytes
+    numbers: Numbers
+    tags: frozenset[str]
+    title: frozenset[str]
+    headline: str
+    bands: tuple[int, ...] = ()  # LSH bucket keys of the text: near-identical copies share one
+    keys: tuple[str, ...] = ()  # lookup keys for candidates that may share an event
+    figures: tuple[frozenset[str], ...] = ()  # values by kind: counts, percentages, amounts
+
+    def finish(self, lookups: bool = True) -> Signature:
+        """Derive the figures by kind and, with ``lookups``, the band and lookup keys (which
+        only an article being placed or indexed needs, not a candidate read back)."""
+        self.figures = tuple(
+            frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
+        )
+        if not lookups:
+            return self
+        self.bands = tuple(band_keys(self.minhash))
+        keys = [f"d:{d}" for d in self.numbers.documents]
+        keys += [f"v:{v}" for v in sorted(self.numbers.values)[:MAX_VALUE_KEYS]]
+        if len(self.headline) >= MIN_HEADLINE:
+            keys.append(f"h:{self.headline}")
+        tags = sorted(self.tags)
+        keys += [f"p:{a}|{b}" for i, a in enumerate(tags) for b in tags[i + 1 :]][:MAX_PAIRS]
+        self.keys = tuple(keys)
+        return self
+
+    def facts(self) -> str:
+        return json.dumps(
+            {
+                "docs": sorted(self.numbers.documents),
+                "values": sorted(self.numbers.values),
+                "dates": sorted(self.numbers.dates),
+                "tags": sorted(self.tags),
+                "title": sorted(self.title),
+                "headline": self.headline,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Signature:
+        facts = json.loads(row["facts"])
+        return cls(
+            article_id=row["article_id"],
+            moment=row["moment"],
+            lang=row["lang"] or "",
+            official=bool(row["official"]),
+            extracted=bool(row["extracted"]),
+            minhash=row["minhash"] or b"",
+            numbers=Numbers(
+                frozenset(facts["docs"]), frozenset(facts["values"]), frozenset(facts["dates"])
+            ),
+            tags=frozenset(facts["tags"]),
+            title=frozenset(facts["title"]),
+            headline=facts["headline"],
+        ).finish(lookups=False)
+
+
+OFFICIAL_HOSTS = ("federalregister.gov", "bis.doc.gov", "bis.gov", "mofcom.gov.cn", "gov.cn")
+
+
+def is_official(url: str, document_number: str | None) -> bool:
+    """A government's own record: a Federal Register document, or a page on a government host."""
+    if document_number:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host.endswith(".gov") or any(host == h or host.endswith("." + h) for h in OFFICIAL_HOSTS)
+
+
+def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
+    """The signature of a stored article row (id, url, title, text, summary, lang, moment, ...)."""
+    body = fold_chars(row.get("text") or row.get("summary") or "")
+    title = row.get("title") or ""
+    moment = datetime.fromisoformat(row["moment"]).timestamp() if row.get("moment") else 0.0
+    return Signature(
+        article_id=row["id"],
+        moment=moment,
+        lang=(row.get("lang") or "").split("-")[0],
+        official=is_official(row.get("url") or "", row.get("document_number")),
+        extracted=bool(row.get("extracted")),
+        minhash=minhash(shingles(body, folded=True)),
+        # A story's figures are in its headline and first paragraphs; the rest is background.
+        numbers=numbers(f"{fold_chars(title)}\n{body[:FIGURES_WITHIN]}", folded=True),
+        tags=frozenset(tags),
+        title=title_terms(title),
+        headline=headline_key(title),
+    ).finish()
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _figures_disagree(a: Signature, b: Signature) -> bool:
+    """Both give a count (or a percentage, or an amount) and no two agree: two events on one
+    subject, such as the next batch of the same list ("adds 27 entities", "adds 12 entities")."""
+    return any(x and y and not x & y for x, y in zip(a.figures, b.figures, strict=True))
+
+
+def match(
+    new: Signature, old: Signature, rules: StoryRules, banded: bool = True
+) -> tuple[float, str] | None:
+    """Whether ``new`` reports the same story as ``old``: (strength, reason), or None.
+
+    ``banded``: the two share an LSH band; texts that share none are (almost surely) not copies,
+    so their similarity is not worth computing.
+    """
+    gap = abs(new.moment - old.moment)
+    docs_a, docs_b = new.numbers.documents, old.numbers.documents
+    shared_docs = docs_a & docs_b if docs_a and docs_b else None
+    if docs_a and docs_b and not shared_docs:
+        return None  # two different rules or notices, however alike their wording
+    in_window = gap <= rules.window_hours * HOUR
+    if in_window:
+        if new.headline == old.headline and len(new.headline) >= MIN_HEADLINE:
+            return 1.0, "headline"
+        if shared_docs:
+            return 0.95, f"event: document {min(shared_docs).split(':', 1)[1]}"
+    if banded and gap <= rules.text_days * 24 * HOUR:
+        text = similarity(new.minhash, old.minhash)
+        if text >= rules.text_threshold:
+            return text, f"text {text:.2f}"
+    if not in_window:
+        return None
+    a_tags, b_tags = new.tags, old.tags
+    tags = 2 * len(a_tags & b_tags) / (len(a_tags) + len(b_tags)) if a_tags and b_tags else 0.0
+    shared = len(new.numbers.values & old.numbers.values)
+    if tags < rules.tag_overlap and shared < rules.min_numbers:
+        return None
+    if _figures_disagree(new, old):
+        return None
+    title = _jaccard(new.title, old.title) if new.lang == old.lang else 0.0
+    if tags >= rules.tag_overlap:
+        # The event's date corroborates a shared figure, never stands in for one.
+        if shared >= rules.min_numbers or (
+            # one figure, backed by the event's date or by nearly the same tags (a translation
+            # names the same companies, chips, agencies and policies)
+            shared
+            and (
+                new.numbers.dates & old.numbers.dates
+                or (tags >= rules.strong_tags and min(len(a_tags), len(b_tags)) >= 4)
+            )
+        ):
+            return 0.5 + tags / 10, "event: tags+numbers"
+        if title >= rules.title_overlap:
+            return 0.3 + tags / 10, "event: tags+title"
+        # A translation of a report that gives no figures at all: nearly the same tags, in the
+        # other language, within a day.
+        if (
+            new.lang != old.lang
+            and new.lang
+            and old.lang
+            and not (new.numbers.values or old.numbers.values)
+            and tags >= rules.strong_tags
+            and min(len(a_tags), len(b_tags)) >= 4
+            and gap <= TRANSLATION_HOURS * HOUR
+        ):
+            return 0.3 + tags / 10, "event: tags, translated"
+    # Stories the vocabulary knows nothing about: figures and headline words must both agree.
+    if shared >= rules.min_numbers and title >= rules.title_overlap / 2:
+        return 0.3 + title / 10, "event: numbers+title"
+    return None
+
+
+class CandidateIndex(Protocol):
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[tuple[Signature, bool]]: ...
+
+
+# A match this strong (tags+numbers and above, not headline words alone) also pulls in the other
+# story its article belongs to.
+MERGE_STRENGTH = 0.5
+
+
+@dataclass(frozen=True)
+class Match:
+    article_id: str
+    strength: float
+    gap: float  # seconds between the two articles
+    reason: str
+
+
+def matches(sig: Signature, index: CandidateIndex, rules: StoryRules) -> list[Match]:
+    """Every stored article ``sig`` matches, best first (ties: nearer in time first)."""
+    found = []
+    for cand, banded in index.candidates(sig, rules):
+        if cand.article_id == sig.article_id:
+            continue
+        hit = match(sig, cand, rules, banded)
+        if hit:
+            found.append(Match(cand.article_id, hit[0], abs(sig.moment - cand.moment), hit[1]))
+    found.sort(key=lambda m: (-m.strength, m.gap, m.article_id))
+    return found
+
+
+def reason_kind(reason: str) -> str:
+    """``text 0.91`` -> ``text``; ``event: tags+numbers`` -> ``event``."""
+    return reason.split(" ")[0].rstrip(":")
+
+
+def lead_rank(sig: Signature) -> tuple[int, int, float]:
+    """Smaller is a better lead: official first, then full text, then earliest."""
+    return (0 if sig.official else 1, 0 if sig.extracted else 1, sig.moment)
+
+
+# ---------------------------------------------------------------- rebuild, in memory
+class MemoryIndex:
+    """Signatures placed so far, looked up by LSH band and by key, for the rebuild.
+
+    The rebuild adds articles in time order, so each key's list is sorted by time, and a
+    signature older than ``horizon`` seconds before the newest can never match again: it is
+    dropped, which keeps memory to the last few weeks of articles.
+    """
+
+    def __init__(self, horizon: float) -> None:
+        self.horizon = horizon
+        self.sigs: dict[str, Signature] = {}
+        self.bands: dict[int, list[str]] = {}
+        self.keys: dict[str, tuple[list[float], list[str]]] = {}
+        self._order: collections.deque[Signature] = collections.deque()
+        self._added = 0
+
+    def add(self, sig: Signature) -> None:
+        self.sigs[sig.article_id] = sig
+        self._order.append(sig)
+        for band in sig.bands:
+            self.bands.setdefault(band, []).append(sig.article_id)
+        for key in sig.keys:
+            moments, ids = self.keys.setdefault(key, ([], []))
+            moments.append(sig.moment)
+            ids.append(sig.article_id)
+        self._evict(sig.moment - self.horizon)
+
+    def _evict(self, before: float) -> None:
+        while self._order and self._order[0].moment < before:
+            old = self._order.popleft()
+            del self.sigs[old.article_id]
+            for band in old.bands:
+                bucket = self.bands.get(band)
+                if bucket is not None:
+                    # Lists, not deques: most buckets hold one article, and a deque costs ~600
+                    # bytes even then (a rebuild of 100,000 articles peaked 470 MB higher).
+                    bucket.remove(old.article_id)
+                    if not bucket:
+                        del self.bands[band]
+            self._added += 1
+        if self._added >= 20_000:  # now and then, cut the key lists to the live window
+            self._added = 0
+            for key in list(self.keys):
+                moments, ids = self.keys[key]
+                lo = bisect.bisect_left(moments, before)
+                if lo == len(ids):
+                    del self.keys[key]
+                elif lo:
+                    self.keys[key] = (moments[lo:], ids[lo:])
+
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
+        seen: set[str] = set()
+        for band in sig.bands:
+            for aid in self.bands.get(band, ())[-BAND_CANDIDATES:]:
+                if aid not in seen:
+                    seen.add(aid)
+                    yield self.sigs[aid], True
+        window = rules.window_hours * HOUR
+        for key in sig.keys:
+            found = self.keys.get(key)
+            if not found:
+                continue
+            moments, ids = found
+            lo = bisect.bisect_left(moments, sig.moment - window)
+            for aid in ids[max(lo, len(ids) - KEY_CANDIDATES) :]:
+                if aid not in seen:
+                    seen.add(aid)
+                    yield self.sigs[aid], False

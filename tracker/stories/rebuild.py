@@ -1,0 +1,153 @@
+"""The full rebuild of stories: every article re-placed in time order, in memory, in one transaction.
+
+Signatures are computed in worker processes a few batches ahead while this process places them;
+signatures older than the matching horizon are dropped from memory (see ``MemoryIndex``), and the
+placement tables' indexes are built once at the end.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from tracker.store import Store, iso
+from tracker.stories.match import (
+    HOUR,
+    MERGE_STRENGTH,
+    MemoryIndex,
+    Signature,
+    StoryRules,
+    lead_rank,
+    matches,
+)
+from tracker.stories.place import (
+    ARTICLE_COLUMNS,
+    PlaceReport,
+    signatures_of,
+    story_row,
+    tags_of,
+    write_signatures,
+)
+
+
+def rebuild(
+    store: Store,
+    rules: StoryRules,
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> PlaceReport:
+    """Re-place every article, in time order, replacing the stored stories in one transaction
+    (readers see the old stories until it commits; an interrupted rebuild changes nothing).
+
+    Args:
+        workers: processes computing signatures while this one places them (default: one
+            fewer than the cores, at most 3; 0 computes them here).
+    """
+    if workers is None:
+        workers = max(0, min(3, (os.cpu_count() or 1) - 1))
+    conn = store.db.conn
+    total = store.count()
+    index = MemoryIndex(horizon=max(rules.text_days * 24 * HOUR, rules.window_hours * HOUR))
+    story_of: dict[str, int] = {}
+    members: dict[int, list[str]] = defaultdict(list)
+    ranks: dict[str, tuple[int, int, float]] = {}  # lead_rank of every article, for the leads
+    reasons: dict[str, str] = {}
+    next_id = 0
+    report = PlaceReport()
+    stamp = iso(now)
+    with store.db.atomic():
+        for table in ("story_sigs", "story_bands", "story_keys", "stories"):
+            conn.execute(f"DELETE FROM {table}")
+        # Indexes are built once at the end: sorting once beats a million random inserts.
+        for name, _ in _STORY_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+        for batch in _signature_batches(store, workers if total >= POOL_THRESHOLD else 0):
+            for sig in batch:
+                found = matches(sig, index, rules)
+                if found:
+                    story = story_of[found[0].article_id]
+                    reasons[sig.article_id] = found[0].reason
+                    report.count(found[0].reason)
+                    strong = {story_of[m.article_id] for m in found if m.strength >= MERGE_STRENGTH}
+                    for other in strong - {story}:  # this article bridges two stories
+                        for aid in members.pop(other):
+                            story_of[aid] = story
+                            members[story].append(aid)
+                        report.merged += 1
+                else:
+                    next_id += 1
+                    story = next_id
+                story_of[sig.article_id] = story
+                members[story].append(sig.article_id)
+                ranks[sig.article_id] = lead_rank(sig)
+                index.add(sig)
+            write_signatures(store, batch)
+            report.placed += len(batch)
+            if progress:
+                progress(report.placed, total)
+        report.stories = len(members)
+        conn.executemany(
+            "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
+            ((story_of[a], reasons.get(a), a) for a in story_of),
+        )
+        conn.executemany(
+            "INSERT INTO stories (id, lead_id, size, first_at, last_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (story_row(sid, {a: ranks[a] for a in ids}, stamp) for sid, ids in members.items()),
+        )
+        for name, sql in _STORY_INDEXES:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {sql}")
+    return report
+
+
+POOL_THRESHOLD = 5_000  # articles before a signature pool pays for starting its processes
+BATCH = 1_000
+
+
+def _signature_batches(store: Store, workers: int) -> Iterator[list[Signature]]:
+    """Signatures of every article in time order, in batches; computed by ``workers`` processes
+    (a few batches ahead, so memory stays bounded) or here when ``workers`` is 0."""
+    cursor = store.db.conn.execute(
+        f"SELECT {ARTICLE_COLUMNS} FROM articles a "
+        "ORDER BY COALESCE(a.published_at, a.first_seen_at), a.rowid"
+    )
+    columns = [d[0] for d in cursor.description]
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        while rows := [dict(zip(columns, v, strict=True)) for v in cursor.fetchmany(BATCH)]:
+            tags = tags_of(store, [r["id"] for r in rows])
+            for row in rows:
+                row["tags"] = tags.get(row["id"], [])
+            yield rows
+
+    if workers <= 0:
+        for rows in batches():
+            yield signatures_of(rows)
+        return
+    # spawn, not fork: the parent holds an open SQLite connection mid-transaction.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        ahead: collections.deque[Future[list[Signature]]] = collections.deque()
+        for rows in batches():
+            ahead.append(pool.submit(signatures_of, rows))
+            if len(ahead) > workers * 2:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+
+
+# The indexes m009 made on the placement tables (dropped and rebuilt around a rebuild).
+_STORY_INDEXES = (
+    ("idx_story_bands_key", "story_bands (key)"),
+    ("idx_story_bands_article_id", "story_bands (article_id)"),
+    ("idx_story_keys_key_moment", "story_keys (key, moment)"),
+    ("idx_story_keys_article_id", "story_keys (article_id)"),
+)
