@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from tracker.errors import TrackerError
 from tracker.models import Article
 from tracker.store import LogEntry, Store
-from tracker.store.migrations import migrations
+from tracker.store.connection import applied_migrations
+from tracker.store.migrations import MIGRATION_NAMES
 from tracker.tagging.tagger import Tagger
 
 NOW = datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
@@ -35,8 +35,9 @@ def test_open_creates_the_file_in_wal_mode_and_applies_migrations_once(tmp_path:
     store = Store.open(path)
     assert path.exists()
     assert next(iter(store.db.query("PRAGMA journal_mode")))["journal_mode"] == "wal"
-    applied = [m.name for m in migrations.applied(store.db)]
-    assert applied == [m.name for m in migrations.pending(Database(memory=True))]
+    assert applied_migrations(store.db) == list(MIGRATION_NAMES)
+    assert MIGRATION_NAMES[0] == "m001_create_core_tables"
+    assert len(set(MIGRATION_NAMES)) == len(MIGRATION_NAMES)
 
 
 def test_opening_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:

@@ -13,83 +13,31 @@ import re
 import sqlite3
 import statistics
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlite_utils import Database
-
 from tracker.errors import TrackerError
 from tracker.models import Article, Source, TagHit
+from tracker.store.connection import (
+    Database,
+    check_schema,
+    explain_db_error,
+    in_chunks,
+    is_damage,
+    iso,
+    upgrade,
+)
 from tracker.store.fts import fts_row, tag_text
-from tracker.store.migrations import MIGRATION_NAMES, OFFICIAL_COLUMNS, migrations
+from tracker.store.migrations import OFFICIAL_COLUMNS
 from tracker.urls import article_id, canonical_url
 
 T = TypeVar("T")
 
 ARTICLE_ID = re.compile(r"[0-9a-f]{1,16}")  # an article id or a prefix of one (urls.article_id)
 PAGE_ATTEMPTS = 3  # failed fetches of an article's page before it is left with its summary
-SCHEMA_VERSION = len(MIGRATION_NAMES)  # PRAGMA user_version after our migrations
-
-
-def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
-    # isolation_level=None: no implicit (deferred) transactions; every write transaction is an
-    # explicit BEGIN IMMEDIATE (ImmediateDatabase.atomic). One connection per run, shared by the
-    # fetch threads under the store's lock.
-    return sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
-
-
-def check_schema(db: Database) -> None:
-    """Refuse a database a newer tracker wrote: its schema may mean things this code would break.
-
-    Raises:
-        TrackerError: ``user_version`` is past ours, or a migration was applied that we do not know.
-    """
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    applied = {m.name for m in migrations.applied(db)}
-    unknown = sorted(applied - set(MIGRATION_NAMES))
-    if version > SCHEMA_VERSION or unknown:
-        what = f"migration {unknown[0]}" if unknown else f"schema version {version}"
-        raise TrackerError(
-            f"this database was written by a newer tracker ({what}); upgrade tracker "
-            "(pip install -U tracker) before using it. Nothing was written."
-        )
-
-
-def is_damage(exc: sqlite3.Error) -> bool:
-    """Whether SQLite says the file itself is broken (not busy, full or read-only)."""
-    return "malformed" in str(exc) or "not a database" in str(exc)
-
-
-def damaged(path: Path | str, detail: str) -> str:
-    """One line for a damaged database file: what SQLite found, and how to recover."""
-    return (
-        f"the database {path} is damaged ({detail}); nothing was written. Restore a backup, or "
-        f"recover it: sqlite3 {path} .recover | sqlite3 recovered.db (docs/reliability.md)"
-    )
-
-
-def explain_db_error(path: Path | str, exc: sqlite3.Error) -> str:
-    """One line for a database failure, saying what to do."""
-    text = str(exc)
-    if "not a database" in text:
-        return (
-            f"cannot open database {path}: it is not an SQLite database, or its header is damaged "
-            f"({text}); check --db / TRACKER_DB, or restore a backup"
-        )
-    if "malformed" in text:
-        return damaged(path, text)
-    if "full" in text:
-        return f"the disk holding {path} is full ({text}); nothing stored was lost. Free space and run again"
-    if "locked" in text or "busy" in text:
-        return (
-            f"the database {path} is busy ({text}): another tracker is writing; try again shortly"
-        )
-    if "readonly" in text or "read-only" in text:
-        return f"the database {path} is read-only ({text}); this command needs write access"
-    return f"cannot use database {path}: {text}; check --db / TRACKER_DB"
 
 
 @dataclass
@@ -112,20 +60,6 @@ class LogEntry:
     error: str | None = None
 
 
-def iso(moment: datetime | None) -> str | None:
-    """Stored form of a time: ISO 8601 in UTC to the second, so text order is time order."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def in_chunks(ids: Sequence[T], size: int = 500) -> Iterator[tuple[list[T], str]]:
-    """``ids`` in slices small enough for one ``IN (...)``, each with its ``?`` placeholders."""
-    for i in range(0, len(ids), size):
-        chunk = list(ids[i : i + size])
-        yield chunk, ",".join("?" * len(chunk))
-
-
 def content_hash(title: str, text: str) -> str:
     return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
 
@@ -142,36 +76,6 @@ def _locked(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-class ImmediateDatabase(Database):
-    """sqlite-utils' Database whose write transactions begin IMMEDIATE.
-
-    A deferred transaction that reads, then writes after another process committed, fails with
-    SQLITE_BUSY_SNAPSHOT, which no busy timeout cures: overlapping runs crashed that way. Taking
-    the write lock at BEGIN makes a second writer wait its turn (up to the busy timeout) instead.
-    sqlite-utils' own inserts and upserts go through ``atomic()`` too, so they are covered.
-    """
-
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[Database]:
-        if self.conn.in_transaction:  # nested: a savepoint inside the open transaction
-            with super().atomic() as db:
-                yield db
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-
-
 class Store:
     """Read and write tracker data; applies pending migrations on open.
 
@@ -185,16 +89,13 @@ class Store:
         # How long a writer waits for another process's write transaction before giving up.
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         self.db.execute("PRAGMA foreign_keys = ON")
-        check_schema(db)
-        if migrations.pending(db):
+        if check_schema(db):
             if readonly:
                 raise TrackerError(
                     "this database was written by an older tracker and cannot be upgraded "
                     "read-only; run 'tracker fetch' once with write access"
                 )
-            with db.atomic():  # one process migrates; another waits, then finds nothing to do
-                migrations.apply(db)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            upgrade(db)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False, busy_timeout: float = 10.0) -> Store:
@@ -215,7 +116,7 @@ class Store:
             return cls._open_readonly(path, busy_timeout)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = ImmediateDatabase(_connect(str(path)))
+            db = Database(str(path))
             db.execute("PRAGMA journal_mode = WAL")
             return cls(db, busy_timeout=busy_timeout)
         except sqlite3.DatabaseError as exc:
@@ -233,7 +134,7 @@ class Store:
         # creatable. In a directory nobody can write to, no writer can exist either: immutable.
         for query in ("mode=ro", "immutable=1"):
             try:
-                db = ImmediateDatabase(_connect(f"{uri}?{query}", uri=True))
+                db = Database(f"{uri}?{query}", uri=True)
                 return cls(db, readonly=True, busy_timeout=busy_timeout)
             except sqlite3.DatabaseError as exc:
                 if is_damage(exc):
@@ -277,17 +178,12 @@ class Store:
         """Record the configured sources; idempotent."""
         with self.db.atomic():
             for s in sources:
-                existing = self.db.table("sources").count_where("name = ?", [s.name])
-                row = {
-                    "name": s.name,
-                    "kind": s.kind,
-                    "url": s.url,
-                    "enabled": int(s.enabled),
-                    "lang": s.lang,
-                }
-                if not existing:
-                    row["added_at"] = iso(now)
-                self.db.table("sources").upsert(row, pk="name")
+                self.db.execute(
+                    "INSERT INTO sources (name, kind, url, enabled, lang, added_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+                    "url = excluded.url, enabled = excluded.enabled, lang = excluded.lang",
+                    [s.name, s.kind, s.url, int(s.enabled), s.lang, iso(now)],
+                )
 
     @_locked
     def source_state(self, name: str) -> dict[str, Any] | None:
@@ -322,7 +218,7 @@ class Store:
         if disabled_reason is not None:
             state["disabled_reason"] = disabled_reason
         with self.db.atomic():
-            self.db.table("source_state").upsert(state, pk="name")
+            _upsert(self.db, "source_state", state, "name")
 
     @_locked
     def reset_source_state(self, name: str) -> None:
@@ -389,23 +285,31 @@ class Store:
             for article, hits in tagged:
                 outcome = self._save_article(article, hits, stamp)
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
-            rows = [dict(vars(entry), run_at=stamp) for entry in log]
-            if rows:
-                self.db.table("fetch_log").insert_all(rows)
+            self._log(log, stamp)
             if validators is not None:
                 url, etag, last_modified = validators
-                self.db.table("feed_state").upsert(
+                _upsert(
+                    self.db,
+                    "feed_state",
                     {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": stamp},
-                    pk="url",
+                    "url",
                 )
         return counts
 
     @_locked
     def log_fetches(self, entries: Iterable[LogEntry], now: datetime) -> None:
-        rows = [dict(vars(entry), run_at=iso(now)) for entry in entries]
-        if rows:
-            with self.db.atomic():
-                self.db.table("fetch_log").insert_all(rows)
+        with self.db.atomic():
+            self._log(entries, iso(now))
+
+    def _log(self, entries: Iterable[LogEntry], stamp: str | None) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO fetch_log (source, url, kind, status, bytes, duration_ms, error, run_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (e.source, e.url, e.kind, e.status, e.bytes, e.duration_ms, e.error, stamp)
+                for e in entries
+            ],
+        )
 
     def _save_article(self, article: Article, hits: list[TagHit], stamp: str | None) -> str:
         # Plain SQL on the hot path: sqlite-utils' insert() re-reads the table schema on every call.
@@ -650,4 +554,16 @@ class Store:
             last = rows[-1]["id"]
 
     def count(self, table: str = "articles") -> int:
-        return self.db.table(table).count
+        return self.db.count(table)
+
+
+def _upsert(db: Database, table: str, row: dict[str, Any], key: str) -> None:
+    """Insert ``row``, or update the columns it names in the row with the same ``key``."""
+    columns = ", ".join(row)
+    marks = ", ".join(f":{c}" for c in row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != key)
+    db.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
+        row,
+    )

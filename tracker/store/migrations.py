@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-migrations = Migrations("tracker")
+if TYPE_CHECKING:  # sqlite-utils (which imports numpy) loads only when a migration is due
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+SET = "tracker"  # migration_set in sqlite-utils' _sqlite_migrations table
+STEPS: list[Callable[[Database], None]] = []
 
 
-@migrations()
+def step(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register a migration; they run in the order they are written."""
+    STEPS.append(fn)
+    return fn
+
+
+@step
 def m001_create_core_tables(db: Database) -> None:
     db.table("sources").create(
         {"name": str, "kind": str, "url": str, "enabled": int, "lang": str, "added_at": str},
@@ -69,7 +80,7 @@ def m001_create_core_tables(db: Database) -> None:
     )
 
 
-@migrations()
+@step
 def m002_add_article_relevance(db: Database) -> None:
     """How much each article is about the tracker's topic (tagging.relevance), for --relevant."""
     db.table("articles").add_column("relevance", float)
@@ -93,14 +104,14 @@ OFFICIAL_COLUMNS = {
 }
 
 
-@migrations()
+@step
 def m003_add_official_and_publisher_fields(db: Database) -> None:
     for column, kind in OFFICIAL_COLUMNS.items():
         db.table("articles").add_column(column, kind)
     db.table("articles").create_index(["document_number"])
 
 
-@migrations()
+@step
 def m004_create_source_state(db: Database) -> None:
     """Per-source health: what happened last, and when to try again."""
     db.table("source_state").create(
@@ -139,7 +150,7 @@ def _fill_search_index(db: Database) -> None:
         )
 
 
-@migrations()
+@step
 def m005_rebuild_search_index_with_tags(db: Database) -> None:
     """The search index gains a ``tags`` column (a query word that is a vocabulary alias also finds
     the articles tagged with it, in any language), and is rebuilt with the current index form."""
@@ -151,7 +162,7 @@ def m005_rebuild_search_index_with_tags(db: Database) -> None:
     _fill_search_index(db)
 
 
-@migrations()
+@step
 def m006_index_article_moment(db: Database) -> None:
     """Listings sort by this expression; with an index, the newest 20 are read, not sorted."""
     db.execute(
@@ -160,7 +171,7 @@ def m006_index_article_moment(db: Database) -> None:
     )
 
 
-@migrations()
+@step
 def m007_contentless_search_index(db: Database) -> None:
     """The search index keeps no copy of the text (articles has it): a third of its size."""
     db.execute("DROP TABLE IF EXISTS articles_fts")
@@ -171,7 +182,7 @@ def m007_contentless_search_index(db: Database) -> None:
     _fill_search_index(db)
 
 
-@migrations()
+@step
 def m008_create_article_sources(db: Database) -> None:
     """Every source that carried an article: one story syndicated by two feeds is one article."""
     db.table("article_sources").create(
@@ -185,7 +196,7 @@ def m008_create_article_sources(db: Database) -> None:
     )
 
 
-@migrations()
+@step
 def m009_create_stories(db: Database) -> None:
     """Stories: copies and rewrites of one event (see tracker.stories.match). Every article starts
     pending (no story_id) and is placed on the next fetch or by ``tracker stories rebuild``."""
@@ -224,7 +235,7 @@ def m009_create_stories(db: Database) -> None:
     db.table("story_keys").create_index(["article_id"])
 
 
-@migrations()
+@step
 def m010_create_digest_tables(db: Database) -> None:
     """What each digest recipient was sent: a send per message, an item row per article.
 
@@ -254,7 +265,7 @@ def m010_create_digest_tables(db: Database) -> None:
     )
 
 
-@migrations()
+@step
 def m011_add_page_outcome(db: Database) -> None:
     """Whether an article's own page was read, so a later run knows which pages to try again.
 
@@ -269,4 +280,14 @@ def m011_add_page_outcome(db: Database) -> None:
 
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
-MIGRATION_NAMES: tuple[str, ...] = tuple(m.name for m in migrations._migrations)
+MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)
+
+
+def as_migrations() -> Migrations:
+    """The steps as a sqlite-utils migration set, which records what it applied."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(SET)
+    for fn in STEPS:
+        migrations()(fn)
+    return migrations
