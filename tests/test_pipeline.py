@@ -303,7 +303,7 @@ def test_extraction_in_worker_processes_gives_the_same_articles(
     fetcher: Fetcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("tracker.ingest.pool.POOL_THRESHOLD", 2)
+    monkeypatch.setattr("tracker.ingest.pool.EXTRACTION_POOL_MIN", 2)
     httpserver.expect_request("/f.xml").respond_with_data(
         rss([{"title": f"t{i}", "link": httpserver.url_for(f"/p/{i}")} for i in range(3)])
     )

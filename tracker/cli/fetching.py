@@ -23,7 +23,7 @@ from tracker.ingest.pipeline import run_fetch
 from tracker.search.engine import search
 from tracker.store import Store, damaged
 from tracker.store.locks import Busy, exclusive, lock_path
-from tracker.stories.place import list_stories
+from tracker.store.stories import list_stories
 
 
 # ---------------------------------------------------------------- init

@@ -16,7 +16,7 @@ from tracker.cli.base import (
 from tracker.cli.render import FORMATS, highlighted, print_hits_table, render_rows
 from tracker.ingest.pipeline import utc_now
 from tracker.search.engine import SORTS, mark_matches, parse_query, parse_when, search
-from tracker.stories.place import story_members
+from tracker.store.stories import story_members
 
 
 # ---------------------------------------------------------------- search and show

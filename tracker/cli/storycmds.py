@@ -14,8 +14,9 @@ from tracker.cli.base import _BAR, State, _console, _maybe_config, cli
 from tracker.cli.render import FORMATS, render_rows
 from tracker.ingest.pipeline import utc_now
 from tracker.search.query import parse_when
+from tracker.store.stories import list_stories
 from tracker.stories.match import StoryRules
-from tracker.stories.place import PlaceReport, list_stories, place_pending
+from tracker.stories.place import PlaceReport, place_pending
 from tracker.stories.rebuild import rebuild
 
 

@@ -19,7 +19,7 @@ from datetime import date
 from tracker.ingest.decode import decode_bytes
 from tracker.ingest.extract import Extracted, extract_article
 
-POOL_THRESHOLD = 64  # pages in one run before a pool pays for its start-up
+EXTRACTION_POOL_MIN = 64  # pages in one run before a pool pays for its start-up
 
 
 def decode_and_extract(
@@ -59,7 +59,7 @@ class Extractor:
     def use_pool(self, pages: int) -> None:
         """Start the pool if ``pages`` pages are coming and there is more than one core."""
         with self._lock:
-            if self._pool is None and self.workers > 1 and pages >= POOL_THRESHOLD:
+            if self._pool is None and self.workers > 1 and pages >= EXTRACTION_POOL_MIN:
                 # spawn, not fork: this process already runs fetch threads.
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(

@@ -14,7 +14,7 @@ from tracker.errors import QueryError
 from tracker.search.query import Covers, Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.search.snippets import make_snippet, mark_matches
 from tracker.store import Store, iso
-from tracker.stories.place import story_members
+from tracker.store.stories import story_members
 from tracker.tagging.tagger import RELEVANT
 
 __all__ = [

@@ -15,7 +15,7 @@ import statistics
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -142,6 +142,13 @@ class Store:
                 last = exc
         assert last is not None
         raise TrackerError(explain_db_error(path, last)) from last
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction around several store calls (nested calls join it): what is
+        written inside commits together or not at all. Holds the store's lock throughout."""
+        with self._lock, self.db.atomic():
+            yield
 
     def check_integrity(self) -> str | None:
         """None if SQLite finds the file sound (``PRAGMA quick_check``), else its first complaint."""
@@ -491,23 +498,20 @@ class Store:
 
     @_locked
     def delete_articles(self, ids: Iterable[str]) -> int:
-        """Delete articles with their tags and index rows; returns how many there were."""
-        from tracker.stories.place import forget  # here: storydb builds on this module
+        """Delete articles with their tags, sources and index rows; returns how many there were.
 
-        wanted = list(ids)
+        Their stories are the caller's to mend first (``tracker.stories.place.delete_articles``).
+        """
         gone = 0
         with self.db.atomic():
-            forget(self, wanted, datetime.now(UTC))
-            for aid in wanted:
-                row = self.db.conn.execute(
-                    "SELECT rowid FROM articles WHERE id = ?", [aid]
-                ).fetchone()
+            for aid in ids:
+                row = self.db.execute("SELECT rowid FROM articles WHERE id = ?", [aid]).fetchone()
                 if row is None:
                     continue
                 self._fts_delete(row[0], aid)
-                self.db.conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
-                self.db.conn.execute("DELETE FROM article_sources WHERE article_id = ?", [aid])
-                self.db.conn.execute("DELETE FROM articles WHERE id = ?", [aid])
+                for table in ("article_tags", "article_sources"):
+                    self.db.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
+                self.db.execute("DELETE FROM articles WHERE id = ?", [aid])
                 gone += 1
         return gone
 

@@ -20,6 +20,7 @@ from typing import Any
 from tracker.errors import ConfigError
 from tracker.models import Article
 from tracker.store import Store
+from tracker.store.stories import leads, placements
 from tracker.stories.match import StoryRules
 from tracker.stories.place import place_pending
 from tracker.stories.rebuild import rebuild
@@ -124,11 +125,7 @@ def evaluate(
 
 def score(labelled: list[Labelled], store: Store) -> StoryScore:
     ids = {article_id(i.article.url): i for i in labelled}
-    placed = {
-        row["id"]: row["story_id"]
-        for row in store.db.query("SELECT id, story_id FROM articles")
-        if row["id"] in ids
-    }
+    placed = {aid: story for aid, story in placements(store).items() if aid in ids}
     result = StoryScore(articles=len(labelled), stories=len(set(placed.values())))
     for a, b in combinations(sorted(ids), 2):
         same_truth = ids[a].story == ids[b].story
@@ -142,10 +139,10 @@ def score(labelled: list[Labelled], store: Store) -> StoryScore:
         elif same_truth:
             result.fn += 1
             result.missed_pairs.append((pair[0], pair[1]))
-    leads = {row["id"]: row["lead_id"] for row in store.db.query("SELECT id, lead_id FROM stories")}
+    lead_of = leads(store)
     for aid, item in ids.items():
         if item.article.fields.get("document_number") or "mofcom.gov.cn" in item.article.url:
             story = placed.get(aid)
-            if story is not None and leads.get(story) != aid:
+            if story is not None and lead_of.get(story) != aid:
                 result.wrong_leads.append(item.id)
     return result

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.store import Store, iso
+from tracker.store import stories as tables
 from tracker.stories.match import (
     HOUR,
     MERGE_STRENGTH,
@@ -26,14 +27,7 @@ from tracker.stories.match import (
     lead_rank,
     matches,
 )
-from tracker.stories.place import (
-    ARTICLE_COLUMNS,
-    PlaceReport,
-    signatures_of,
-    story_row,
-    tags_of,
-    write_signatures,
-)
+from tracker.stories.place import PlaceReport, signatures_of, story_row
 
 
 def rebuild(
@@ -53,7 +47,6 @@ def rebuild(
     """
     if workers is None:
         workers = max(0, min(3, (os.cpu_count() or 1) - 1))
-    conn = store.db.conn
     total = store.count()
     index = MemoryIndex(horizon=max(rules.text_days * 24 * HOUR, rules.window_hours * HOUR))
     story_of: dict[str, int] = {}
@@ -63,13 +56,9 @@ def rebuild(
     next_id = 0
     report = PlaceReport()
     stamp = iso(now)
-    with store.db.atomic():
-        for table in ("story_sigs", "story_bands", "story_keys", "stories"):
-            conn.execute(f"DELETE FROM {table}")
-        # Indexes are built once at the end: sorting once beats a million random inserts.
-        for name, _ in _STORY_INDEXES:
-            conn.execute(f"DROP INDEX IF EXISTS {name}")
-        for batch in _signature_batches(store, workers if total >= POOL_THRESHOLD else 0):
+    with store.transaction():
+        tables.clear_stories(store)
+        for batch in _signature_batches(store, workers if total >= SIGNATURE_POOL_MIN else 0):
             for sig in batch:
                 found = matches(sig, index, rules)
                 if found:
@@ -89,44 +78,29 @@ def rebuild(
                 members[story].append(sig.article_id)
                 ranks[sig.article_id] = lead_rank(sig)
                 index.add(sig)
-            write_signatures(store, batch)
+            tables.write_signatures(store, batch)
             report.placed += len(batch)
             if progress:
                 progress(report.placed, total)
         report.stories = len(members)
-        conn.executemany(
-            "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?",
+        tables.write_stories(
+            store,
             ((story_of[a], reasons.get(a), a) for a in story_of),
-        )
-        conn.executemany(
-            "INSERT INTO stories (id, lead_id, size, first_at, last_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
             (story_row(sid, {a: ranks[a] for a in ids}, stamp) for sid, ids in members.items()),
         )
-        for name, sql in _STORY_INDEXES:
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {sql}")
     return report
 
 
-POOL_THRESHOLD = 5_000  # articles before a signature pool pays for starting its processes
+SIGNATURE_POOL_MIN = 5_000  # articles before a signature pool pays for starting its processes
 BATCH = 1_000
 
 
 def _signature_batches(store: Store, workers: int) -> Iterator[list[Signature]]:
     """Signatures of every article in time order, in batches; computed by ``workers`` processes
     (a few batches ahead, so memory stays bounded) or here when ``workers`` is 0."""
-    cursor = store.db.conn.execute(
-        f"SELECT {ARTICLE_COLUMNS} FROM articles a "
-        "ORDER BY COALESCE(a.published_at, a.first_seen_at), a.rowid"
-    )
-    columns = [d[0] for d in cursor.description]
 
     def batches() -> Iterator[list[dict[str, Any]]]:
-        while rows := [dict(zip(columns, v, strict=True)) for v in cursor.fetchmany(BATCH)]:
-            tags = tags_of(store, [r["id"] for r in rows])
-            for row in rows:
-                row["tags"] = tags.get(row["id"], [])
-            yield rows
+        return tables.every_article(store, BATCH)
 
     if workers <= 0:
         for rows in batches():
@@ -142,12 +116,3 @@ def _signature_batches(store: Store, workers: int) -> Iterator[list[Signature]]:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
-
-
-# The indexes m009 made on the placement tables (dropped and rebuilt around a rebuild).
-_STORY_INDEXES = (
-    ("idx_story_bands_key", "story_bands (key)"),
-    ("idx_story_bands_article_id", "story_bands (article_id)"),
-    ("idx_story_keys_key_moment", "story_keys (key, moment)"),
-    ("idx_story_keys_article_id", "story_keys (article_id)"),
-)
