@@ -324,9 +324,9 @@ def test_filters_that_reject_the_best_candidates_still_find_the_rest(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many(store, tagger, 120)
-    import tracker.search.engine
+    import tracker.store.search
 
-    monkeypatch.setattr(tracker.search.engine, "LARGE_MATCH", 10**9)
+    monkeypatch.setattr(tracker.store.search, "LARGE_MATCH", 10**9)
     # The 50 best candidates are all English; the filter leaves none, so all 120 are ranked.
     hits = search(store, "nvidia", lang="zh", limit=1)
     assert urls(hits) == ["0"]
@@ -336,10 +336,10 @@ def test_common_and_rare_tag_paths_agree(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many(store, tagger)
-    import tracker.search.engine
+    import tracker.store.search
 
     rare = urls(search(store, tags=["company:nvidia"], limit=5))
-    monkeypatch.setattr(tracker.search.engine, "COMMON_TAG", 0)  # every tag counts as common
+    monkeypatch.setattr(tracker.store.search, "COMMON_TAG", 0)  # every tag counts as common
     assert urls(search(store, tags=["company:nvidia"], limit=5)) == rare
     assert rare[0] == "29"  # the newest
 
@@ -348,9 +348,9 @@ def test_a_huge_match_set_is_ranked_among_its_newest(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     many(store, tagger)
-    import tracker.search.engine
+    import tracker.store.search
 
-    monkeypatch.setattr(tracker.search.engine, "LARGE_MATCH", 10)
+    monkeypatch.setattr(tracker.store.search, "LARGE_MATCH", 10)
     found = [int(u) for u in urls(search(store, "nvidia", limit=30))]
     assert found
     assert min(found) >= 15  # only the newest part of the 30 matches was considered
@@ -359,7 +359,7 @@ def test_a_huge_match_set_is_ranked_among_its_newest(
 def test_a_phrase_is_ranked_among_the_newest_articles_when_they_hold_a_page(
     store: Store, tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracker.search.engine as search_module
+    import tracker.store.search as search_module
 
     monkeypatch.setattr(search_module, "RECENT_SLICE", 3)  # as if the store were large
     old = Article(

@@ -30,6 +30,7 @@ from tracker.config.load import Config, default_config_path, default_db_path, lo
 from tracker.errors import ConfigError, TrackerError
 from tracker.ingest.pipeline import FetchReport, SourceReport
 from tracker.store import Store, explain_db_error
+from tracker.store.tags import tag_ids
 from tracker.tagging.tagger import Tagger
 from tracker.tagging.vocabulary import load_vocabulary
 
@@ -249,7 +250,7 @@ def _maybe_config(state: State) -> Config | None:
 
 
 def _stored_tags(store: Store) -> set[str]:
-    return {r["id"] for r in store.db.query("SELECT id FROM tags")}
+    return tag_ids(store)
 
 
 def _print_plain_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:

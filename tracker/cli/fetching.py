@@ -24,6 +24,7 @@ from tracker.search.engine import search
 from tracker.store import Store, damaged
 from tracker.store.locks import Busy, exclusive, lock_path
 from tracker.store.stories import list_stories
+from tracker.store.tags import article_counts
 
 
 # ---------------------------------------------------------------- init
@@ -188,11 +189,7 @@ def demo(ctx: click.Context) -> None:
         )
     _print_report(report)
     console = _console()
-    top = list(
-        store.db.query(
-            "SELECT tag_id, count(*) AS n FROM article_tags GROUP BY tag_id ORDER BY n DESC, tag_id LIMIT 12"
-        )
-    )
+    top = list(article_counts(store).items())[:12]
     console.print(f"\nStored {store.count()} articles in {db_path}", soft_wrap=True)
     joined = list_stories(store, min_size=2, limit=3)
     if joined:
@@ -202,7 +199,7 @@ def demo(ctx: click.Context) -> None:
             + "; ".join(f"{r['title']} ({r['size']}: {', '.join(r['sources'])})" for r in joined),
             soft_wrap=True,
         )
-    console.print("Most common tags: " + ", ".join(f"{r['tag_id']} ({r['n']})" for r in top))
+    console.print("Most common tags: " + ", ".join(f"{tag} ({n})" for tag, n in top))
     for query in ("H20 licence", "实体清单"):
         console.print(f'\n[bold]$ tracker --db {db_path} search "{query}"[/bold]', soft_wrap=True)
         # as `tracker search` runs it

@@ -22,6 +22,7 @@ from tracker.cli.render import FORMATS, render_rows
 from tracker.ingest.pipeline import utc_now
 from tracker.search.query import parse_when
 from tracker.search.trends import sparkline, tag_counts, tag_series
+from tracker.store.tags import article_counts
 from tracker.tagging.evaluate import evaluate, load_cases
 from tracker.tagging.retag import run_retag
 from tracker.tagging.vocabulary import KINDS
@@ -130,8 +131,7 @@ def tags_list(state: State, kind: str | None, fmt: str) -> None:
     tagger = state.tagger(_maybe_config(state))
     counts: dict[str, int] = {}
     if state.db_path.exists():
-        query = "SELECT tag_id, count(*) AS n FROM article_tags GROUP BY tag_id"
-        counts = {r["tag_id"]: r["n"] for r in state.store(readonly=True).db.query(query)}
+        counts = article_counts(state.store(readonly=True))
     rows = [
         {
             "tag": e.tag_id,

@@ -22,7 +22,8 @@ from typing import Any
 
 from tracker.config.digest import DigestSettings, Subscriber
 from tracker.search.query import Covers, Expand, parse_query, to_fts
-from tracker.store import Store, in_chunks, iso
+from tracker.store import Store, digests
+from tracker.store.stories import stories_of
 from tracker.stories.match import is_official
 from tracker.tagging.tagger import RELEVANT
 
@@ -137,24 +138,13 @@ class Window:
 
     def __init__(self, store: Store, start: datetime, end: datetime) -> None:
         self.store, self.start, self.end = store, start, end
-        sql = (
-            "SELECT rowid, id, story_id, title, url, source, publisher, lang, published_at, "
-            "first_seen_at, relevance, document_number, doc_type, action, effective_on, "
-            "html_url FROM articles WHERE first_seen_at >= ? AND first_seen_at <= ?"
-        )
-        self.rows = {r["id"]: r for r in store.db.query(sql, [iso(start), iso(end)])}
+        self.rows = {r["id"]: r for r in digests.window_rows(store, start, end)}
         self.floor = min((r["rowid"] for r in self.rows.values()), default=0)
         self.tags: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         self.names: dict[str, str] = {}
-        ids = list(self.rows)
-        for chunk, marks in in_chunks(ids):
-            for aid, tag, count, in_title, name in store.db.conn.execute(
-                "SELECT at.article_id, at.tag_id, at.count, at.in_title, t.name FROM article_tags at "
-                f"JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN ({marks})",
-                chunk,
-            ):
-                self.tags[aid].append((tag, count, in_title))
-                self.names[tag] = name
+        for aid, tag, count, in_title, name in digests.tags_with_names(store, list(self.rows)):
+            self.tags[aid].append((tag, count, in_title))
+            self.names[tag] = name
         self._movement: list[TagMove] | None = None
         self._index: (
             tuple[dict[str, Any], dict[Any, list[str]], dict[Any, float], dict[Any, str], list[Any]]
@@ -200,12 +190,8 @@ class Window:
         parsed = parse_query(query, expand, covers)
         ids = set(self.rows)
         if parsed.groups:
-            # The window's rowids are a range: FTS5 walks only that part of the index.
-            found = self.store.db.conn.execute(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?",
-                [to_fts(parsed.groups), self.floor],
-            )
-            ids = {self.by_rowid[r[0]] for r in found if r[0] in self.by_rowid}
+            found = digests.matching_rowids(self.store, to_fts(parsed.groups), self.floor)
+            ids = {self.by_rowid[r] for r in found if r in self.by_rowid}
         for tag in parsed.tags:
             ids &= self.by_tag.get(tag, set())
         if parsed.sources:
@@ -226,17 +212,7 @@ class Window:
             for t in self.tags.get(aid, ())
         )
         before = self.start - timedelta(days=7)
-        previous = Counter(
-            {
-                r[0]: r[1]
-                for r in self.store.db.conn.execute(
-                    "SELECT at.tag_id, count(*) FROM article_tags at JOIN articles a "
-                    "ON a.id = at.article_id WHERE a.first_seen_at >= ? AND a.first_seen_at < ? "
-                    "AND a.relevance >= ? GROUP BY at.tag_id",
-                    [iso(before), iso(self.start), RELEVANT],
-                )
-            }
-        )
+        previous = Counter(digests.relevant_tag_counts(self.store, before, self.start, RELEVANT))
         scale = (self.end - self.start) / timedelta(days=7)
         moves = []
         for tag, count in now.items():
@@ -292,7 +268,7 @@ def build_digest(
     digest = Digest(subscriber, window.start.astimezone(zone), window.end.astimezone(zone))
     rows = window.rows
     wanted = window.matching(subscriber.filter, expand, covers) - sent
-    sent_stories = _stories_of(store, sent)
+    sent_stories = stories_of(store, list(sent))
     # Official documents: their own section, each sent once, whatever story they joined.
     official = [
         aid
@@ -343,21 +319,6 @@ def build_digest(
     if not digest.empty:
         digest.movement = window.movement()
     return digest
-
-
-def _stories_of(store: Store, article_ids: set[str]) -> set[int]:
-    ids = list(article_ids)
-    out: set[int] = set()
-    for chunk, marks in in_chunks(ids):
-        out.update(
-            r[0]
-            for r in store.db.conn.execute(
-                f"SELECT DISTINCT story_id FROM articles WHERE id IN ({marks}) "
-                "AND story_id IS NOT NULL",
-                chunk,
-            )
-        )
-    return out
 
 
 def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False) -> Item:
@@ -420,11 +381,6 @@ def _story_item(ids: list[str], window: Window, subscriber: Subscriber, score: f
 def _fill_text(store: Store, items: list[Item]) -> None:
     """Read the text of the shown articles only (the window may hold fifty thousand)."""
     ids = [i.article_id for i in items]
-    texts: dict[str, str] = {}
-    for chunk, marks in in_chunks(ids):
-        for aid, text, summary in store.db.conn.execute(
-            f"SELECT id, text, summary FROM articles WHERE id IN ({marks})", chunk
-        ):
-            texts[aid] = text or summary or ""
+    texts = digests.texts(store, ids)
     for item in items:
         item.extract = extract(texts.get(item.article_id, ""))

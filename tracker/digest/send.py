@@ -35,6 +35,7 @@ from tracker.digest.render import render_html, render_text, subject
 from tracker.errors import SendError
 from tracker.search.query import Covers, Expand
 from tracker.store import Store, iso
+from tracker.store.digests import last_success, sent_items, write_send
 
 log = logging.getLogger(__name__)
 
@@ -57,22 +58,6 @@ class Outcome:
     items: int = 0
     error: str | None = None
     recorded: bool = True  # False: sent, but its record waits in the journal for the next run
-
-
-def last_success(store: Store, email: str) -> datetime | None:
-    row = store.db.conn.execute(
-        "SELECT max(window_end) FROM digest_sends WHERE email = ? AND status = 'sent'", [email]
-    ).fetchone()
-    return datetime.fromisoformat(row[0]) if row and row[0] else None
-
-
-def sent_items(store: Store, email: str) -> set[str]:
-    return {
-        r[0]
-        for r in store.db.conn.execute(
-            "SELECT article_id FROM digest_items WHERE email = ?", [email]
-        )
-    }
 
 
 def unsubscribe_target(settings: DigestSettings, sender: str, email: str) -> str:
@@ -284,33 +269,4 @@ def _failed(store: Store, item: Prepared, now: datetime, error: str) -> Outcome:
 def write_record(store: Store, record: Record) -> None:
     """One send's row and, for a sent one, its items, in one transaction. Idempotent for a sent
     record (keyed on its Message-ID), so a journal replayed twice records it once."""
-    with store.db.atomic():
-        conn = store.db.conn
-        if (
-            record["message_id"]
-            and conn.execute(
-                "SELECT 1 FROM digest_sends WHERE message_id = ?", [record["message_id"]]
-            ).fetchone()
-        ):
-            return
-        send_id = conn.execute(
-            "INSERT INTO digest_sends (email, started_at, finished_at, window_start, window_end, "
-            "message_id, subject, items, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                record["email"],
-                record["stamp"],
-                record["stamp"],
-                record["window_start"],
-                record["window_end"],
-                record["message_id"],
-                record["subject"],
-                len(record["ids"]),
-                record["status"],
-                record["error"],
-            ],
-        ).lastrowid
-        conn.executemany(
-            "INSERT OR IGNORE INTO digest_items (email, article_id, send_id, sent_at) "
-            "VALUES (?, ?, ?, ?)",
-            [(record["email"], aid, send_id, record["stamp"]) for aid in record["ids"]],
-        )
+    write_send(store, dict(record))

@@ -6,10 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from tracker.store import Store, iso
+from tracker.store import Store
+from tracker.store.tags import daily_counts, period_counts
 
 SPARKS = "▁▂▃▄▅▆▇█"
-MOMENT = "COALESCE(a.published_at, a.first_seen_at)"
 
 
 @dataclass
@@ -38,18 +38,9 @@ def tag_counts(
 ) -> list[TagCount]:
     """Articles per tag from ``since`` to ``now``, and in the period of equal length before it."""
     before = since - (now - since)
-    sql = f"""
-        SELECT t.id, t.name,
-               sum({MOMENT} >= :since AND {MOMENT} <= :now) AS count,
-               sum({MOMENT} >= :before AND {MOMENT} < :since) AS previous
-        FROM article_tags at JOIN tags t ON t.id = at.tag_id JOIN articles a ON a.id = at.article_id
-        WHERE {MOMENT} >= :before AND (:kind IS NULL OR t.kind = :kind)
-        GROUP BY t.id
-    """
-    params = {"since": iso(since), "now": iso(now), "before": iso(before), "kind": kind}
     rows = [
         TagCount(r["id"], r["name"], r["count"] or 0, r["previous"] or 0)
-        for r in store.db.query(sql, params)
+        for r in period_counts(store, before, since, now, kind)
     ]
     return sorted((r for r in rows if r.count or r.previous), key=lambda r: (-r.count, r.tag))
 
@@ -61,14 +52,9 @@ def tag_series(
     periods = _periods(since.date(), now.date(), by)
     series: dict[str, list[tuple[str, int]]] = {}
     for tag in tags:
-        sql = f"""
-            SELECT substr({MOMENT}, 1, 10) AS day, count(*) AS n
-            FROM article_tags at JOIN articles a ON a.id = at.article_id
-            WHERE at.tag_id = ? AND {MOMENT} >= ? AND {MOMENT} <= ? GROUP BY day
-        """
         counts: Counter[str] = Counter()
-        for row in store.db.query(sql, [tag, iso(since), iso(now)]):
-            counts[_period_of(date.fromisoformat(row["day"]), by)] += row["n"]
+        for day, n in daily_counts(store, tag, since, now).items():
+            counts[_period_of(date.fromisoformat(day), by)] += n
         series[tag] = [(p, counts.get(p, 0)) for p in periods]
     return series
 
