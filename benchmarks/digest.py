@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stories import NOW, articles
 
 from tracker.config.digest import DigestSettings, Subscriber
+from tracker.config.stories import StoryRules
 from tracker.digest.mail import SmtpSettings
 from tracker.digest.send import prepare, send_all
 from tracker.store import Store
-from tracker.stories.match import StoryRules
 from tracker.stories.rebuild import rebuild
 from tracker.tagging.tagger import Tagger, relevance
 from tracker.tagging.vocabulary import load_vocabulary

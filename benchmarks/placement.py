@@ -22,9 +22,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tracker.config.stories import StoryRules
 from tracker.models import Article
 from tracker.store import Store
-from tracker.stories.match import StoryRules
 from tracker.stories.place import place_pending
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)

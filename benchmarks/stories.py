@@ -35,10 +35,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tracker.config.stories import StoryRules
 from tracker.models import Article
 from tracker.store import Store
 from tracker.stories.evaluate import evaluate, load_labelled
-from tracker.stories.match import StoryRules
 from tracker.stories.place import place_pending
 from tracker.stories.rebuild import rebuild
 from tracker.tagging.tagger import Tagger

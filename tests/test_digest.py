@@ -14,6 +14,7 @@ from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
 from tracker.config.digest import DigestSettings, Subscriber
+from tracker.config.stories import StoryRules
 from tracker.digest.build import Window, build_digest, extract
 from tracker.digest.mail import SmtpSettings, connect
 from tracker.digest.render import render_html, render_text, subject
@@ -22,7 +23,6 @@ from tracker.errors import ConfigError, SendError
 from tracker.models import Article
 from tracker.store import Store
 from tracker.stories.evaluate import load_labelled
-from tracker.stories.match import StoryRules
 from tracker.stories.place import place_pending
 from tracker.tagging.tagger import Tagger, relevance
 from tracker.urls import article_id

@@ -12,12 +12,12 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 
 from tracker.cli import cli
+from tracker.config.stories import StoryRules
 from tracker.models import Article, TagHit
 from tracker.search.engine import search
 from tracker.store import Store
 from tracker.store.stories import list_stories
 from tracker.stories.evaluate import evaluate, load_labelled
-from tracker.stories.match import StoryRules
 from tracker.stories.place import delete_articles, place_pending
 from tracker.stories.rebuild import rebuild
 from tracker.stories.similarity import minhash, numbers, shingles, similarity

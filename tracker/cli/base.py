@@ -1,8 +1,12 @@
-"""The ``tracker`` group, its global options, shared state and output helpers.
+"""The ``tracker`` group, its global options and the state every command shares.
 
 The CLI is a package rather than the one ``cli.py`` of the style guide because it outgrew 400 lines;
 it is still the only place that imports click. Exit codes: 0 ok; 1 error or a source failed;
 2 bad usage or a bad config file.
+
+Start-up: ``tracker --help`` imports every command module, so they import stages (and their
+libraries: trafilatura, feedparser, bs4, numpy, rich) inside the commands that use them, never at
+the top. ``tests/test_architecture.py`` checks it.
 """
 
 from __future__ import annotations
@@ -14,25 +18,20 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tracker import __version__
-from tracker.cli.render import render_rows
-from tracker.config.load import Config, default_config_path, default_db_path, load_config
 from tracker.errors import ConfigError, TrackerError
-from tracker.ingest.pipeline import FetchReport, SourceReport
-from tracker.store import Store, explain_db_error
-from tracker.store.tags import tag_ids
-from tracker.tagging.tagger import Tagger
-from tracker.tagging.vocabulary import load_vocabulary
+
+if TYPE_CHECKING:
+    from tracker.config.load import Config
+    from tracker.store import Store
+    from tracker.tagging.tagger import Tagger
 
 log = logging.getLogger("tracker")
 
@@ -53,6 +52,8 @@ class TrackerGroup(click.Group):
             if isinstance(exc, ConfigError):
                 raise ConfigProblem(str(exc)) from exc
             if isinstance(exc, sqlite3.Error):
+                from tracker.store import explain_db_error
+
                 state = ctx.obj if isinstance(ctx.obj, State) else None
                 where = state.db_path if state else "database"
                 raise click.ClickException(explain_db_error(where, exc)) from exc
@@ -95,13 +96,20 @@ class State:
     quiet: bool
 
     def config(self) -> Config:
+        from tracker.config.load import load_config
+
         return load_config(self.config_path)
 
     def store(self, *, readonly: bool = False) -> Store:
         """The store; ``readonly`` for commands that only read (the file must exist)."""
+        from tracker.store import Store
+
         return Store.open(self.db_path, readonly=readonly, busy_timeout=busy_timeout())
 
     def tagger(self, config: Config | None = None) -> Tagger:
+        from tracker.tagging.tagger import Tagger
+        from tracker.tagging.vocabulary import load_vocabulary
+
         vocab = config.settings.vocabulary if config else None
         return Tagger(load_vocabulary(Path(vocab).expanduser() if vocab else None))
 
@@ -146,123 +154,25 @@ def cli(
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    from tracker.config.load import default_config_path, default_db_path
+
     ctx.obj = State(db or default_db_path(), config_path or default_config_path(), quiet)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
 
 
-def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+def utc_now() -> datetime:
+    """The clock the commands pass to the stages."""
+    return datetime.now(UTC)
 
 
-class RichProgress:
-    """One bar per source on a terminal; otherwise one plain line per source on stderr."""
-
-    def __init__(self, progress: Progress | None, quiet: bool = False) -> None:
-        self.progress = progress
-        self.quiet = quiet
-        self.tasks: dict[str, Any] = {}
-
-    def start(self, source: str, total: int) -> None:
-        if self.progress is not None:
-            self.tasks[source] = self.progress.add_task(source, total=total or None)
-
-    def advance(self, source: str) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.tasks[source])
-
-    def placing(self, done: int, total: int) -> None:
-        """Stories placement after the sources: a bar, or a line per 5,000 articles."""
-        if self.progress is not None:
-            if "\0stories" not in self.tasks:
-                self.tasks["\0stories"] = self.progress.add_task("placing in stories", total=total)
-            self.progress.update(self.tasks["\0stories"], completed=done)
-        elif not self.quiet and total >= 5000 and (done % 5000 < 200 or done == total):
-            click.echo(f"stories: {done}/{total} articles placed", err=True)
-
-    def finish(self, report: SourceReport) -> None:
-        if self.progress is not None:
-            task = self.tasks.get(report.name)
-            if task is not None:
-                total = self.progress.tasks[task].total or 1
-                self.progress.update(task, total=total, completed=total)
-        elif not self.quiet:
-            if report.skipped:
-                outcome = f"skipped: {report.skipped}"
-            elif report.error:
-                outcome = f"failed: {report.error}"
-            elif report.not_modified:
-                outcome = "not modified"
-            else:
-                outcome = (
-                    f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged"
-                )
-            click.echo(f"{report.name}: {outcome}", err=True)
-
-
-_BAR = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-
-
-def _run_with_progress(state: State, run: Any) -> FetchReport:
-    console = _console(stderr=True)
-    if state.quiet or not console.is_terminal:
-        return run(RichProgress(None, quiet=state.quiet))  # type: ignore[no-any-return]
-    with Progress(*_BAR, console=console, transient=False) as bar:
-        return run(RichProgress(bar))  # type: ignore[no-any-return]
-
-
-def _print_report(report: FetchReport) -> None:
-    table = Table(title="Fetch summary", title_justify="left")
-    for col in ("source", "new", "updated", "unchanged", "status"):
-        table.add_column(col, justify="right" if col in ("new", "updated", "unchanged") else "left")
-    for s in report.sources:
-        if s.skipped:
-            status = f"[yellow]skipped: {s.skipped}[/yellow]"
-        elif s.error:
-            status = f"[red]failed: {s.error}[/red]"
-        elif s.not_modified:
-            status = "not modified (304)"
-        else:
-            notes = []
-            if s.pages_failed:
-                notes.append(f"{s.pages_failed} pages failed (stored text kept; retried next run)")
-            if s.left:
-                notes.append(f"stopped at source_deadline; {s.left} items left for the next run")
-            if s.bad_items:
-                notes.append(f"{s.bad_items} items skipped (bad link or content; see -v)")
-            if s.no_text:
-                notes.append(f"{s.no_text} pages without main text (feed summary kept)")
-            if s.warning:
-                notes.append(f"malformed feed, entries kept: {s.warning[:60]}")
-            status = "ok" + ("; " + "; ".join(notes) if notes else "")
-        table.add_row(s.name, str(s.new), str(s.updated), str(s.unchanged), status)
-    _console().print(table)
-    placed = report.stories
-    if placed.placed:
-        _console().print(
-            f"Stories: {placed.placed} articles placed, {placed.joined} joined an existing story, "
-            f"{placed.stories} new stories" + (f", {placed.merged} merged" if placed.merged else "")
-        )
-
-
-def _maybe_config(state: State) -> Config | None:
+def maybe_config(state: State) -> Config | None:
+    """The config file's settings, or None when there is no config file."""
     return state.config() if state.config_path.exists() else None
 
 
-def _stored_tags(store: Store) -> set[str]:
+def stored_tags(store: Store) -> set[str]:
+    """Every tag the store knows, to refuse a misspelt ``--tag``."""
+    from tracker.store.tags import tag_ids
+
     return tag_ids(store)
-
-
-def _print_plain_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
-    if fmt != "table":
-        click.echo(render_rows(rows, fmt))
-        return
-    if not rows:
-        click.echo("(nothing)", err=True)
-        return
-    table = Table()
-    for key in rows[0]:
-        table.add_column(key, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    _console().print(table)

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli.base import State, _console, _maybe_config, cli
-from tracker.cli.fetching import fetch
-from tracker.config.digest import DigestSettings, Subscriber, valid_address
-from tracker.config.load import Config
-from tracker.digest.journal import SendJournal
-from tracker.digest.mail import SmtpSettings
-from tracker.digest.send import Failed, Outcome, Prepared, prepare, send_all, write_record
+from tracker.cli.base import State, cli, maybe_config, utc_now
+from tracker.cli.render import make_console
 from tracker.errors import ConfigError, SendError
-from tracker.ingest.pipeline import utc_now
-from tracker.search.query import parse_when
-from tracker.store.locks import exclusive, lock_path
+
+if TYPE_CHECKING:
+    from tracker.config.digest import DigestSettings, Subscriber
+    from tracker.digest.send import Failed, Outcome, Prepared
 
 PREVIEW_SENDER = "tracker@localhost"
 
 
 def _recipients(settings: DigestSettings, to: str | None) -> list[Subscriber]:
+    from tracker.config.digest import Subscriber, valid_address
+
     if to is None:
         return list(settings.subscribers)
     if not valid_address(to):
@@ -78,7 +77,14 @@ def digest(
       tracker digest --dry-run
       tracker digest --send                     # cron: see tracker run
     """
-    config = _maybe_config(state)
+    from tracker.config.digest import DigestSettings, Subscriber
+    from tracker.digest.journal import SendJournal
+    from tracker.digest.mail import SmtpSettings
+    from tracker.digest.send import Failed, prepare, send_all, write_record
+    from tracker.search.query import parse_when
+    from tracker.store.locks import exclusive, lock_path
+
+    config = maybe_config(state)
     settings = config.digest if config else DigestSettings()
     now = utc_now()
     start = parse_when(since, now) if since else None
@@ -142,6 +148,8 @@ def digest(
 
 
 def _dry_line(item: Prepared | Failed) -> str:
+    from tracker.digest.send import Failed
+
     if isinstance(item, Failed):
         return f"{item.email}\tcannot be built: {item.reason}"
     d = item.digest
@@ -207,8 +215,12 @@ def run(ctx: click.Context) -> None:
     Example (crontab, every day at 07:00):
       0 7 * * *  tracker -q run
     """
+    from tracker.cli.fetching import fetch
+    from tracker.config.load import Config
+    from tracker.digest.mail import SmtpSettings
+
     state: State = ctx.obj
-    config: Config | None = _maybe_config(state)
+    config: Config | None = maybe_config(state)
     if config and config.digest.subscribers:
         SmtpSettings.from_env(os.environ)
     failed = False
@@ -224,6 +236,6 @@ def run(ctx: click.Context) -> None:
         except SystemExit as exc:
             failed = failed or exc.code not in (0, None)
     elif not state.quiet:
-        _console(stderr=True).print("No [[digest.subscribers]] in tracker.toml: fetched only.")
+        make_console(stderr=True).print("No [[digest.subscribers]] in tracker.toml: fetched only.")
     if failed:
         raise SystemExit(1)

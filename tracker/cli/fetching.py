@@ -5,26 +5,15 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli.base import (
-    State,
-    _console,
-    _print_report,
-    _run_with_progress,
-    cli,
-)
-from tracker.cli.render import print_hits_table
-from tracker.config.load import default_config_text
-from tracker.demo import build_site, demo_settings, demo_sources, serve_site
-from tracker.ingest.http import Fetcher, make_session
-from tracker.ingest.pipeline import run_fetch
-from tracker.search.engine import search
-from tracker.store import Store, damaged
-from tracker.store.locks import Busy, exclusive, lock_path
-from tracker.store.stories import list_stories
-from tracker.store.tags import article_counts
+from tracker.cli.base import State, cli
+from tracker.cli.render import make_console, print_hits_table
+
+if TYPE_CHECKING:
+    from tracker.store import Store
 
 
 # ---------------------------------------------------------------- init
@@ -39,6 +28,8 @@ def init(state: State, force: bool) -> None:
       tracker init && tracker fetch
       tracker --config ./tracker.toml init --force
     """
+    from tracker.config.load import default_config_text
+
     path = state.config_path
     if path.exists() and not force:
         raise click.ClickException(f"{path} already exists; edit it, or pass --force to overwrite")
@@ -78,6 +69,11 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
       tracker fetch --source bbc-zh-simp --source the-register
       tracker -q fetch   # for cron: errors only
     """
+    from tracker.cli.progress import print_report, run_with_progress
+    from tracker.ingest.http import Fetcher, make_session
+    from tracker.ingest.pipeline import run_fetch
+    from tracker.store.locks import Busy, exclusive, lock_path
+
     config = state.config()
     sources = list(config.sources)
     if only:
@@ -98,7 +94,7 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
             store = state.store()
             try:
                 _check_daily(store, state.db_path)
-                report = _run_with_progress(
+                report = run_with_progress(
                     state,
                     lambda p: run_fetch(
                         store,
@@ -128,7 +124,7 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
         )
         raise SystemExit(130) from None
     if not state.quiet:
-        _print_report(report)
+        print_report(report)
     if report.failures:
         failed = ", ".join(s.name for s in report.failures)
         click.echo(f"Error: {len(report.failures)} source(s) failed: {failed}", err=True)
@@ -140,6 +136,8 @@ def _check_daily(store: Store, db_path: Path) -> None:
     named before new rows go on top of it. It reads the whole file (about 1 s for 200,000
     articles), so an hourly cron pays it once a day; the time of the last clean check is the
     mtime of ``tracker.db.checked``."""
+    from tracker.store import damaged
+
     marker = db_path.with_name(db_path.name + ".checked")
     with contextlib.suppress(OSError):
         if time.time() - marker.stat().st_mtime < 24 * 3600:
@@ -169,6 +167,15 @@ def demo(ctx: click.Context) -> None:
       tracker demo
       tracker --db ~/.local/share/tracker/demo.db search 輝達 --format json
     """
+    from tracker.cli.progress import print_report, run_with_progress
+    from tracker.demo import build_site, demo_settings, demo_sources, serve_site
+    from tracker.ingest.http import Fetcher, make_session
+    from tracker.ingest.pipeline import run_fetch
+    from tracker.search.engine import search
+    from tracker.store import Store
+    from tracker.store.stories import list_stories
+    from tracker.store.tags import article_counts
+
     state: State = ctx.obj
     explicit_db = ctx.parent is not None and ctx.parent.params.get("db") is not None
     db_path = state.db_path if explicit_db else state.db_path.with_name("demo.db")
@@ -184,11 +191,11 @@ def demo(ctx: click.Context) -> None:
         )
         fetcher = Fetcher(make_session(settings), settings)
         tagger = state.tagger()
-        report = _run_with_progress(
+        report = run_with_progress(
             state, lambda p: run_fetch(store, fetcher, sources, tagger, progress=p)
         )
-    _print_report(report)
-    console = _console()
+    print_report(report)
+    console = make_console()
     top = list(article_counts(store).items())[:12]
     console.print(f"\nStored {store.count()} articles in {db_path}", soft_wrap=True)
     joined = list_stories(store, min_size=2, limit=3)

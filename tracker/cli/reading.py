@@ -6,17 +6,9 @@ import json
 
 import click
 
-from tracker.cli.base import (
-    State,
-    _console,
-    _maybe_config,
-    _stored_tags,
-    cli,
-)
-from tracker.cli.render import FORMATS, highlighted, print_hits_table, render_rows
-from tracker.ingest.pipeline import utc_now
-from tracker.search.engine import SORTS, mark_matches, parse_query, parse_when, search
-from tracker.store.stories import story_members
+from tracker.cli.base import State, cli, maybe_config, stored_tags, utc_now
+from tracker.cli.render import FORMATS, highlighted, make_console, print_hits_table, render_rows
+from tracker.search import SORTS
 
 
 # ---------------------------------------------------------------- search and show
@@ -118,9 +110,11 @@ def search_cmd(
       tracker search "entity list" --all-copies --since 24h
       tracker search -- -russia sanctions       # -- before a query that starts with '-'
     """
+    from tracker.search.engine import parse_when, search
+
     now = utc_now()
     store = state.store(readonly=True)
-    tagger = state.tagger(_maybe_config(state))
+    tagger = state.tagger(maybe_config(state))
     known = {e.tag_id for e in tagger.entries}
     hits = search(
         store,
@@ -131,7 +125,7 @@ def search_cmd(
         limit=limit,
         since=parse_when(since, now) if since else None,
         until=parse_when(until, now) if until else None,
-        known_tags=known | _stored_tags(store),
+        known_tags=known | stored_tags(store),
         relevant=relevant,
         expand=None if exact else tagger.lookup,
         covers=None if exact else tagger.covers,
@@ -144,7 +138,7 @@ def search_cmd(
         if not rows:
             click.echo("No articles match.", err=True)
             return
-        print_hits_table(_console(), rows)
+        print_hits_table(make_console(), rows)
     elif rows or fmt == "json":
         click.echo(render_rows(rows, fmt))
 
@@ -165,6 +159,9 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
       tracker show 3f2a9c1e --highlight "entity list"
       tracker show 3f2a9c1e --format json | jq .tags
     """
+    from tracker.search.engine import mark_matches, parse_query
+    from tracker.store.stories import story_members
+
     store = state.store(readonly=True)
     row = store.article(article_id)
     if row is not None and row.get("story_id") is not None:
@@ -178,7 +175,7 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
     if fmt == "json":
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))
         return
-    console = _console()
+    console = make_console()
     console.print(f"[bold]{row['title']}[/bold]")
     for key in ("id", "url", "source", "published_at", "first_seen_at", "lang", "author"):
         if row.get(key):

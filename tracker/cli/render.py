@@ -7,11 +7,13 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import click
+
+if TYPE_CHECKING:  # rich loads only when a table is drawn: --format json never waits for it
+    from rich.console import Console
+    from rich.text import Text
 
 FORMATS = ("table", "json", "ndjson", "csv")
 MARK = re.compile(r"\[([^\[\]]*)\]")
@@ -50,6 +52,8 @@ def _flat_item(value: Any) -> str:
 
 def highlighted(snippet: str) -> Text:
     """A snippet whose [marked] matches are shown in bold yellow instead of brackets."""
+    from rich.text import Text
+
     text = Text()
     cursor = 0
     for m in MARK.finditer(snippet):
@@ -62,6 +66,9 @@ def highlighted(snippet: str) -> Text:
 
 def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     """Search results as a table sized to the terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_lines=True, expand=True)
     table.add_column("id", style="dim", no_wrap=True, min_width=8, max_width=8)
     table.add_column("date", no_wrap=True, min_width=10, max_width=10)
@@ -88,3 +95,27 @@ def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
             row["id"][:8], (row.get("published_at") or "")[:10], row["source"], body, tags
         )
     console.print(table)
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A rich console for our output: no guessing at highlights, no wrapping of long lines."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_plain_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
+    if fmt != "table":
+        click.echo(render_rows(rows, fmt))
+        return
+    if not rows:
+        click.echo("(nothing)", err=True)
+        return
+    from rich.table import Table
+
+    table = Table()
+    for key in rows[0]:
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    make_console().print(table)

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.cli.base import State, _console, _maybe_config, _print_plain_rows, cli
-from tracker.cli.render import FORMATS
-from tracker.config.edit import add_sources, remove_source, set_enabled
-from tracker.config.load import KIND_KEYS, Config
-from tracker.config.opml import parse_opml, render_opml, source_name
+from tracker.cli.base import State, cli, maybe_config, utc_now
+from tracker.cli.render import FORMATS, make_console, print_plain_rows
+from tracker.config.load import KIND_KEYS
 from tracker.errors import ParseError
-from tracker.ingest.collect import feed_url
-from tracker.ingest.health import is_stale
-from tracker.ingest.http import Fetcher, make_session
-from tracker.ingest.pipeline import preview_source, utc_now
+
+if TYPE_CHECKING:
+    from tracker.config.load import Config
 
 
 @cli.group()
@@ -58,10 +55,12 @@ def sources_list(state: State, fmt: str) -> None:
                 "last_error": st.get("last_error"),
             }
         )
-    _print_plain_rows(rows, fmt)
+    print_plain_rows(rows, fmt)
 
 
 def _state_label(row: dict[str, Any], enabled: bool, now: datetime) -> str:
+    from tracker.ingest.health import is_stale
+
     if not enabled:
         return "disabled in config"
     if row.get("disabled_reason"):
@@ -92,6 +91,7 @@ def sources_status(state: State, fmt: str) -> None:
       tracker sources status
       tracker sources status --format json | jq '.[] | select(.state != "ok")'
     """
+
     config = state.config()
     now = utc_now()
     health = (
@@ -115,7 +115,7 @@ def sources_status(state: State, fmt: str) -> None:
                 "median_ms": h.get("median_fetch_ms"),
             }
         )
-    _print_plain_rows(rows, fmt)
+    print_plain_rows(rows, fmt)
 
 
 @sources.command(name="add")
@@ -158,6 +158,8 @@ def sources_add(
       tracker sources add bis-news https://www.bis.gov/news-updates --kind page --selector "main a"
       tracker sources add fr-bis --kind federal-register
     """
+    from tracker.config.edit import add_sources
+
     entry: dict[str, Any] = {
         "name": name,
         "kind": kind,
@@ -186,6 +188,8 @@ def sources_remove(state: State, name: str) -> None:
     Example:
       tracker sources remove sina-tech
     """
+    from tracker.config.edit import remove_source
+
     remove_source(state.config_path, name)
     click.echo(f"Removed {name} from {state.config_path}")
 
@@ -200,6 +204,8 @@ def sources_enable(state: State, name: str) -> None:
     Example:
       tracker sources enable bbc-zh-trad && tracker fetch --source bbc-zh-trad
     """
+    from tracker.config.edit import set_enabled
+
     set_enabled(state.config_path, name, True)
     if state.db_path.exists():
         state.store().reset_source_state(name)
@@ -216,6 +222,8 @@ def sources_disable(state: State, name: str) -> None:
     Example:
       tracker sources disable ithome
     """
+    from tracker.config.edit import set_enabled
+
     set_enabled(state.config_path, name, False)
     click.echo(f"Disabled {name}")
 
@@ -236,6 +244,9 @@ def sources_test(state: State, name: str, fmt: str) -> None:
       tracker sources test fr-bis
       tracker sources test gnews-en --format json | jq '.[].title'
     """
+    from tracker.ingest.http import Fetcher, make_session
+    from tracker.ingest.pipeline import preview_source
+
     config = state.config()
     source = _source(config, name)
     fetcher = Fetcher(make_session(config.settings), config.settings)
@@ -253,10 +264,10 @@ def sources_test(state: State, name: str, fmt: str) -> None:
         }
         for a, hits in tagged
     ]
-    _print_plain_rows(rows, fmt)
+    print_plain_rows(rows, fmt)
     if fmt == "table":
         notes = f"; {report.warning}" if report.warning else ""
-        _console(stderr=True).print(
+        make_console(stderr=True).print(
             f"{len(rows)} articles would be stored (nothing written){notes}"
         )
 
@@ -282,11 +293,15 @@ def sources_import_opml(state: State, file: Path) -> None:
     Example:
       tracker sources import-opml ~/Downloads/feedly.opml
     """
+    from tracker.config.edit import add_sources
+    from tracker.config.opml import parse_opml, source_name
+    from tracker.ingest.collect import feed_url
+
     try:
         outlines = parse_opml(file.read_bytes())
     except ParseError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    config = _maybe_config(state)
+    config = maybe_config(state)
     existing = list(config.sources) if config else []
     urls = {feed_url(s) for s in existing}
     taken = {s.name for s in existing}
@@ -315,6 +330,9 @@ def sources_export_opml(state: State, file: Path | None) -> None:
       tracker sources export-opml > tracker.config.opml
       tracker sources export-opml backup.opml
     """
+    from tracker.config.opml import render_opml
+    from tracker.ingest.collect import feed_url
+
     config = state.config()
     feeds = [(s, feed_url(s)) for s in config.sources if s.kind in ("rss", "google-news")]
     text = render_opml(feeds)

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
-from rich.progress import Progress
-from rich.table import Table
 
-from tracker.cli.base import _BAR, State, _console, _maybe_config, cli
-from tracker.cli.render import FORMATS, render_rows
-from tracker.ingest.pipeline import utc_now
-from tracker.search.query import parse_when
-from tracker.store.stories import list_stories
-from tracker.stories.match import StoryRules
-from tracker.stories.place import PlaceReport, place_pending
-from tracker.stories.rebuild import rebuild
+from tracker.cli.base import State, cli, maybe_config, utc_now
+from tracker.cli.render import FORMATS, make_console, render_rows
+
+if TYPE_CHECKING:
+    from tracker.stories.place import PlaceReport
 
 
 @cli.group(invoke_without_command=True)
@@ -53,6 +47,12 @@ def stories(ctx: click.Context, since: str, min_size: int, limit: int, fmt: str)
       tracker stories --min-size 3 --format json | jq '.[].title'
       tracker stories rebuild          # after changing [stories] in tracker.toml
     """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tracker.search.query import parse_when
+    from tracker.store.stories import list_stories
+
     if ctx.invoked_subcommand is not None:
         return
     state: State = ctx.obj
@@ -102,16 +102,20 @@ def stories(ctx: click.Context, since: str, min_size: int, limit: int, fmt: str)
             f"{escape(', '.join(r['sources']))}  [dim]({' '.join(r['languages'])})[/dim]",
             tags,
         )
-    _console().print(table)
+    make_console().print(table)
 
 
 def _with_bar(
     state: State, label: str, total: int, run: Callable[[Any], PlaceReport]
 ) -> PlaceReport:
-    console = _console(stderr=True)
+    from rich.progress import Progress
+
+    from tracker.cli.progress import BAR
+
+    console = make_console(stderr=True)
     if state.quiet or not console.is_terminal:
         return run(None)
-    with Progress(*_BAR, console=console) as bar:
+    with Progress(*BAR, console=console) as bar:
         task = bar.add_task(label, total=total or None)
         return run(lambda done, _t: bar.update(task, completed=done))
 
@@ -128,8 +132,11 @@ def stories_rebuild(state: State) -> None:
     Example:
       tracker stories rebuild && tracker stories --since 30d
     """
+    from tracker.config.stories import StoryRules
+    from tracker.stories.rebuild import rebuild
+
     store = state.store()
-    config = _maybe_config(state)
+    config = maybe_config(state)
     rules = config.stories if config else StoryRules()
     report = _with_bar(
         state,
@@ -150,8 +157,11 @@ def stories_update(state: State) -> None:
     Example:
       tracker stories update
     """
+    from tracker.config.stories import StoryRules
+    from tracker.stories.place import place_pending
+
     store = state.store()
-    config = _maybe_config(state)
+    config = maybe_config(state)
     rules = config.stories if config else StoryRules()
     report = place_pending(store, rules, now=utc_now())
     if not state.quiet:

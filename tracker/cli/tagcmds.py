@@ -6,26 +6,10 @@ import json
 from pathlib import Path
 
 import click
-from rich.progress import Progress
-from rich.table import Table
 
-from tracker.cli.base import (
-    _BAR,
-    State,
-    _console,
-    _maybe_config,
-    _print_plain_rows,
-    _stored_tags,
-    cli,
-)
-from tracker.cli.render import FORMATS, render_rows
-from tracker.ingest.pipeline import utc_now
-from tracker.search.query import parse_when
-from tracker.search.trends import sparkline, tag_counts, tag_series
-from tracker.store.tags import article_counts
-from tracker.tagging.evaluate import evaluate, load_cases
-from tracker.tagging.retag import run_retag
-from tracker.tagging.vocabulary import KINDS
+from tracker.cli.base import State, cli, maybe_config, stored_tags, utc_now
+from tracker.cli.render import FORMATS, make_console, print_plain_rows, render_rows
+from tracker.tagging import KINDS
 
 
 # ---------------------------------------------------------------- tags
@@ -52,6 +36,9 @@ def tags(ctx: click.Context, kind: str | None, since: str, fmt: str) -> None:
       tracker tags --since 7d
       tracker tags --kind company --since 30d --format csv
     """
+    from tracker.search.query import parse_when
+    from tracker.search.trends import tag_counts
+
     if ctx.invoked_subcommand is not None:
         return
     state: State = ctx.obj
@@ -61,7 +48,7 @@ def tags(ctx: click.Context, kind: str | None, since: str, fmt: str) -> None:
     if fmt == "table":
         for row, c in zip(rows, counts, strict=True):
             row["change"] = f"+{c.change}" if c.change > 0 else str(c.change)
-    _print_plain_rows(rows, fmt)
+    print_plain_rows(rows, fmt)
 
 
 @cli.command()
@@ -85,9 +72,12 @@ def trends(state: State, tag_ids: tuple[str, ...], by: str, since: str, fmt: str
       tracker trends company:nvidia policy:entity-list --by week
       tracker trends chip:h20 --since 30d --format csv > h20.csv
     """
+    from tracker.search.query import parse_when
+    from tracker.search.trends import sparkline, tag_series
+
     now = utc_now()
     store = state.store(readonly=True)
-    known = {e.tag_id for e in state.tagger(_maybe_config(state)).entries} | _stored_tags(store)
+    known = {e.tag_id for e in state.tagger(maybe_config(state)).entries} | stored_tags(store)
     for tag in tag_ids:
         if tag not in known:
             raise click.BadParameter(
@@ -108,10 +98,10 @@ def trends(state: State, tag_ids: tuple[str, ...], by: str, since: str, fmt: str
     if fmt == "csv":
         click.echo(render_rows(rows, "csv"))
         return
-    _print_plain_rows([r for r in rows if any(r[t] for t in tag_ids)] or rows[-1:], "table")
+    print_plain_rows([r for r in rows if any(r[t] for t in tag_ids)] or rows[-1:], "table")
     for tag in tag_ids:
         values = [n for _, n in series[tag]]
-        _console().print(f"{tag:>24}  {sparkline(values)}  total {sum(values)}", soft_wrap=True)
+        make_console().print(f"{tag:>24}  {sparkline(values)}  total {sum(values)}", soft_wrap=True)
 
 
 @tags.command(name="list")
@@ -128,7 +118,9 @@ def tags_list(state: State, kind: str | None, fmt: str) -> None:
       tracker tags list --kind company
       tracker tags list --format json | jq -r '.[] | select(.articles > 0) | .tag'
     """
-    tagger = state.tagger(_maybe_config(state))
+    from tracker.store.tags import article_counts
+
+    tagger = state.tagger(maybe_config(state))
     counts: dict[str, int] = {}
     if state.db_path.exists():
         counts = article_counts(state.store(readonly=True))
@@ -143,7 +135,7 @@ def tags_list(state: State, kind: str | None, fmt: str) -> None:
         for e in sorted(tagger.entries, key=lambda e: (KINDS.index(e.kind), e.slug))
         if kind is None or e.kind == kind
     ]
-    _print_plain_rows(rows, fmt)
+    print_plain_rows(rows, fmt)
 
 
 @cli.command()
@@ -158,13 +150,18 @@ def retag(state: State, batch: int) -> None:
     Example:
       tracker retag && tracker tags list --kind policy
     """
+    from rich.progress import Progress
+
+    from tracker.cli.progress import BAR
+    from tracker.tagging.retag import run_retag
+
     store = state.store()
-    tagger = state.tagger(_maybe_config(state))
-    console = _console(stderr=True)
+    tagger = state.tagger(maybe_config(state))
+    console = make_console(stderr=True)
     if state.quiet or not console.is_terminal:
         report = run_retag(store, tagger, batch=batch)
     else:
-        with Progress(*_BAR, console=console) as bar:
+        with Progress(*BAR, console=console) as bar:
             task = bar.add_task("retag", total=store.count() or None)
             report = run_retag(
                 store,
@@ -196,7 +193,11 @@ def eval_tags(state: State, directory: Path, min_f1: float) -> None:
     Example:
       tracker eval-tags tests/data/tagging --min-f1 0.97
     """
-    report = evaluate(state.tagger(_maybe_config(state)), load_cases(directory))
+    from rich.table import Table
+
+    from tracker.tagging.evaluate import evaluate, load_cases
+
+    report = evaluate(state.tagger(maybe_config(state)), load_cases(directory))
     table = Table(title=f"{report.cases} cases", title_justify="left")
     for col in ("kind", "precision", "recall", "F1", "tp", "fp", "fn"):
         table.add_column(col, justify="left" if col == "kind" else "right")
@@ -211,7 +212,7 @@ def eval_tags(state: State, directory: Path, min_f1: float) -> None:
             str(sc.fn),
             style="bold" if name == "overall" else None,
         )
-    console = _console()
+    console = make_console()
     console.print(table)
     for label, items in (
         ("missed", report.misses),

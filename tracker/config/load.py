@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 import platformdirs
 
 from tracker.config.digest import DigestSettings, check_digest_texts, parse_subscribers
+from tracker.config.stories import StoryRules
 from tracker.errors import ConfigError
 from tracker.models import Source
-from tracker.stories.match import StoryRules
 from tracker.urls import usable_link
 
 T = TypeVar("T")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from tracker.config.stories import StoryRules
 from tracker.errors import FetchError, ParseError
 from tracker.ingest.collect import Collected, collect
 from tracker.ingest.extract import merge_published
@@ -27,7 +28,6 @@ from tracker.ingest.pool import Extractor
 from tracker.ingest.prefetch import Page, prefetch
 from tracker.models import Article, FeedItem, Source, TagHit
 from tracker.store import LogEntry, Store
-from tracker.stories.match import StoryRules
 from tracker.stories.place import PlaceReport, place_pending
 from tracker.tagging.tagger import Tagger, relevance
 from tracker.textnorm import clean_text, detect_lang, strip_controls

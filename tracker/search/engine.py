@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.errors import QueryError
+from tracker.search import SORTS
 from tracker.search.query import Covers, Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.search.snippets import make_snippet, mark_matches
 from tracker.store import Store
@@ -27,7 +28,6 @@ __all__ = [
     "search",
     "to_fts",
 ]
-SORTS = ("relevance", "newest", "oldest")
 COLLAPSE_READ = 3  # when copies left too few rows, read this many times more
 MAX_READ = 10_000
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from tracker.errors import QueryError
-from tracker.tagging.vocabulary import KINDS
+from tracker.tagging import KINDS
 from tracker.textnorm import HAN_RE, first_control, index_form, tag_token
 
 TOKEN = re.compile(r'\s*(?:(-?)(?:(\w+):)?"([^"]*)("?)|(\S+))')

@@ -17,11 +17,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from tracker.config.stories import StoryRules
 from tracker.errors import ConfigError
 from tracker.models import Article
 from tracker.store import Store
 from tracker.store.stories import leads, placements
-from tracker.stories.match import StoryRules
 from tracker.stories.place import place_pending
 from tracker.stories.rebuild import rebuild
 from tracker.tagging.evaluate import Score

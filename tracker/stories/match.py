@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from tracker.config.stories import StoryRules
 from tracker.stories.similarity import (
     Numbers,
     band_keys,
@@ -53,19 +54,6 @@ MAX_PAIRS = 10  # tag-pair lookup keys per article
 MAX_VALUE_KEYS = 16  # figure lookup keys per article (a rule's tables can hold hundreds)
 FIGURES = ("n:", "pct:", "amt:")  # kinds of figure compared separately
 FIGURES_WITHIN = 3000  # characters of the body read for figures and document numbers
-
-
-@dataclass(frozen=True)
-class StoryRules:
-    """Thresholds for joining a story; ``[stories]`` in tracker.toml overrides each one."""
-
-    window_hours: float = 72.0  # rewrites and translations: how far apart in time
-    text_days: float = 14.0  # near-identical copies: how far apart in time
-    text_threshold: float = 0.5  # estimated shingle overlap (Jaccard) for a copy
-    tag_overlap: float = 0.5  # share of tags in common (Dice) for an event join
-    min_numbers: int = 2  # numbers in common for tags+numbers
-    strong_tags: float = 0.65  # with this much tag overlap (4+ tags each), one number is enough
-    title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
 
 
 @dataclass(slots=True)

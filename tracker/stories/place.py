@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker.config.stories import StoryRules
 from tracker.store import Store, iso
 from tracker.store import stories as tables
 from tracker.stories.match import (
@@ -24,7 +25,6 @@ from tracker.stories.match import (
     KEY_CANDIDATES,
     MERGE_STRENGTH,
     Signature,
-    StoryRules,
     lead_rank,
     matches,
     reason_kind,

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from tracker.config.stories import StoryRules
 from tracker.store import Store, iso
 from tracker.store import stories as tables
 from tracker.stories.match import (
@@ -23,7 +24,6 @@ from tracker.stories.match import (
     MERGE_STRENGTH,
     MemoryIndex,
     Signature,
-    StoryRules,
     lead_rank,
     matches,
 )

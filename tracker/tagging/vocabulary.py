@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import ConfigError
+from tracker.tagging import KINDS
 from tracker.textnorm import Speller, script_variants, spellings
 
-KINDS = ("company", "chip", "material", "policy", "agency", "person")
 ENTRY_KEYS = {"slug", "name", "aliases", "cased", "stop", "context", "patterns", "weight"}
 CONTEXT_KEYS = {"alias", "near", "before", "after", "doc", "script", "window", "cased"}
 # How much one mention says about export controls, by kind, unless an entry sets its own weight.
