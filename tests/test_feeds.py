@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tracker.errors import ParseError
-from tracker.ingest.sources import parse_feed, parse_listing
+from tracker.ingest.sources.feeds import parse_feed
+from tracker.ingest.sources.pages import parse_listing
 
 RSS2 = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>t</title>

@@ -10,8 +10,8 @@ import click
 
 from tracker.cli.base import State, cli, maybe_config, utc_now
 from tracker.cli.render import FORMATS, make_console, print_plain_rows
-from tracker.config.load import KIND_KEYS
 from tracker.errors import ParseError
+from tracker.ingest.sources import KINDS
 
 if TYPE_CHECKING:
     from tracker.config.load import Config
@@ -121,7 +121,7 @@ def sources_status(state: State, fmt: str) -> None:
 @sources.command(name="add")
 @click.argument("name")
 @click.argument("url", required=False)
-@click.option("--kind", "-k", type=click.Choice(list(KIND_KEYS)), default="rss", show_default=True)
+@click.option("--kind", "-k", type=click.Choice(list(KINDS)), default="rss", show_default=True)
 @click.option("--lang", help="Language hint: en, zh-Hans, zh-Hant.")
 @click.option("--fetch-articles", is_flag=True, help="rss / google-news: read each article page.")
 @click.option("--selector", "link_selector", help="page: CSS selector of the article links.")
@@ -327,14 +327,14 @@ def sources_export_opml(state: State, file: Path | None) -> None:
 
     \b
     Examples:
-      tracker sources export-opml > tracker.config.opml
+      tracker sources export-opml > tracker.opml
       tracker sources export-opml backup.opml
     """
     from tracker.config.opml import render_opml
     from tracker.ingest.collect import feed_url
 
     config = state.config()
-    feeds = [(s, feed_url(s)) for s in config.sources if s.kind in ("rss", "google-news")]
+    feeds = [(s, url) for s in config.sources if (url := feed_url(s)) is not None]
     text = render_opml(feeds)
     if file is None:
         click.echo(text, nl=False)

@@ -17,6 +17,7 @@ import platformdirs
 from tracker.config.digest import DigestSettings, check_digest_texts, parse_subscribers
 from tracker.config.stories import StoryRules
 from tracker.errors import ConfigError
+from tracker.ingest.sources import KINDS
 from tracker.models import Source
 from tracker.urls import usable_link
 
@@ -36,30 +37,6 @@ COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
     "lang": str,
     "min_interval": (int, float),
 }
-KIND_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "rss": {"fetch_articles": bool, "max_items": int},
-    "page": {"link_selector": str, "max_links": int},
-    "federal-register": {
-        "agencies": list,
-        "types": list,
-        "per_page": int,
-        "max_pages": int,
-        "since": str,
-        "fetch_text": bool,
-    },
-    "public-inspection": {"agencies": list},
-    "google-news": {"query": str, "edition": str, "fetch_articles": bool, "max_items": int},
-}
-REQUIRED_KIND_KEYS = {"page": ("link_selector",), "google-news": ("query",)}
-# Kinds whose url has a sensible default; tests and mirrors point it at loopback.
-FEDERAL_REGISTER_API = "https://www.federalregister.gov/api/v1"
-DEFAULT_URLS = {
-    "federal-register": FEDERAL_REGISTER_API,
-    "public-inspection": FEDERAL_REGISTER_API,
-    "google-news": "https://news.google.com/rss/search",
-}
-GOOGLE_NEWS_EDITIONS = ("en-US", "zh-CN", "zh-TW", "zh-HK")
-FR_TYPES = ("RULE", "PRORULE", "NOTICE", "PRESDOCU")
 
 
 @dataclass(frozen=True)
@@ -228,16 +205,18 @@ def _parse_source(raw: Any, index: int, where: str) -> Source:
     for key in ("name", "kind"):
         if not raw.get(key):
             raise ConfigError(f"{where}: {label} needs {key!r}")
-    if not raw.get("url") and raw["kind"] not in DEFAULT_URLS:
-        raise ConfigError(f"{where}: {label} needs 'url'")
-    raw = {"url": DEFAULT_URLS.get(raw["kind"], ""), **raw}
-    label = f"source {raw['name']!r}"
     kind = raw["kind"]
-    if kind not in KIND_KEYS:
+    spec = KINDS.get(kind)
+    if spec is None:
         raise ConfigError(
-            f"{where}: {label} has unknown kind {kind!r}; supported kinds: {', '.join(KIND_KEYS)}"
+            f"{where}: source {raw['name']!r} has unknown kind {kind!r}; "
+            f"supported kinds: {', '.join(KINDS)}"
         )
-    allowed = COMMON_KEYS | KIND_KEYS[kind]
+    if not raw.get("url") and spec.default_url is None:
+        raise ConfigError(f"{where}: {label} needs 'url'")
+    raw = {"url": spec.default_url or "", **raw}
+    label = f"source {raw['name']!r}"
+    allowed = {**COMMON_KEYS, **spec.keys}
     for key, value in raw.items():
         if key not in allowed:
             raise ConfigError(
@@ -246,22 +225,12 @@ def _parse_source(raw: Any, index: int, where: str) -> Source:
         expected = allowed[key]
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
-    for key in REQUIRED_KIND_KEYS.get(kind, ()):
+    for key in spec.required:
         if key not in raw:
             raise ConfigError(f"{where}: {label} is a {kind} source and needs {key!r}")
-    for key in ("agencies", "types"):
-        if key in raw and not all(isinstance(v, str) and v for v in raw[key]):
-            raise ConfigError(f"{where}: {label}: {key} must be a list of non-empty strings")
-    bad_types = set(raw.get("types", [])) - set(FR_TYPES)
-    if bad_types:
-        raise ConfigError(
-            f"{where}: {label}: type {sorted(bad_types)[0]!r} is not one the API takes; use "
-            f"{', '.join(FR_TYPES)} (the codes, not the display names)"
-        )
-    if "edition" in raw and raw["edition"] not in GOOGLE_NEWS_EDITIONS:
-        raise ConfigError(
-            f"{where}: {label}: edition must be one of {', '.join(GOOGLE_NEWS_EDITIONS)}"
-        )
+    problem = spec.check(raw)
+    if problem:
+        raise ConfigError(f"{where}: {label}: {problem}")
     if not str(raw["url"]).startswith(("http://", "https://")):
         raise ConfigError(f"{where}: {label}: url must start with http:// or https://")
     if not usable_link(raw["url"]):

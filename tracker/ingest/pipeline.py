@@ -26,6 +26,7 @@ from tracker.ingest.health import gone_reason, next_attempt
 from tracker.ingest.http import Fetcher
 from tracker.ingest.pool import Extractor
 from tracker.ingest.prefetch import Page, prefetch
+from tracker.ingest.sources import KINDS
 from tracker.models import Article, FeedItem, Source, TagHit
 from tracker.store import LogEntry, Store
 from tracker.stories.place import PlaceReport, place_pending
@@ -438,7 +439,7 @@ def _build_article(
             if content.published_on or not page.plain:
                 published = merge_published(content.published_on, item.published_at, now)
             lang_hint = content.lang_hint or lang_hint
-        if source.kind == "google-news" and page.final_url and page.final_url != item.url:
+        if KINDS[source.kind].redirect_names_publisher and page.final_url not in (None, item.url):
             fields["publisher_url"] = page.final_url  # the redirect revealed the publisher's page
     # Extracted text and feed summaries are clean already (clean_text ran in extract / feeds);
     # every text an API hands over still loses its control characters here, before storage.

@@ -1,10 +1,24 @@
-"""Source kinds: each turns fetched bytes into :class:`~tracker.models.FeedItem` objects.
+"""Source kinds: the registry, one line per kind; each kind's module says the rest.
 
-``rss`` (RSS 0.9x/1.0/2.0 and Atom) lives in :mod:`tracker.ingest.sources.feeds`; ``page`` (an HTML listing
-whose links are articles) in :mod:`tracker.ingest.sources.pages`.
+To add a kind: write a module beside these that defines a :class:`SourceKind` (its keys in
+tracker.toml, its defaults and checks, how it collects items) and add it to ``KINDS`` below.
 """
 
-from tracker.ingest.sources.feeds import ParsedFeed, parse_feed
-from tracker.ingest.sources.pages import parse_listing
+from tracker.ingest.sources.base import SourceKind
+from tracker.ingest.sources.federal_register import DOCUMENTS, PUBLIC_INSPECTION
+from tracker.ingest.sources.feeds import RSS
+from tracker.ingest.sources.google_news import GOOGLE_NEWS
+from tracker.ingest.sources.pages import PAGE
 
-__all__ = ["ParsedFeed", "parse_feed", "parse_listing"]
+KINDS: dict[str, SourceKind] = {
+    kind.name: kind
+    for kind in (
+        RSS,  # RSS 0.9x/1.0/2.0 and Atom feeds
+        PAGE,  # an HTML listing whose links are articles
+        DOCUMENTS,  # the Federal Register's documents.json search
+        PUBLIC_INSPECTION,  # documents on public inspection before publication
+        GOOGLE_NEWS,  # a Google News RSS search
+    )
+}
+
+__all__ = ["KINDS", "SourceKind"]

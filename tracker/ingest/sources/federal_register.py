@@ -9,16 +9,21 @@ deeper; full-text search joins words with AND, so we fetch every document and ta
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from tracker.errors import ParseError
+from tracker.ingest.sources.base import Collected, SourceKind, Visit
 from tracker.models import FeedItem
 
+API = "https://www.federalregister.gov/api/v1"
 BIS = "industry-and-security-bureau"
 COUNT_CAP = 10_000
+TYPES = ("RULE", "PRORULE", "NOTICE", "PRESDOCU")  # the API's type codes, all asked by default
+FIRST_WINDOW_DAYS = 30  # a new source looks this far back
 FIELDS = (
     "document_number",
     "title",
@@ -154,3 +159,94 @@ def _moment(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- the two kinds
+def _collect_documents(visit: Visit) -> Collected:
+    options = visit.source.options
+    since = _window_start(visit)
+    url: str | None = documents_url(
+        visit.source.url,
+        agencies=options.get("agencies", [BIS]),
+        types=options.get("types", list(TYPES)),
+        since=since,
+        per_page=options.get("per_page", 100),
+    )
+    items: list[FeedItem] = []
+    warning = None
+    pages = 0
+    while url and pages < options.get("max_pages", 20):
+        res = visit.get(url, "api")
+        page = parse_documents(res.content)
+        if pages == 0 and page.count >= COUNT_CAP:
+            warning = f"{page.count} documents since {since}: the API stops at {COUNT_CAP}; set a later 'since'"
+        items += page.items
+        url = page.next_page_url
+        pages += 1
+    if url:
+        warning = warning or f"stopped after {pages} pages (max_pages); more documents remain"
+    return Collected(
+        items=items,
+        fetch_pages=bool(options.get("fetch_text", True)),
+        warning=warning,
+        lang="en",
+    )
+
+
+def _window_start(visit: Visit) -> date:
+    """From the last successful run (a day's overlap: the FR lists an issue the day before it is
+    dated), else the configured ``since``, else 30 days back."""
+    source = visit.source
+    state = visit.store.source_state(source.name) if visit.store is not None else None
+    if state and state.get("last_success_at"):
+        return datetime.fromisoformat(state["last_success_at"]).date() - timedelta(days=1)
+    if source.options.get("since"):
+        try:
+            return date.fromisoformat(source.options["since"])
+        except ValueError as exc:
+            raise ParseError(
+                f"since = {source.options['since']!r} is not a date (YYYY-MM-DD)"
+            ) from exc
+    return (visit.now - timedelta(days=FIRST_WINDOW_DAYS)).date()
+
+
+def _check_documents(raw: Mapping[str, Any]) -> str | None:
+    for key in ("agencies", "types"):
+        if key in raw and not all(isinstance(v, str) and v for v in raw[key]):
+            return f"{key} must be a list of non-empty strings"
+    bad = set(raw.get("types", [])) - set(TYPES)
+    if bad:
+        return (
+            f"type {sorted(bad)[0]!r} is not one the API takes; use {', '.join(TYPES)} "
+            "(the codes, not the display names)"
+        )
+    return None
+
+
+def _collect_public_inspection(visit: Visit) -> Collected:
+    res = visit.get(public_inspection_url(visit.source.url), "api")
+    agencies = visit.source.options.get("agencies", [BIS])
+    return Collected(items=parse_public_inspection(res.content, agencies), lang="en")
+
+
+DOCUMENTS = SourceKind(
+    name="federal-register",
+    keys={
+        "agencies": list,
+        "types": list,
+        "per_page": int,
+        "max_pages": int,
+        "since": str,
+        "fetch_text": bool,
+    },
+    default_url=API,
+    collect=_collect_documents,
+    check=_check_documents,
+)
+PUBLIC_INSPECTION = SourceKind(
+    name="public-inspection",
+    keys={"agencies": list},
+    default_url=API,
+    collect=_collect_public_inspection,
+    check=_check_documents,
+)

@@ -10,12 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
-from bs4 import BeautifulSoup
-
 from tracker.errors import ParseError
-from tracker.ingest.decode import decode_bytes, header_charset
-from tracker.models import FeedItem
+from tracker.ingest.sources.base import Collected, SourceKind, Visit
+from tracker.models import FeedItem, Source
 from tracker.textnorm import clean_text
 
 BLOCKS = [
@@ -52,6 +49,8 @@ def parse_feed(content: bytes, headers: dict[str, str], base_url: str) -> Parsed
     Raises:
         ParseError: the body is empty, is an HTML page, or is not a feed at all.
     """
+    import feedparser  # here: reading tracker.toml must not wait for it
+
     if not content.strip():
         raise ParseError("empty body where a feed was expected")
     parsed = feedparser.parse(*_as_utf8(content, headers))
@@ -78,6 +77,8 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
     Feeds are decoded as pages are (:func:`decode_bytes`): left to itself, feedparser took a UTF-8
     feed with one stray byte for ISO-8859-2 and stored Chinese as mojibake.
     """
+    from tracker.ingest.decode import decode_bytes, header_charset
+
     try:
         text = decode_bytes(content, header_charset(headers.get("content-type", "")))
     except ParseError:
@@ -91,6 +92,8 @@ def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed summaries often carry markup)."""
     if "<" not in fragment:
         return clean_text(fragment)
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(fragment, "html.parser")
     for br in soup.find_all("br"):
         br.replace_with("\n")
@@ -134,3 +137,41 @@ def _when(parsed: time.struct_time | None) -> datetime | None:
     if not parsed:
         return None
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+
+
+# ---------------------------------------------------------------- the rss kind
+def collect_feed(visit: Visit, url: str) -> tuple[Collected, ParsedFeed | None]:
+    """A feed at ``url``, asked with the validators stored for it (None: not modified)."""
+    store = visit.store
+    etag, modified = store.feed_validators(url) if store is not None else (None, None)
+    res = visit.get(url, "feed", etag=etag, last_modified=modified)
+    if res.not_modified:
+        return Collected(not_modified=True), None
+    feed = parse_feed(res.content, res.headers, res.url)
+    options = visit.source.options
+    got = Collected(
+        items=feed.items[: options.get("max_items") or None],
+        fetch_pages=bool(options.get("fetch_articles", False)),
+        validators=(url, res.etag, res.last_modified),
+        warning=feed.warning,
+    )
+    return got, feed
+
+
+def _collect_rss(visit: Visit) -> Collected:
+    got, _ = collect_feed(visit, visit.source.url)
+    for item in got.items:
+        item.fields.pop("feed_source", None)
+    return got
+
+
+def _rss_url(source: Source) -> str:
+    return source.url
+
+
+RSS = SourceKind(
+    name="rss",
+    keys={"fetch_articles": bool, "max_items": int},
+    collect=_collect_rss,
+    feed_url=_rss_url,
+)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from tracker.models import FeedItem
+from tracker.ingest.sources.base import Collected, SourceKind, Visit
+from tracker.ingest.sources.feeds import collect_feed
+from tracker.models import FeedItem, Source
+
+GOOGLE_NEWS_RSS = "https://news.google.com/rss/search"
 
 # edition -> (hl, gl, ceid) and the language of its articles
 EDITIONS = {
@@ -41,3 +47,35 @@ def split_publisher(item: FeedItem, source_title: str | None = None) -> FeedItem
     if publisher:
         item.fields["publisher"] = publisher.strip()
     return item
+
+
+def _url(source: Source) -> str:
+    return google_news_url(
+        source.url, source.options["query"], source.options.get("edition", "en-US")
+    )
+
+
+def _collect(visit: Visit) -> Collected:
+    got, feed = collect_feed(visit, _url(visit.source))
+    got.items = [split_publisher(i, i.fields.pop("feed_source", None)) for i in got.items]
+    if feed is not None:
+        got.lang = edition_lang(visit.source.options.get("edition", "en-US"))
+    return got
+
+
+def _check(raw: Mapping[str, Any]) -> str | None:
+    if "edition" in raw and raw["edition"] not in EDITIONS:
+        return f"edition must be one of {', '.join(EDITIONS)}"
+    return None
+
+
+GOOGLE_NEWS = SourceKind(
+    name="google-news",
+    keys={"query": str, "edition": str, "fetch_articles": bool, "max_items": int},
+    required=("query",),
+    default_url=GOOGLE_NEWS_RSS,
+    collect=_collect,
+    check=_check,
+    feed_url=_url,
+    redirect_names_publisher=True,
+)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-
 from tracker.errors import ParseError
+from tracker.ingest.sources.base import Collected, SourceKind, Visit
 from tracker.models import FeedItem
 from tracker.urls import usable_link
 
@@ -19,6 +18,8 @@ def parse_listing(html: str, base_url: str, selector: str, *, limit: int = 50) -
     Raises:
         ParseError: the selector is invalid or matches no link (the site was probably redesigned).
     """
+    from bs4 import BeautifulSoup  # here: reading tracker.toml must not wait for it
+
     soup = BeautifulSoup(html, "html.parser")
     try:
         matches = soup.select(selector)
@@ -43,3 +44,22 @@ def parse_listing(html: str, base_url: str, selector: str, *, limit: int = 50) -
     if not items:
         raise ParseError(f"link_selector {selector!r} matched no links; has the page changed?")
     return items
+
+
+def _collect(visit: Visit) -> Collected:
+    from tracker.ingest.decode import decode_bytes
+
+    source = visit.source
+    res = visit.get(source.url, "listing")
+    html = decode_bytes(res.content, res.charset)
+    limit = source.options.get("max_links", 50)
+    items = parse_listing(html, res.url, source.options["link_selector"], limit=limit)
+    return Collected(items=items, fetch_pages=True)
+
+
+PAGE = SourceKind(
+    name="page",
+    keys={"link_selector": str, "max_links": int},
+    required=("link_selector",),
+    collect=_collect,
+)
