@@ -15,7 +15,10 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     out = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # loads each command's module, as --help does
+        command = group.get_command(ctx, name)
+        assert command is not None, f"{prefix}{name} is listed but cannot be loaded"
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             out += commands(command, full + " ")

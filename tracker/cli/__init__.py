@@ -1,6 +1,9 @@
-"""The ``tracker`` command line (``tracker.cli:cli``); each module adds its commands to the group."""
+"""The ``tracker`` command line (``tracker.cli:cli``).
 
-from tracker.cli import digestcmds, fetching, reading, sourcecmds, storycmds, tagcmds  # noqa: F401  (registers commands)
+Each module adds its commands to the group; the group imports a module when one of its commands
+is asked for (``COMMAND_MODULES`` in :mod:`tracker.cli.base`).
+"""
+
 from tracker.cli.base import cli
 
 __all__ = ["cli"]

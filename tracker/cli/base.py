@@ -12,6 +12,7 @@ the top. ``tests/test_architecture.py`` checks it.
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 import os
 import signal
@@ -40,8 +41,37 @@ class ConfigProblem(click.ClickException):
     exit_code = 2
 
 
+# Which module defines each command: a command's module (and the stages it imports) loads only
+# when that command runs, or when --help lists them all.
+COMMAND_MODULES = {
+    "init": "fetching",
+    "fetch": "fetching",
+    "demo": "fetching",
+    "search": "reading",
+    "show": "reading",
+    "sources": "sourcecmds",
+    "stories": "storycmds",
+    "tags": "tagcmds",
+    "trends": "tagcmds",
+    "retag": "tagcmds",
+    "eval-tags": "tagcmds",
+    "digest": "digestcmds",
+    "run": "digestcmds",
+}
+
+
 class TrackerGroup(click.Group):
-    """Shows a TrackerError as one "Error: ..." line (set TRACKER_RAISE_ERRORS=1 for a traceback)."""
+    """Loads a command's module when the command is asked for, and shows a TrackerError as one
+    "Error: ..." line (set TRACKER_RAISE_ERRORS=1 for a traceback)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            # The module's decorators add its commands to this group.
+            importlib.import_module(f"tracker.cli.{COMMAND_MODULES[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -154,7 +184,7 @@ def cli(
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    from tracker.config.load import default_config_path, default_db_path
+    from tracker.config.paths import default_config_path, default_db_path
 
     ctx.obj = State(db or default_db_path(), config_path or default_config_path(), quiet)
     if threading.current_thread() is threading.main_thread():

@@ -5,14 +5,11 @@ Precedence is flag > environment > file > :class:`Settings` defaults. Secrets ne
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
-
-import platformdirs
 
 from tracker.config.digest import DigestSettings, check_digest_texts, parse_subscribers
 from tracker.config.stories import StoryRules
@@ -23,7 +20,6 @@ from tracker.urls import usable_link
 
 T = TypeVar("T")
 
-APP = "tracker"
 DEFAULT_USER_AGENT = (
     "tracker/0.1 (export-control news tracker; +https://github.com/tracker-dev/tracker)"
 )
@@ -71,22 +67,6 @@ class Config:
     sources: tuple[Source, ...] = ()
     stories: StoryRules = field(default_factory=StoryRules)
     digest: DigestSettings = field(default_factory=DigestSettings)
-
-
-def tracker_home() -> Path | None:
-    """``$TRACKER_HOME`` when set: it moves both the config and the data (tests use it)."""
-    home = os.environ.get("TRACKER_HOME")
-    return Path(home) if home else None
-
-
-def default_config_path() -> Path:
-    home = tracker_home()
-    return (home or platformdirs.user_config_path(APP)) / "tracker.toml"
-
-
-def default_db_path() -> Path:
-    home = tracker_home()
-    return (home or platformdirs.user_data_path(APP)) / "tracker.db"
 
 
 def default_config_text() -> str:

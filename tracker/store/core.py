@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 import sqlite3
-import statistics
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -517,6 +516,8 @@ class Store:
 
     def source_health_rows(self, now: datetime) -> list[dict[str, Any]]:
         """Per stored source: its health state, recent article counts and median fetch time."""
+        import statistics  # here: it loads fractions and decimal, which a search never needs
+
         week, month = iso(now - timedelta(days=7)), iso(now - timedelta(days=30))
         sql = """
             SELECT s.name, s.added_at, st.last_run_at, st.last_success_at, st.last_new_at,

@@ -112,7 +112,6 @@ class Tagger:
     def __init__(self, entries: Iterable[Entry], speller: Speller | None = None) -> None:
         self.entries = list(entries)
         speller = speller or packaged_speller()
-        self._automaton = ahocorasick.Automaton()
         patterns: dict[str, list[_Pattern]] = {}
 
         def add(alias: str, pattern: _Pattern) -> None:
@@ -145,14 +144,20 @@ class Tagger:
                     (re.compile(v), entry, _trigger(v))
                     for v in sorted(speller.script_variants(pattern))
                 ]
-        for key, pats in patterns.items():
-            value = (key, tuple(pats), _is_word_char(key[0]), _is_word_char(key[-1]))
-            self._automaton.add_word(key, value)
         self._keys = {key: tuple(pats) for key, pats in patterns.items()}
         self._covers: dict[str, bool] = {}
-        if patterns:
-            self._automaton.make_automaton()
         self._empty = not patterns
+
+    @functools.cached_property
+    def _automaton(self) -> ahocorasick.Automaton:
+        """Built on the first ``tag``: search's expansion needs only the keys, and a ``tracker
+        search`` process should not wait for the automaton."""
+        automaton = ahocorasick.Automaton()
+        for key, pats in self._keys.items():
+            automaton.add_word(key, (key, pats, _is_word_char(key[0]), _is_word_char(key[-1])))
+        if self._keys:
+            automaton.make_automaton()
+        return automaton
 
     def tag(self, title: str, text: str, lang: str | None = None) -> list[TagHit]:
         """Tags of an article: per entry, how often it occurs and whether the title names it.
@@ -273,10 +278,10 @@ class Tagger:
 
     def lookup(self, term: str) -> list[str]:
         """The tags ``term`` is an alias of (in any script or case): for search expansion."""
-        value = self._automaton.get(nfkc(term).lower().strip(), None)
-        if value is None:
+        pats = self._keys.get(nfkc(term).lower().strip())
+        if pats is None:
             return []
-        return list(dict.fromkeys(p.entry.tag_id for p in value[1] if p.entry is not None))
+        return list(dict.fromkeys(p.entry.tag_id for p in pats if p.entry is not None))
 
     def covers(self, term: str) -> bool:
         """Whether every occurrence of ``term`` in a text is tagged, whatever surrounds it, so
@@ -291,11 +296,11 @@ class Tagger:
         cached = self._covers.get(key)
         if cached is not None:
             return cached
-        value = self._automaton.get(key, None) if key and not self._empty else None
+        found = self._keys.get(key) if key else None
         ok = (
-            value is not None
+            found is not None
             and bool(HAN_ONLY.fullmatch(key))
-            and all(p.entry is not None and p.context is None and p.cased is None for p in value[1])
+            and all(p.entry is not None and p.context is None and p.cased is None for p in found)
             and not any(
                 key in other and other != key
                 for other, pats in self._keys.items()

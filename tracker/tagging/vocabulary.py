@@ -259,13 +259,13 @@ def _context(raw: Any, label: str) -> Context:
 
 
 def _line_of(text: str, needle: str, nth: int = 1) -> int | str:
-    count = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            count += 1
-            if count == nth:
-                return number
-    return "?"
+    """The line of the ``nth`` occurrence of ``needle`` (for error messages), or "?"."""
+    at = -1
+    for _ in range(nth):
+        at = text.find(needle, at + 1)
+        if at < 0:
+            return "?"
+    return text.count("\n", 0, at) + 1
 
 
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
