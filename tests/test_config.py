@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.config.load import (
-    default_config_path,
-    default_config_text,
-    default_db_path,
-    load_config,
-)
+from tracker.config.load import default_config_text, load_config
+from tracker.config.paths import default_config_path, default_db_path
 from tracker.errors import ConfigError
 
 
