@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from tracker.errors import ParseError
-from tracker.ingest.decode import decode_bytes, normalise_charset, sniff_charset
+from tracker.ingest.sources.decode import decode_bytes, normalise_charset, sniff_charset
 
 # 喆 and 堃 are in GBK/GB18030 but not GB2312: pages labelled gb2312 use them all the time.
 GBK_ONLY = "陶喆和王堃谈英伟达芯片出口管制"

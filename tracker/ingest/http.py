@@ -20,7 +20,7 @@ from protego import Protego
 from tracker.config.load import Settings
 from tracker.errors import FetchError
 from tracker.ingest.deadline import DeadlineAdapter, deadline
-from tracker.ingest.decode import header_charset
+from tracker.ingest.sources.decode import header_charset
 
 log = logging.getLogger(__name__)
 

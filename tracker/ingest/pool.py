@@ -16,8 +16,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
-from tracker.ingest.decode import decode_bytes
 from tracker.ingest.extract import Extracted, extract_article
+from tracker.ingest.sources.decode import decode_bytes
 
 EXTRACTION_POOL_MIN = 64  # pages in one run before a pool pays for its start-up
 

@@ -10,11 +10,11 @@ from datetime import date
 from itertools import islice
 
 from tracker.errors import FetchError, ParseError
-from tracker.ingest.decode import decode_bytes
 from tracker.ingest.extract import Extracted
 from tracker.ingest.http import Fetcher, FetchResult
 from tracker.ingest.pool import Extractor
 from tracker.ingest.sources.base import get
+from tracker.ingest.sources.decode import decode_bytes
 from tracker.ingest.sources.feeds import html_to_text
 from tracker.models import FeedItem, Source
 from tracker.store import LogEntry

@@ -77,7 +77,7 @@ def _as_utf8(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, 
     Feeds are decoded as pages are (:func:`decode_bytes`): left to itself, feedparser took a UTF-8
     feed with one stray byte for ISO-8859-2 and stored Chinese as mojibake.
     """
-    from tracker.ingest.decode import decode_bytes, header_charset
+    from tracker.ingest.sources.decode import decode_bytes, header_charset
 
     try:
         text = decode_bytes(content, header_charset(headers.get("content-type", "")))

@@ -47,7 +47,7 @@ def parse_listing(html: str, base_url: str, selector: str, *, limit: int = 50) -
 
 
 def _collect(visit: Visit) -> Collected:
-    from tracker.ingest.decode import decode_bytes
+    from tracker.ingest.sources.decode import decode_bytes
 
     source = visit.source
     res = visit.get(source.url, "listing")
