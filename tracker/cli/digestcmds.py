@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,46 +79,19 @@ def digest(
       tracker digest --send                     # cron: see tracker run
     """
     from tracker.config.digest import DigestSettings, Subscriber
-    from tracker.digest.journal import SendJournal
-    from tracker.digest.mail import SmtpSettings
-    from tracker.digest.send import Failed, prepare, send_all, write_record
+    from tracker.digest.send import Failed, prepare
     from tracker.search.query import parse_when
-    from tracker.store.locks import exclusive, lock_path
 
     config = maybe_config(state)
     settings = config.digest if config else DigestSettings()
     now = utc_now()
     start = parse_when(since, now) if since else None
-    sending = send or bool(to and not (output or dry_run))
-    store = state.store(readonly=not sending)
-    tagger = state.tagger(config)
-    if sending:
-        if not (settings.subscribers or to):
-            raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
-        smtp = SmtpSettings.from_env(os.environ)
-        recipients = _recipients(settings, to)
-        with exclusive(lock_path(state.db_path, "digest"), "a digest send"):
-            journal = SendJournal(state.db_path.with_name(state.db_path.name + ".digest-journal"))
-            left = journal.replay(lambda record: write_record(store, record))
-            if left:
-                raise SendError(
-                    f"{left} earlier digest(s) were sent but are not yet recorded (the database "
-                    f"is busy or full); nothing was sent this time, so nobody gets them twice. "
-                    f"Try again shortly ({journal.folder})"
-                )
-            prepared = prepare(
-                store,
-                settings,
-                recipients,
-                now=now,
-                sender=smtp.sender,
-                since=start,
-                expand=tagger.lookup,
-                covers=tagger.covers,
-            )
-            outcomes = send_all(store, prepared, smtp, now=now, journal=journal)
-        _report(state, outcomes)
+    if send or (to and not (output or dry_run)):
+        if not send_digests(state, settings, to=to, start=start, now=now):
+            raise SystemExit(1)
         return
+    store = state.store(readonly=True)
+    tagger = state.tagger(config)
     recipients = _recipients(settings, to) or [Subscriber(email="you@localhost")]
     if not dry_run:
         recipients = recipients[:1]
@@ -145,6 +119,56 @@ def digest(
     _write(item, output)
     if not state.quiet:
         click.echo(f"wrote {output} ({item.subject})", err=True)
+
+
+def send_digests(
+    state: State,
+    settings: DigestSettings,
+    *,
+    to: str | None = None,
+    start: datetime | None = None,
+    now: datetime,
+) -> bool:
+    """Send the digest to every subscriber (or only ``to``) and print each outcome; True when
+    none failed. Earlier sends waiting in the journal are recorded first; while they cannot be,
+    nothing is sent.
+
+    Raises:
+        ConfigError: no recipient, or the SMTP settings are incomplete.
+        SendError: earlier sends are still unrecorded.
+    """
+    from tracker.digest.journal import SendJournal
+    from tracker.digest.mail import SmtpSettings
+    from tracker.digest.send import prepare, send_all, write_record
+    from tracker.store.locks import exclusive, lock_path
+
+    if not (settings.subscribers or to):
+        raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
+    smtp = SmtpSettings.from_env(os.environ)
+    recipients = _recipients(settings, to)
+    store = state.store()
+    tagger = state.tagger(maybe_config(state))
+    with exclusive(lock_path(state.db_path, "digest"), "a digest send"):
+        journal = SendJournal(state.db_path.with_name(state.db_path.name + ".digest-journal"))
+        left = journal.replay(lambda record: write_record(store, record))
+        if left:
+            raise SendError(
+                f"{left} earlier digest(s) were sent but are not yet recorded (the database "
+                f"is busy or full); nothing was sent this time, so nobody gets them twice. "
+                f"Try again shortly ({journal.folder})"
+            )
+        prepared = prepare(
+            store,
+            settings,
+            recipients,
+            now=now,
+            sender=smtp.sender,
+            since=start,
+            expand=tagger.lookup,
+            covers=tagger.covers,
+        )
+        outcomes = send_all(store, prepared, smtp, now=now, journal=journal)
+    return _report(state, outcomes)
 
 
 def _dry_line(item: Prepared | Failed) -> str:
@@ -176,7 +200,7 @@ def _write(item: Prepared, output: Path) -> None:
         raise click.BadParameter("the file must end in .eml, .html or .txt", param_hint="--output")
 
 
-def _report(state: State, outcomes: list[Outcome]) -> None:
+def _report(state: State, outcomes: list[Outcome]) -> bool:
     failed = [o for o in outcomes if o.status == "failed"]
     if not state.quiet:
         for o in outcomes:
@@ -200,7 +224,7 @@ def _report(state: State, outcomes: list[Outcome]) -> None:
             "with the next run",
             err=True,
         )
-        raise SystemExit(1)
+    return not failed
 
 
 @cli.command()
@@ -215,27 +239,22 @@ def run(ctx: click.Context) -> None:
     Example (crontab, every day at 07:00):
       0 7 * * *  tracker -q run
     """
-    from tracker.cli.fetching import fetch
-    from tracker.config.load import Config
+    from tracker.cli.fetching import fetch_sources, interrupted
     from tracker.digest.mail import SmtpSettings
 
     state: State = ctx.obj
-    config: Config | None = maybe_config(state)
-    if config and config.digest.subscribers:
+    config = maybe_config(state)
+    mailing = bool(config and config.digest.subscribers)
+    if mailing:
         SmtpSettings.from_env(os.environ)
-    failed = False
     try:
-        ctx.invoke(fetch)
-    except SystemExit as exc:  # a source failed: still send what the others brought
-        if exc.code == 130:
-            raise  # interrupted (Ctrl-C, SIGTERM): the user wants the run to end
-        failed = exc.code not in (0, None)
-    if config and config.digest.subscribers:
-        try:
-            ctx.invoke(digest, send=True)
-        except SystemExit as exc:
-            failed = failed or exc.code not in (0, None)
+        fetched = fetch_sources(state)  # a failed source still leaves the others' news to send
+    except KeyboardInterrupt:
+        interrupted()  # the user wants the run to end: no digest
+    sent = True
+    if config and mailing:
+        sent = send_digests(state, config.digest, now=utc_now())
     elif not state.quiet:
         make_console(stderr=True).print("No [[digest.subscribers]] in tracker.toml: fetched only.")
-    if failed:
+    if not (fetched and sent):
         raise SystemExit(1)

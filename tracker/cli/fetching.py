@@ -1,11 +1,11 @@
-"""Commands that bring articles in: init, fetch, demo, sources."""
+"""Commands that bring articles in: init, fetch, demo."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -69,6 +69,32 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
       tracker fetch --source bbc-zh-simp --source the-register
       tracker -q fetch   # for cron: errors only
     """
+    try:
+        ok = fetch_sources(state, only, refetch=refetch, force=force)
+    except KeyboardInterrupt:
+        interrupted()
+    if not ok:
+        raise SystemExit(1)
+
+
+def interrupted() -> NoReturn:
+    click.echo(
+        "Interrupted: every batch fetched so far is stored; run 'tracker fetch' again to carry on.",
+        err=True,
+    )
+    raise SystemExit(130)
+
+
+def fetch_sources(
+    state: State, only: tuple[str, ...] = (), *, refetch: bool = False, force: bool = False
+) -> bool:
+    """Fetch the enabled sources (or ``only`` these) and print the summary; True when every
+    source succeeded (a failed one is reported and recorded; the others are stored).
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C or SIGTERM; every batch committed before stays.
+        click.ClickException, click.BadParameter: nothing to fetch, or an unknown source.
+    """
     from tracker.cli.progress import print_report, run_with_progress
     from tracker.ingest.http import Fetcher, make_session
     from tracker.ingest.pipeline import run_fetch
@@ -113,22 +139,16 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
             finally:
                 store.close()
     except Busy as exc:
-        # An exit, not an exception: `tracker run` still sends the digest after it.
+        # A failed fetch, not an exception: `tracker run` still sends the digest after it.
         click.echo(f"Error: {exc}", err=True)
-        raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        click.echo(
-            "Interrupted: every batch fetched so far is stored; run 'tracker fetch' again to "
-            "carry on.",
-            err=True,
-        )
-        raise SystemExit(130) from None
+        return False
     if not state.quiet:
         print_report(report)
     if report.failures:
         failed = ", ".join(s.name for s in report.failures)
         click.echo(f"Error: {len(report.failures)} source(s) failed: {failed}", err=True)
-        raise SystemExit(1)
+        return False
+    return True
 
 
 def _check_daily(store: Store, db_path: Path) -> None:
