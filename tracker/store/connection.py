@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import secrets
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,32 +44,45 @@ class Database:
 
     def __init__(self, target: str, *, uri: bool = False) -> None:
         self.conn = sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
+        # The fetch's source threads share this connection: each statement holds the lock, and
+        # a transaction holds it from BEGIN to COMMIT, so two threads' writes never interleave.
+        self.lock = threading.RLock()
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, params)
+        with self.lock:
+            return self.conn.execute(sql, params)
 
-    def query(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
-    ) -> Iterator[dict[str, Any]]:
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows as dicts, column name to value."""
-        cursor = self.conn.execute(sql, params)
-        columns = [d[0] for d in cursor.description]
-        for values in cursor:
-            yield dict(zip(columns, values, strict=True))
+        with self.lock:
+            cursor = self.conn.execute(sql, params)
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, values, strict=True)) for values in cursor]
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         """The first column of the first row, or None."""
-        row = self.conn.execute(sql, params).fetchone()
+        with self.lock:
+            row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Database]:
-        """A write transaction (BEGIN IMMEDIATE); nested, a savepoint inside the open one."""
+        """A write transaction (BEGIN IMMEDIATE) holding the lock; nested, a savepoint inside
+        the open one."""
+        with self.lock, self._transaction():
+            yield self
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
         if self.conn.in_transaction:
             name = f"sp_{secrets.token_hex(8)}"
             self.conn.execute(f"SAVEPOINT {name}")
             try:
-                yield self
+                yield
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
@@ -78,7 +92,7 @@ class Database:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self
+            yield
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")

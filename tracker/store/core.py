@@ -1,18 +1,17 @@
 """The SQLite store: articles, their tags, sources, feed validators and the fetch log.
 
-Only this module writes SQL for those tables; stages hand it dataclasses.
+The SQL of those tables is here; the other table families have a module each beside this one.
+Stages hand the store dataclasses and get rows back.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import re
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -63,28 +62,20 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
 
 
-def _locked(method: Callable[..., T]) -> Callable[..., T]:
-    """Run a method under the store's lock: fetch threads share one connection, and two
-    sources' transactions must never interleave on it."""
-
-    @functools.wraps(method)
-    def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
 class Store:
     """Read and write tracker data; applies pending migrations on open.
 
-    Safe to share between threads: every method the pipeline calls holds the store's lock.
+    Threads: one connection, shared by a fetch's source threads. Every statement goes through
+    :class:`~tracker.store.connection.Database`, which holds its lock for the statement, and for a
+    whole transaction (``transaction()``, ``db.atomic()``) from BEGIN to COMMIT; so any method,
+    here or in the table-family modules (``stories``, ``search``, ``tags``, ``digests``), may be
+    called from any thread, and two threads' transactions never interleave. Code outside
+    ``tracker/store/`` never touches the connection (tests/test_architecture.py checks).
     """
 
     def __init__(self, db: Database, *, readonly: bool = False, busy_timeout: float = 10.0) -> None:
         self.db = db
         self.readonly = readonly
-        self._lock = threading.RLock()
         # How long a writer waits for another process's write transaction before giving up.
         self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         self.db.execute("PRAGMA foreign_keys = ON")
@@ -145,14 +136,14 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction around several store calls (nested calls join it): what is
-        written inside commits together or not at all. Holds the store's lock throughout."""
-        with self._lock, self.db.atomic():
+        written inside commits together or not at all, and no other thread's write lands in it."""
+        with self.db.atomic():
             yield
 
     def check_integrity(self) -> str | None:
         """None if SQLite finds the file sound (``PRAGMA quick_check``), else its first complaint."""
         try:
-            rows = self.db.conn.execute("PRAGMA quick_check(3)").fetchall()
+            rows = self.db.execute("PRAGMA quick_check(3)").fetchall()
         except sqlite3.DatabaseError as exc:
             return str(exc)
         problems = [r[0] for r in rows if r[0] != "ok"]
@@ -164,7 +155,6 @@ class Store:
             self.db.execute("PRAGMA optimize")
         self.db.close()
 
-    @_locked
     def optimize(self) -> None:
         """Merge the search index's segments and refresh planner statistics (after bulk loads)."""
         with self.db.atomic():
@@ -173,13 +163,12 @@ class Store:
 
     def tag_frequency(self, tag: str) -> int:
         return int(
-            self.db.conn.execute(
-                "SELECT count(*) FROM article_tags WHERE tag_id = ?", [tag]
-            ).fetchone()[0]
+            self.db.execute("SELECT count(*) FROM article_tags WHERE tag_id = ?", [tag]).fetchone()[
+                0
+            ]
         )
 
     # ---------------------------------------------------------------- sources and validators
-    @_locked
     def ensure_sources(self, sources: Iterable[Source], now: datetime) -> None:
         """Record the configured sources; idempotent."""
         with self.db.atomic():
@@ -191,12 +180,10 @@ class Store:
                     [s.name, s.kind, s.url, int(s.enabled), s.lang, iso(now)],
                 )
 
-    @_locked
     def source_state(self, name: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM source_state WHERE name = ?", [name]))
         return rows[0] if rows else None
 
-    @_locked
     def record_source_run(
         self,
         name: str,
@@ -208,6 +195,18 @@ class Store:
         disabled_reason: str | None = None,
     ) -> None:
         """Update a source's health after a run: success resets it, failure counts up."""
+        with self.db.atomic():  # read and write as one
+            self._record_source_run(name, now, new, error, next_attempt_at, disabled_reason)
+
+    def _record_source_run(
+        self,
+        name: str,
+        now: datetime,
+        new: int,
+        error: str | None,
+        next_attempt_at: datetime | None,
+        disabled_reason: str | None,
+    ) -> None:
         state = self.source_state(name) or {"name": name, "consecutive_failures": 0}
         state["last_run_at"] = iso(now)
         if error is None:
@@ -223,10 +222,8 @@ class Store:
             )
         if disabled_reason is not None:
             state["disabled_reason"] = disabled_reason
-        with self.db.atomic():
-            _upsert(self.db, "source_state", state, "name")
+        _upsert(self.db, "source_state", state, "name")
 
-    @_locked
     def reset_source_state(self, name: str) -> None:
         """Forget failures, backoff and a 410 disable (``tracker sources enable``)."""
         with self.db.atomic():
@@ -236,7 +233,6 @@ class Store:
                 [name],
             )
 
-    @_locked
     def feed_validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified stored for a feed URL."""
         rows = list(
@@ -246,7 +242,6 @@ class Store:
             return None, None
         return rows[0]["etag"], rows[0]["last_modified"]
 
-    @_locked
     def known_ids(self, ids: Iterable[str], *, pages: bool = False) -> set[str]:
         """The ids already stored; with ``pages``, only those whose page needs no new attempt.
 
@@ -263,14 +258,13 @@ class Store:
         for chunk, marks in in_chunks(wanted):
             found.update(
                 r[0]
-                for r in self.db.conn.execute(
+                for r in self.db.execute(
                     f"SELECT id FROM articles WHERE id IN ({marks}){where}", chunk
                 )
             )
         return found
 
     # ---------------------------------------------------------------- writing a batch
-    @_locked
     def save_batch(
         self,
         source: str,
@@ -302,13 +296,12 @@ class Store:
                 )
         return counts
 
-    @_locked
     def log_fetches(self, entries: Iterable[LogEntry], now: datetime) -> None:
         with self.db.atomic():
             self._log(entries, iso(now))
 
     def _log(self, entries: Iterable[LogEntry], stamp: str | None) -> None:
-        self.db.conn.executemany(
+        self.db.executemany(
             "INSERT INTO fetch_log (source, url, kind, status, bytes, duration_ms, error, run_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -321,7 +314,7 @@ class Store:
         # Plain SQL on the hot path: sqlite-utils' insert() re-reads the table schema on every call.
         aid = article_id(article.url)
         digest = content_hash(article.title, article.text)
-        conn = self.db.conn
+        conn = self.db
         existing = conn.execute(
             "SELECT rowid, content_hash, extracted FROM articles WHERE id = ?", [aid]
         ).fetchone()
@@ -376,36 +369,36 @@ class Store:
         """Record how a stored article's page answered this time (see ``known_ids``; a new
         article's row is inserted with the same columns set)."""
         if page == "failed":
-            self.db.conn.execute(
+            self.db.execute(
                 "UPDATE articles SET page_failures = page_failures + 1 WHERE id = ?", [aid]
             )
         elif page is not None:
-            self.db.conn.execute(
+            self.db.execute(
                 "UPDATE articles SET page_fetched_at = ?, page_failures = 0 WHERE id = ?",
                 [stamp, aid],
             )
 
     def _add_source(self, aid: str, source: str, stamp: str | None) -> None:
-        self.db.conn.execute(
+        self.db.execute(
             "INSERT OR IGNORE INTO article_sources (article_id, source, first_seen_at) VALUES (?, ?, ?)",
             [aid, source, stamp],
         )
 
     def _fts_insert(self, rowid: int, title: str, text: str, hits: list[TagHit]) -> None:
-        self.db.conn.execute(
+        self.db.execute(
             "INSERT INTO articles_fts (rowid, title, body, tails, tags) VALUES (?, ?, ?, ?, ?)",
             [rowid, *fts_row(title, text), tag_text((h.tag_id, h.count, h.in_title) for h in hits)],
         )
 
     def _fts_delete(self, rowid: int, aid: str) -> None:
         """Remove an article's index row, rebuilt from what is stored (the index keeps no copy)."""
-        row = self.db.conn.execute(
+        row = self.db.execute(
             "SELECT title, text FROM articles WHERE rowid = ?", [rowid]
         ).fetchone()
-        tags = self.db.conn.execute(
+        tags = self.db.execute(
             "SELECT tag_id, count, in_title FROM article_tags WHERE article_id = ?", [aid]
         ).fetchall()
-        self.db.conn.execute(
+        self.db.execute(
             "INSERT INTO articles_fts (articles_fts, rowid, title, body, tails, tags) "
             "VALUES ('delete', ?, ?, ?, ?, ?)",
             [rowid, *fts_row(row[0] or "", row[1] or ""), tag_text(tags)],
@@ -413,7 +406,7 @@ class Store:
 
     def set_tags(self, aid: str, hits: list[TagHit]) -> None:
         """Replace an article's tags (the caller holds the transaction)."""
-        conn = self.db.conn
+        conn = self.db
         conn.execute("DELETE FROM article_tags WHERE article_id = ?", [aid])
         if not hits:
             return
@@ -487,15 +480,14 @@ class Store:
         """Replace tags and relevance of already-stored articles, in one transaction."""
         with self.db.atomic():
             for aid, hits, score in results:
-                row = self.db.conn.execute(
+                row = self.db.execute(
                     "SELECT rowid, title, text FROM articles WHERE id = ?", [aid]
                 ).fetchone()
                 self._fts_delete(row[0], aid)  # before the old tags are replaced
                 self.set_tags(aid, hits)
                 self._fts_insert(row[0], row[1] or "", row[2] or "", hits)
-                self.db.conn.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
+                self.db.execute("UPDATE articles SET relevance = ? WHERE id = ?", [score, aid])
 
-    @_locked
     def delete_articles(self, ids: Iterable[str]) -> int:
         """Delete articles with their tags, sources and index rows; returns how many there were.
 

@@ -102,7 +102,7 @@ def write_send(store: Store, record: dict[str, Any]) -> None:
                 record["error"],
             ],
         ).lastrowid
-        store.db.conn.executemany(
+        store.db.executemany(
             "INSERT OR IGNORE INTO digest_items (email, article_id, send_id, sent_at) "
             "VALUES (?, ?, ?, ?)",
             [(record["email"], aid, send_id, record["stamp"]) for aid in record["ids"]],

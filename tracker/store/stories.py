@@ -101,7 +101,7 @@ def _with_tags(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 def write_signatures(store: Store, sigs: Iterable[Signed]) -> None:
     """Store signatures with their LSH bands and lookup keys."""
     sigs = list(sigs)
-    conn = store.db.conn
+    conn = store.db
     conn.executemany(
         "INSERT OR REPLACE INTO story_sigs (article_id, moment, lang, official, extracted, "
         "minhash, facts) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -257,10 +257,10 @@ def write_stories(
     rows: Iterable[tuple[int, str, int, str | None, str | None, str | None]],
 ) -> None:
     """Every article's (story, reason, id), and every story's row; then the indexes again."""
-    store.db.conn.executemany(
+    store.db.executemany(
         "UPDATE articles SET story_id = ?, story_reason = ? WHERE id = ?", placements
     )
-    store.db.conn.executemany(
+    store.db.executemany(
         "INSERT INTO stories (id, lead_id, size, first_at, last_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         rows,
