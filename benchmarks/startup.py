@@ -36,6 +36,38 @@ def commands(db: Path) -> dict[str, list[str]]:
     }
 
 
+def time_commands(
+    runs: dict[str, list[str]], rounds: int, env: dict[str, str]
+) -> dict[str, list[float]]:
+    """Seconds per run of each command, whole process, round by round (interleaved)."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for argv in runs.values():  # warm the page cache once
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
+    for _ in range(rounds):
+        for name, argv in runs.items():
+            started = time.perf_counter()
+            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def table(times: dict[str, list[float]], base: str) -> list[str]:
+    """Markdown rows: median, p90, and the difference and ratio to the ``base`` command."""
+    zero = statistics.median(times[base])
+    rows = [
+        "| command | median ms | p90 ms | minus `python -c pass` ms | vs `python -c pass` |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, values in times.items():
+        med = statistics.median(values)
+        p90 = statistics.quantiles(values, n=10)[-1]
+        rows.append(
+            f"| `{name}` | {med * 1000:.0f} | {p90 * 1000:.0f} | {(med - zero) * 1000:.0f} "
+            f"| {med / zero:.2f}x |"
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=10_000)
