@@ -83,26 +83,9 @@ def main() -> None:
             store.close()
         # No config file: the commands run on their defaults, as a first search does.
         env = {**os.environ, "TRACKER_CONFIG": str(Path(tmp) / "absent.toml")}
-        runs = commands(db)
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        for argv in runs.values():  # warm the page cache once
-            subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-        for _ in range(args.rounds):
-            for name, argv in runs.items():
-                started = time.perf_counter()
-                subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-                times[name].append(time.perf_counter() - started)
-    base = statistics.median(times["python -c pass"])
-    print(f"{args.articles} articles, {args.rounds} rounds, medians")
-    print("| command | median ms | p90 ms | minus `python -c pass` ms | vs `python -c pass` |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, values in times.items():
-        med = statistics.median(values)
-        p90 = statistics.quantiles(values, n=10)[-1]
-        print(
-            f"| `{name}` | {med * 1000:.0f} | {p90 * 1000:.0f} | {(med - base) * 1000:.0f} "
-            f"| {med / base:.2f}x |"
-        )
+        times = time_commands(commands(db), args.rounds, env)
+    print(f"{args.articles} articles, {args.rounds} rounds, whole processes, output to a pipe")
+    print("\n".join(table(times, "python -c pass")))
 
 
 if __name__ == "__main__":

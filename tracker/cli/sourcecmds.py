@@ -49,7 +49,7 @@ def sources_list(state: State, fmt: str) -> None:
                 "name": s.name,
                 "kind": s.kind,
                 "enabled": s.enabled,
-                "url": s.url,
+                "url": KINDS[s.kind].feed_url(s) or s.url,  # a search shows its query
                 "articles": st.get("articles", 0),
                 "last_run": st.get("last_run"),
                 "last_error": st.get("last_error"),

@@ -57,7 +57,8 @@ class Database:
             return self.conn.executemany(sql, rows)
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        """Rows as dicts, column name to value."""
+        """Rows as dicts, column name to value, all read under the lock: for results that fit in
+        memory. Walk a large result with :meth:`execute` (a cursor) or in LIMIT batches."""
         with self.lock:
             cursor = self.conn.execute(sql, params)
             columns = [d[0] for d in cursor.description]
