@@ -255,6 +255,8 @@ def run(ctx: click.Context) -> None:
     if config and mailing:
         sent = send_digests(state, config.digest, now=utc_now())
     elif not state.quiet:
-        make_console(stderr=True).print("No [[digest.subscribers]] in tracker.toml: fetched only.")
+        make_console(stderr=True).print(
+            "No [[digest.subscribers]] in tracker.toml: fetched only.", markup=False
+        )
     if not (fetched and sent):
         raise SystemExit(1)

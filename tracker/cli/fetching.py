@@ -225,6 +225,7 @@ def demo(ctx: click.Context) -> None:
             "article, e.g. "
             + "; ".join(f"{r['title']} ({r['size']}: {', '.join(r['sources'])})" for r in joined),
             soft_wrap=True,
+            markup=False,
         )
     console.print("Most common tags: " + ", ".join(f"{tag} ({n})" for tag, n in top))
     for query in ("H20 licence", "实体清单"):

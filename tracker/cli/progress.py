@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from tracker.cli.base import State
 from tracker.cli.render import make_console
@@ -75,9 +77,9 @@ def print_report(report: FetchReport) -> None:
         table.add_column(col, justify="right" if col in ("new", "updated", "unchanged") else "left")
     for s in report.sources:
         if s.skipped:
-            status = f"[yellow]skipped: {s.skipped}[/yellow]"
+            status = f"[yellow]skipped: {escape(s.skipped)}[/yellow]"
         elif s.error:
-            status = f"[red]failed: {s.error}[/red]"
+            status = f"[red]failed: {escape(s.error)}[/red]"
         elif s.not_modified:
             status = "not modified (304)"
         else:
@@ -91,9 +93,10 @@ def print_report(report: FetchReport) -> None:
             if s.no_text:
                 notes.append(f"{s.no_text} pages without main text (feed summary kept)")
             if s.warning:
-                notes.append(f"malformed feed, entries kept: {s.warning[:60]}")
+                notes.append(f"malformed feed, entries kept: {escape(s.warning[:60])}")
             status = "ok" + ("; " + "; ".join(notes) if notes else "")
-        table.add_row(s.name, str(s.new), str(s.updated), str(s.unchanged), status)
+        # A source's name and a server's error text are shown as they are, never as markup.
+        table.add_row(Text(s.name), str(s.new), str(s.updated), str(s.unchanged), status)
     make_console().print(table)
     placed = report.stories
     if placed.placed:

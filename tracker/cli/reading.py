@@ -175,13 +175,17 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
     if fmt == "json":
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))
         return
+    from rich.markup import escape  # stored text is never markup: "[/b]" in a title is text
+
     console = make_console()
-    console.print(f"[bold]{row['title']}[/bold]")
+    console.print(f"[bold]{escape(row['title'] or '')}[/bold]")
     for key in ("id", "url", "source", "published_at", "first_seen_at", "lang", "author"):
         if row.get(key):
-            console.print(f"[dim]{key:>13}[/dim]  {row[key]}")
+            console.print(f"[dim]{key:>13}[/dim]  {escape(str(row[key]))}")
     if len(row.get("sources", [])) > 1:
-        console.print(f"[dim]{'also carried by':>13}[/dim]  {', '.join(row['sources'][1:])}")
+        console.print(
+            f"[dim]{'also carried by':>13}[/dim]  {escape(', '.join(row['sources'][1:]))}"
+        )
     members = [m for m in row.get("story", []) if m["id"] != row["id"]]
     if members:
         console.print(
@@ -191,7 +195,8 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
             role = "lead" if m["is_lead"] else (m["reason"] or "started it")
             console.print(
                 f"{'':>15}[dim]{m['id'][:8]}[/dim]  {(m['moment'] or '')[:10]}  "
-                f"{m['publisher'] or m['source']}: {m['title']}  [green]({role})[/green]",
+                f"{escape(m['publisher'] or m['source'])}: {escape(m['title'] or '')}  "
+                f"[green]({escape(role)})[/green]",
                 soft_wrap=True,
             )
     tags = ", ".join(
@@ -209,4 +214,4 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
         words = parse_query(highlight).positive_terms
         console.print(highlighted(mark_matches(text, words)))
     else:
-        console.print(text)
+        console.print(text, markup=False)

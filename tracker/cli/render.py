@@ -92,7 +92,11 @@ def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         if len(ranked) > 6:
             tags += f"\n+{len(ranked) - 6} more"
         table.add_row(
-            row["id"][:8], (row.get("published_at") or "")[:10], row["source"], body, tags
+            row["id"][:8],
+            (row.get("published_at") or "")[:10],
+            Text(row["source"]),  # Text, not str: stored text is never read as markup
+            body,
+            Text(tags),
         )
     console.print(table)
 
@@ -112,10 +116,11 @@ def print_plain_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
         click.echo("(nothing)", err=True)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for key in rows[0]:
         table.add_column(key, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row.values()))
     make_console().print(table)

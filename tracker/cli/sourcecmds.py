@@ -268,7 +268,7 @@ def sources_test(state: State, name: str, fmt: str) -> None:
     if fmt == "table":
         notes = f"; {report.warning}" if report.warning else ""
         make_console(stderr=True).print(
-            f"{len(rows)} articles would be stored (nothing written){notes}"
+            f"{len(rows)} articles would be stored (nothing written){notes}", markup=False
         )
 
 
