@@ -15,6 +15,7 @@ from tracker.errors import ConfigError, SendError
 
 if TYPE_CHECKING:
     from tracker.config.digest import DigestSettings, Subscriber
+    from tracker.config.load import Config
     from tracker.digest.send import Failed, Outcome, Prepared
 
 PREVIEW_SENDER = "tracker@localhost"
@@ -87,7 +88,7 @@ def digest(
     now = utc_now()
     start = parse_when(since, now) if since else None
     if send or (to and not (output or dry_run)):
-        if not send_digests(state, settings, to=to, start=start, now=now):
+        if not send_digests(state, config, to=to, start=start, now=now):
             raise SystemExit(1)
         return
     store = state.store(readonly=True)
@@ -123,7 +124,7 @@ def digest(
 
 def send_digests(
     state: State,
-    settings: DigestSettings,
+    config: Config | None,
     *,
     to: str | None = None,
     start: datetime | None = None,
@@ -137,17 +138,19 @@ def send_digests(
         ConfigError: no recipient, or the SMTP settings are incomplete.
         SendError: earlier sends are still unrecorded.
     """
+    from tracker.config.digest import DigestSettings
     from tracker.digest.journal import SendJournal
     from tracker.digest.mail import SmtpSettings
     from tracker.digest.send import prepare, send_all, write_record
     from tracker.store.locks import exclusive, lock_path
 
+    settings = config.digest if config else DigestSettings()
     if not (settings.subscribers or to):
         raise ConfigError("no [[digest.subscribers]] in tracker.toml; add one or use --to ADDR")
     smtp = SmtpSettings.from_env(os.environ)
     recipients = _recipients(settings, to)
     store = state.store()
-    tagger = state.tagger(maybe_config(state))
+    tagger = state.tagger(config)
     with exclusive(lock_path(state.db_path, "digest"), "a digest send"):
         journal = SendJournal(state.db_path.with_name(state.db_path.name + ".digest-journal"))
         left = journal.replay(lambda record: write_record(store, record))
@@ -253,7 +256,7 @@ def run(ctx: click.Context) -> None:
         interrupted()  # the user wants the run to end: no digest
     sent = True
     if config and mailing:
-        sent = send_digests(state, config.digest, now=utc_now())
+        sent = send_digests(state, config, now=utc_now())
     elif not state.quiet:
         make_console(stderr=True).print(
             "No [[digest.subscribers]] in tracker.toml: fetched only.", markup=False

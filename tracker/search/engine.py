@@ -121,7 +121,7 @@ def search(
         since=since,
         until=until,
         lang=lang,
-        relevant=RELEVANT if relevant else False,
+        min_relevance=RELEVANT if relevant else None,
         sources=sources,
     )
     match = query.strip() if raw else (to_fts(parsed.groups) if parsed.groups else "")

@@ -196,33 +196,22 @@ class Store:
     ) -> None:
         """Update a source's health after a run: success resets it, failure counts up."""
         with self.db.atomic():  # read and write as one
-            self._record_source_run(name, now, new, error, next_attempt_at, disabled_reason)
-
-    def _record_source_run(
-        self,
-        name: str,
-        now: datetime,
-        new: int,
-        error: str | None,
-        next_attempt_at: datetime | None,
-        disabled_reason: str | None,
-    ) -> None:
-        state = self.source_state(name) or {"name": name, "consecutive_failures": 0}
-        state["last_run_at"] = iso(now)
-        if error is None:
-            state.update(last_success_at=iso(now), consecutive_failures=0, next_attempt_at=None)
-            if new:
-                state["last_new_at"] = iso(now)
-        else:
-            state.update(
-                last_error=error,
-                last_error_at=iso(now),
-                consecutive_failures=(state.get("consecutive_failures") or 0) + 1,
-                next_attempt_at=iso(next_attempt_at),
-            )
-        if disabled_reason is not None:
-            state["disabled_reason"] = disabled_reason
-        _upsert(self.db, "source_state", state, "name")
+            state = self.source_state(name) or {"name": name, "consecutive_failures": 0}
+            state["last_run_at"] = iso(now)
+            if error is None:
+                state.update(last_success_at=iso(now), consecutive_failures=0, next_attempt_at=None)
+                if new:
+                    state["last_new_at"] = iso(now)
+            else:
+                state.update(
+                    last_error=error,
+                    last_error_at=iso(now),
+                    consecutive_failures=(state.get("consecutive_failures") or 0) + 1,
+                    next_attempt_at=iso(next_attempt_at),
+                )
+            if disabled_reason is not None:
+                state["disabled_reason"] = disabled_reason
+            _upsert(self.db, "source_state", state, "name")
 
     def reset_source_state(self, name: str) -> None:
         """Forget failures, backoff and a 410 disable (``tracker sources enable``)."""

@@ -32,7 +32,7 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     lang: str | None = None
-    relevant: float | bool = False  # a threshold (or False: no threshold)
+    min_relevance: float | None = None
     sources: Iterable[str] = field(default_factory=tuple)
 
     def sql(self, store: Store) -> tuple[list[str], list[Any]]:
@@ -59,9 +59,9 @@ class Filters:
         if self.lang:
             where.append("(lower(a.lang) = lower(?) OR lower(a.lang) LIKE lower(?) || '-%')")
             params += [self.lang, self.lang]
-        if self.relevant is not False:
+        if self.min_relevance is not None:
             where.append("a.relevance >= ?")
-            params.append(float(self.relevant))
+            params.append(self.min_relevance)
         sources = list(self.sources)
         if sources:
             where.append(f"a.source IN ({','.join('?' * len(sources))})")
