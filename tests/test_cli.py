@@ -177,7 +177,7 @@ def test_search_with_no_hits_prints_valid_empty_json(fetched: Path) -> None:
 )
 def test_search_errors_are_one_line(fetched: Path, args: list[str], message: str) -> None:
     result = invoke(*args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad usage, as click's own (a bad --limit)
     assert result.stderr.startswith("Error: ")
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

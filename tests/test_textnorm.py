@@ -68,3 +68,20 @@ def test_index_form_splits_han_runs_into_bigrams_and_frees_model_numbers() -> No
     assert index_form("英伟达H20芯片").split() == ["英伟", "伟达", "h20", "芯片"]
     assert tail_chars("中国镓和锗, 砷化镓") == "锗 镓"
     assert index_form("镓").split() == ["镓"]
+
+
+HEADLINE = "美方称全球使用华为昇腾芯片或违反美国出口管制"  # 昇 is shared, yet t2s turns it into 升
+
+
+@pytest.mark.parametrize("hint", [None, "zh-Hans", "zh-Hant"])
+def test_a_short_simplified_headline_is_simplified_whatever_the_hint(hint: str | None) -> None:
+    assert detect_lang(HEADLINE + "\n美方称。", hint) == "zh-Hans"
+
+
+@pytest.mark.parametrize(("hint", "lang"), [("zh-Hans", "zh-Hans"), ("zh-Hant", "zh-Hant")])
+def test_the_source_hint_decides_text_both_scripts_write_alike(hint: str, lang: str) -> None:
+    assert detect_lang("出口管制 晶片 升級", hint) == lang
+
+
+def test_a_traditional_headline_stays_traditional_under_a_simplified_hint() -> None:
+    assert detect_lang("美方稱全球使用華為昇騰晶片或違反美國出口管制", "zh-Hans") == "zh-Hant"

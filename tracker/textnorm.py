@@ -148,19 +148,44 @@ def fold_chars(text: str) -> str:
     return to_simplified_chars(text).lower()
 
 
-def script_of(text: str) -> str | None:
-    """``hant`` or ``hans`` for Chinese text (by how much t2s changes it); None for other text."""
+def script_of(text: str, hint: str | None = None) -> str | None:
+    """``hant`` or ``hans`` for Chinese text; None for other text.
+
+    Counts the characters only traditional writing uses (t2s changes them) against those only
+    simplified writing uses (s2t changes them). Some characters are shared yet still converted
+    (昇 becomes 升), so one side must clearly outnumber the other; where the text cannot decide
+    (a short headline, characters common to both), ``hint`` (``zh-Hans``/``zh-Hant``, from the
+    source or the page) decides, and without one the old share rule does.
+    """
     han = "".join(HAN_RE.findall(text[:3000]))[:600]
+    if not han:
+        return None
+    traditional = sum(map(str.__ne__, han, to_simplified_chars(han)))
+    simplified = sum(1 for ch in han if _to_traditional_char(ch) != ch)
+    if traditional >= 2 * simplified + 1 and traditional >= 2:
+        return "hant"
+    if simplified >= 2 * traditional + 1 and simplified >= 2:
+        return "hans"
+    hinted = (hint or "").lower()
+    if hinted in ("zh-hant", "zh-tw", "zh-hk", "zh-mo"):
+        return "hant"
+    if hinted in ("zh-hans", "zh-cn", "zh-sg"):
+        return "hans"
     if len(han) < 4:
         return None
-    changed = sum(map(str.__ne__, han, to_simplified_chars(han)))
-    return "hant" if changed / len(han) > 0.03 else "hans"
+    return "hant" if traditional / len(han) > 0.03 else "hans"
+
+
+@functools.cache
+def _to_traditional_char(ch: str) -> str:
+    return str(_converter("s2t").convert(ch))
 
 
 def detect_lang(text: str, hint: str | None = None) -> str:
     """``en``, ``zh-Hans`` or ``zh-Hant`` from the share of Han characters and which script they use.
 
-    ``hint`` (the page's lang attribute or the source's ``lang``) is trusted for non-Chinese text.
+    ``hint`` (the page's lang attribute or the source's ``lang``) is trusted for non-Chinese text,
+    and decides the script of Chinese text too short or too plain to tell (:func:`script_of`).
     """
     sample = text[:2000]
     han = len(HAN_RE.findall(sample))
@@ -169,7 +194,7 @@ def detect_lang(text: str, hint: str | None = None) -> str:
         if hint and not hint.lower().startswith("zh"):
             return hint.split("-")[0].lower()
         return "en"
-    return "zh-Hant" if script_of(sample) == "hant" else "zh-Hans"
+    return "zh-Hant" if script_of(sample, hint) == "hant" else "zh-Hans"
 
 
 _HAN_RUN = re.compile(f"[{HAN}]+")

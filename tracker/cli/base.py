@@ -15,6 +15,7 @@ import errno
 import importlib
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker import __version__
-from tracker.errors import ConfigError, TrackerError
+from tracker.errors import ConfigError, QueryError, TrackerError
 
 if TYPE_CHECKING:
     from tracker.config.load import Config
@@ -38,6 +39,13 @@ log = logging.getLogger("tracker")
 
 
 class ConfigProblem(click.ClickException):
+    exit_code = 2
+
+
+class UsageProblem(click.ClickException):
+    """Bad input on the command line (a query, time, tag or language): exit 2, as click's own
+    usage errors (a bad --limit), so a script tells a typo from a failure."""
+
     exit_code = 2
 
 
@@ -64,6 +72,9 @@ class TrackerGroup(click.Group):
     """Loads a command's module when the command is asked for, and shows a TrackerError as one
     "Error: ..." line (set TRACKER_RAISE_ERRORS=1 for a traceback)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *COMMAND_MODULES})
 
@@ -81,6 +92,8 @@ class TrackerGroup(click.Group):
                 raise
             if isinstance(exc, ConfigError):
                 raise ConfigProblem(str(exc)) from exc
+            if isinstance(exc, QueryError):  # a bad query, time, tag or language: bad usage
+                raise UsageProblem(str(exc)) from exc
             if isinstance(exc, sqlite3.Error):
                 from tracker.store import explain_db_error
 
@@ -90,6 +103,42 @@ class TrackerGroup(click.Group):
             if isinstance(exc, OSError):
                 raise click.ClickException(_os_error(exc)) from exc
             raise click.ClickException(str(exc)) from exc
+
+
+GLOBAL_WITH_VALUE = ("--db", "--config")
+GLOBAL_FLAGS = re.compile(r"^(-q|--quiet|-v+|--verbose)$")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options written after the command (``tracker search x --db X``, ``tracker
+    fetch -q``) in front of it, where click looks for them. Nothing after ``--`` moves, and no
+    command defines an option of the same name (tests/test_cli.py checks)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in GLOBAL_WITH_VALUE else 1  # skip the global options already in front
+    if i >= len(args) or args[i] == "--":
+        return args
+    head, command, rest = args[:i], args[i], args[i + 1 :]
+    moved: list[str] = []
+    kept: list[str] = []
+    j = 0
+    while j < len(rest):
+        arg = rest[j]
+        if arg == "--":
+            kept += rest[j:]
+            break
+        if arg in GLOBAL_WITH_VALUE and j + 1 < len(rest):
+            moved += rest[j : j + 2]
+            j += 2
+            continue
+        if arg.startswith(tuple(f"{name}=" for name in GLOBAL_WITH_VALUE)) or GLOBAL_FLAGS.match(
+            arg
+        ):
+            moved.append(arg)
+        else:
+            kept.append(arg)
+        j += 1
+    return [*head, *moved, command, *kept]
 
 
 def _os_error(exc: OSError) -> str:

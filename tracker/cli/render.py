@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # rich loads only when a table is drawn: --format json never 
     from rich.console import Console
     from rich.text import Text
 
+    from tracker.cli.tables import Column
+
 FORMATS = ("table", "json", "ndjson", "csv")
 MARK = re.compile(r"\[([^\[\]]*)\]")
 
@@ -64,41 +66,65 @@ def highlighted(snippet: str) -> Text:
     return text
 
 
+def tag_line(tags: Sequence[dict[str, Any]], limit: int) -> str:
+    """The first ``limit`` tags, most specific first, as ``kind:slug`` words and "+N"."""
+    from tracker.tagging import most_specific_first
+
+    ranked = most_specific_first(list(tags))
+    words = [f"{t['kind']}:{t['slug']}" for t in ranked[:limit]]
+    if len(ranked) > limit:
+        words.append(f"+{len(ranked) - limit}")
+    return " ".join(words)
+
+
 def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
-    """Search results as a table sized to the terminal."""
-    from rich.table import Table
+    """Search results as a table sized to the terminal: at 80 columns the source sits under the
+    date and the tags under the snippet, so no tag is cut; wider, each has its column."""
     from rich.text import Text
 
-    table = Table(show_lines=True, expand=True)
-    table.add_column("id", style="dim", no_wrap=True, min_width=8, max_width=8)
-    table.add_column("date", no_wrap=True, min_width=10, max_width=10)
-    table.add_column("source", overflow="fold", ratio=1, min_width=8)
-    table.add_column("title / snippet", ratio=5, overflow="fold")  # CJK has no spaces to wrap at
-    table.add_column("tags", overflow="ellipsis", no_wrap=True, ratio=2, style="cyan")
+    from tracker.cli.tables import WIDE, Column, print_table
+
+    wide = console.width >= WIDE
+    table_rows = []
     for row in rows:
-        body = Text(row["title"] or "(no title)", style="bold")
+        body = Text()
+        body.append(row["title"] or "(no title)", style="bold")  # the title only: not the snippet
         if row.get("snippet"):
             body.append("\n")
             body.append_text(highlighted(row["snippet"]))
+        tags = tag_line(row.get("tags", []), 6 if wide else 4)
+        if tags and not wide:
+            body.append("\n" + tags, style="cyan")
         also = row.get("also") or []
         if also:
             names = list(dict.fromkeys(m.get("publisher") or m["source"] for m in also))
             shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
             body.append(f"\n+{len(also)} more ({shown})", style="green")
-        ranked = sorted(
-            row.get("tags", []), key=lambda t: (not t.get("in_title"), -t.get("count", 1))
+        date = (row.get("published_at") or "")[:10]
+        table_rows.append(
+            {
+                "id": row["id"][:8],
+                "date": Text(date if wide else f"{date}\n{row['source']}"),
+                "source": Text(row["source"]),  # Text, not str: stored text is never markup
+                "title": body,
+                "tags": Text(tags.replace(" ", "\n"), style="cyan"),
+            }
         )
-        tags = "\n".join(f"{t['kind']}:{t['slug']}" for t in ranked[:6])
-        if len(ranked) > 6:
-            tags += f"\n+{len(ranked) - 6} more"
-        table.add_row(
-            row["id"][:8],
-            (row.get("published_at") or "")[:10],
-            Text(row["source"]),  # Text, not str: stored text is never read as markup
-            body,
-            Text(tags),
-        )
-    console.print(table)
+    if wide:
+        columns = [
+            Column("id", style="dim"),
+            Column("date"),
+            Column("source", fit="wrap", min_width=10, max_width=24),
+            Column("title", header="title / snippet", fit="wrap", min_width=30),
+            Column("tags", drop=1),
+        ]
+    else:
+        columns = [
+            Column("id", style="dim"),
+            Column("date", header="date / source", fit="cut", min_width=10, max_width=13),
+            Column("title", header="title / snippet / tags", fit="wrap", min_width=30),
+        ]
+    print_table(console, table_rows, columns, lines=True)
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -108,19 +134,42 @@ def make_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def print_plain_rows(rows: Sequence[dict[str, Any]], fmt: str) -> None:
+def print_plain_rows(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    columns: Sequence[Column] | None = None,
+    *,
+    empty: str = "Nothing matches.",
+) -> None:
+    """Rows in ``fmt``; a table fits the terminal (``columns`` say how each gives way, else the
+    first column stays and the last go first). No rows: ``empty`` on stderr (``[]`` for json)."""
     if fmt != "table":
-        click.echo(render_rows(rows, fmt))
+        if rows or fmt == "json":
+            click.echo(render_rows(rows, fmt))
+        else:
+            say_empty(empty)
         return
     if not rows:
-        click.echo("(nothing)", err=True)
+        say_empty(empty)
         return
-    from rich.table import Table
-    from rich.text import Text
+    from tracker.cli.tables import Column, print_table
 
-    table = Table()
-    for key in rows[0]:
-        table.add_column(key, overflow="fold")
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row.values()))
-    make_console().print(table)
+    if columns is None:
+        columns = [
+            Column(
+                key,
+                fit="wrap" if any(len(str(r.get(key) or "")) > 24 for r in rows) else "full",
+                drop=i,
+                justify="right"
+                if all(isinstance(r.get(key), int | float | None) for r in rows)
+                else "left",
+            )
+            for i, key in enumerate(rows[0])
+        ]
+    print_table(make_console(), rows, columns)
+
+
+def say_empty(message: str) -> None:
+    """An empty answer: one line on stderr, exit 0, the same in every command, so a pipe gets
+    nothing (json gets ``[]``) and a person is told why the screen is empty."""
+    click.echo(message, err=True)

@@ -28,34 +28,70 @@ def sources() -> None:
 )
 @click.pass_obj
 def sources_list(state: State, fmt: str) -> None:
-    """List configured sources with their article counts and last error.
+    """List sources: those in tracker.toml, then those the database's articles came from
+    that the config no longer (or never) named, with article counts and the last error.
 
     \b
     Examples:
       tracker sources list
       tracker sources list --format json | jq '.[] | select(.last_error)'
+      tracker --db demo.db sources list      # a database's own sources, no config needed
     """
-    config = state.config()
-    stats = (
+    from tracker.cli.tables import Column
+
+    config = maybe_config(state)
+    stored = (
         {r["name"]: r for r in state.store(readonly=True).source_rows()}
         if state.db_path.exists()
         else {}
     )
     rows = []
-    for s in config.sources:
-        st = stats.get(s.name, {})
+    for s in config.sources if config else []:
+        st = stored.pop(s.name, {})
         rows.append(
             {
                 "name": s.name,
                 "kind": s.kind,
                 "enabled": s.enabled,
-                "url": KINDS[s.kind].feed_url(s) or s.url,  # a search shows its query
+                "in_config": True,
                 "articles": st.get("articles", 0),
                 "last_run": st.get("last_run"),
+                "url": KINDS[s.kind].feed_url(s) or s.url,  # a search shows its query
                 "last_error": st.get("last_error"),
             }
         )
-    print_plain_rows(rows, fmt)
+    for name, st in stored.items():  # the database's own: a demo, an old config, another machine
+        rows.append(
+            {
+                "name": name,
+                "kind": st["kind"],
+                "enabled": bool(st["enabled"]),
+                "in_config": False,
+                "articles": st["articles"],
+                "last_run": st["last_run"],
+                "url": st["url"],
+                "last_error": st["last_error"],
+            }
+        )
+    if fmt == "table":
+        for row in rows:
+            row["enabled"] = "on" if row["enabled"] else "off"
+            if not row["in_config"]:
+                row["enabled"] = "not in config"
+            row["last_run"] = (row["last_run"] or "")[:16].replace("T", " ")
+    columns = [
+        Column("name"),
+        Column("kind", drop=4),
+        Column("enabled", header="state", drop=3),
+        Column("articles", justify="right"),
+        Column("last_run", header="last run", drop=2),
+        Column("url", fit="cut", drop=5, min_width=20),
+        Column("last_error", header="last error", fit="wrap", drop=1, min_width=16),
+    ]
+    if fmt == "table":
+        for row in rows:
+            row.pop("in_config")
+    print_plain_rows(rows, fmt, columns, empty="No sources: run 'tracker init' or add one.")
 
 
 def _state_label(row: dict[str, Any], enabled: bool, now: datetime) -> str:
@@ -91,6 +127,7 @@ def sources_status(state: State, fmt: str) -> None:
       tracker sources status
       tracker sources status --format json | jq '.[] | select(.state != "ok")'
     """
+    from tracker.cli.tables import Column
 
     config = state.config()
     now = utc_now()
@@ -115,7 +152,22 @@ def sources_status(state: State, fmt: str) -> None:
                 "median_ms": h.get("median_fetch_ms"),
             }
         )
-    print_plain_rows(rows, fmt)
+    if fmt == "table":
+        for row in rows:
+            for key in ("last_success", "next_attempt"):
+                row[key] = (row[key] or "")[:16].replace("T", " ")
+    columns = [
+        Column("name"),
+        Column("state", fit="wrap", min_width=11),
+        Column("last_success", header="last success", drop=3),
+        Column("last_error", header="last error", fit="wrap", drop=2, min_width=16),
+        Column("failures", justify="right", drop=5),
+        Column("next_attempt", header="next attempt", drop=4),
+        Column("new_7d", header="new 7d", justify="right", drop=6),
+        Column("new_30d", header="new 30d", justify="right", drop=7),
+        Column("median_ms", header="median ms", justify="right", drop=8),
+    ]
+    print_plain_rows(rows, fmt, columns, empty="No sources: run 'tracker init' or add one.")
 
 
 @sources.command(name="add")

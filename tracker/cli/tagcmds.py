@@ -9,6 +9,7 @@ import click
 
 from tracker.cli.base import State, cli, maybe_config, stored_tags, utc_now
 from tracker.cli.render import FORMATS, make_console, print_plain_rows, render_rows
+from tracker.cli.tables import Column
 from tracker.tagging import KINDS
 
 
@@ -48,7 +49,14 @@ def tags(ctx: click.Context, kind: str | None, since: str, fmt: str) -> None:
     if fmt == "table":
         for row, c in zip(rows, counts, strict=True):
             row["change"] = f"+{c.change}" if c.change > 0 else str(c.change)
-    print_plain_rows(rows, fmt)
+    columns = [
+        Column("tag"),
+        Column("name", fit="wrap", drop=2, min_width=14),
+        Column("count", justify="right"),
+        Column("previous", justify="right", drop=1),
+        Column("change", justify="right"),
+    ]
+    print_plain_rows(rows, fmt, columns, empty="No tags match: no articles in that period.")
 
 
 @cli.command()
@@ -135,7 +143,13 @@ def tags_list(state: State, kind: str | None, fmt: str) -> None:
         for e in sorted(tagger.entries, key=lambda e: (KINDS.index(e.kind), e.slug))
         if kind is None or e.kind == kind
     ]
-    print_plain_rows(rows, fmt)
+    columns = [
+        Column("tag"),
+        Column("name", fit="wrap", drop=2, min_width=14),
+        Column("aliases", fit="wrap", drop=3, min_width=20),
+        Column("articles", justify="right"),
+    ]
+    print_plain_rows(rows, fmt, columns, empty="No tags match.")
 
 
 @cli.command()

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.errors import QueryError
-from tracker.search import SORTS
+from tracker.search import LANGS, SORTS, known_lang
 from tracker.search.query import Covers, Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.search.snippets import make_snippet, mark_matches
 from tracker.store import Store
@@ -115,7 +115,7 @@ def search(
         _check_tags([*tags, *parsed.all_tags], set(known_tags))
     tags = [*tags, *parsed.tags]
     sources = [*sources, *parsed.sources]
-    lang = lang or parsed.lang
+    lang = _check_lang(lang or parsed.lang)
     filters = Filters(
         tags=tags,
         since=since,
@@ -196,6 +196,17 @@ def _one_per_story(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _raw_words(query: str) -> list[str]:
     return [w for w in re.findall(r"\w+", query) if w not in ("AND", "OR", "NOT", "NEAR")]
+
+
+def _check_lang(lang: str | None) -> str | None:
+    """The language filter in its canonical spelling; a code we never store is refused rather
+    than quietly matching nothing."""
+    if lang is None:
+        return None
+    known = known_lang(lang)
+    if known is None:
+        raise QueryError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
+    return known
 
 
 def _check_tags(tags: list[str], known: set[str]) -> None:

@@ -455,13 +455,16 @@ class Store:
 
     def source_rows(self) -> list[dict[str, Any]]:
         """Every stored source with its article count and latest fetch outcome."""
+        # Registered sources, and any name articles were stored under without one (an import,
+        # a database from before sources were recorded).
         sql = """
-            SELECT s.name, s.kind, s.url, s.enabled, s.lang,
-                   (SELECT count(*) FROM articles a WHERE a.source = s.name) AS articles,
-                   (SELECT max(run_at) FROM fetch_log f WHERE f.source = s.name) AS last_run,
-                   (SELECT f.error FROM fetch_log f WHERE f.source = s.name AND f.kind != 'page'
+            WITH names AS (SELECT name FROM sources UNION SELECT DISTINCT source FROM articles)
+            SELECT n.name, s.kind, s.url, COALESCE(s.enabled, 1) AS enabled, s.lang,
+                   (SELECT count(*) FROM articles a WHERE a.source = n.name) AS articles,
+                   (SELECT max(run_at) FROM fetch_log f WHERE f.source = n.name) AS last_run,
+                   (SELECT f.error FROM fetch_log f WHERE f.source = n.name AND f.kind != 'page'
                     ORDER BY f.id DESC LIMIT 1) AS last_error
-            FROM sources s ORDER BY s.name
+            FROM names n LEFT JOIN sources s ON s.name = n.name ORDER BY n.name
         """
         return list(self.db.query(sql))
 

@@ -323,7 +323,22 @@ def list_stories(
         group = members[row["id"]]
         row["sources"] = sorted({m["publisher"] or m["source"] for m in group})
         row["languages"] = sorted({(m["lang"] or "?") for m in group})
-        row["tags"] = sorted(
-            {f"{t['kind']}:{t['slug']}" for m in group for t in tags.get(m["id"], [])}
-        )
+        row["tags"] = _story_tags(group, tags, row["lead_id"])
     return rows
+
+
+def _story_tags(
+    group: list[dict[str, Any]], tags: dict[str, list[dict[str, Any]]], lead: str
+) -> list[dict[str, Any]]:
+    """A story's tags in the shape an article's have: ``count`` is how many members carry the
+    tag, ``in_title`` whether the lead's title names it."""
+    pooled: dict[tuple[str, str], dict[str, Any]] = {}
+    for m in group:
+        for t in tags.get(m["id"], []):
+            entry = pooled.setdefault(
+                (t["kind"], t["slug"]),
+                {"kind": t["kind"], "slug": t["slug"], "name": t["name"], "count": 0},
+            )
+            entry["count"] += 1
+            entry["in_title"] = entry.get("in_title", False) or (m["id"] == lead and t["in_title"])
+    return [pooled[k] for k in sorted(pooled)]
