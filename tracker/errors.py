@@ -29,12 +29,19 @@ class FetchError(TrackerError):
     """
 
     def __init__(
-        self, url: str, reason: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        unresolved: bool = False,
     ) -> None:
         self.url = url
         self.reason = reason
         self.status = status
         self.retry_after = retry_after  # seconds the server asked us to wait (429 / 503)
+        self.unresolved = unresolved  # the host name did not resolve (DNS): often the machine's
         super().__init__(f"{url}: {reason}")
 
 

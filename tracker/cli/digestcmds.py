@@ -261,5 +261,5 @@ def run(ctx: click.Context) -> None:
         make_console(stderr=True).print(
             "No [[digest.subscribers]] in tracker.toml: fetched only.", markup=False
         )
-    if not (fetched and sent):
-        raise SystemExit(1)
+    if fetched or not sent:
+        raise SystemExit(fetched or 1)

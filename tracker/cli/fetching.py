@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from tracker.cli.base import State, cli
+from tracker.cli.base import State, cli, utc_now
 from tracker.cli.render import make_console, print_hits_table
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from tracker.ingest.pipeline import FetchReport
     from tracker.store import Store
 
 
@@ -70,11 +73,11 @@ def fetch(state: State, only: tuple[str, ...], refetch: bool, force: bool) -> No
       tracker -q fetch   # for cron: errors only
     """
     try:
-        ok = fetch_sources(state, only, refetch=refetch, force=force)
+        code = fetch_sources(state, only, refetch=refetch, force=force)
     except KeyboardInterrupt:
         interrupted()
-    if not ok:
-        raise SystemExit(1)
+    if code:
+        raise SystemExit(code)
 
 
 def interrupted() -> NoReturn:
@@ -85,11 +88,16 @@ def interrupted() -> NoReturn:
     raise SystemExit(130)
 
 
+NOTHING_DUE = 75  # sysexits' EX_TEMPFAIL: nothing was fetched, every source is backing off
+
+
 def fetch_sources(
     state: State, only: tuple[str, ...] = (), *, refetch: bool = False, force: bool = False
-) -> bool:
-    """Fetch the enabled sources (or ``only`` these) and print the summary; True when every
-    source succeeded (a failed one is reported and recorded; the others are stored).
+) -> int:
+    """Fetch the enabled sources (or ``only`` these) and print the summary. Returns the exit
+    code: 0 every source succeeded; 1 one failed (reported and recorded; the others are
+    stored), the machine looks offline, or another fetch holds the database; NOTHING_DUE when
+    every source was skipped (backing off or disabled), so cron sees a run that did nothing.
 
     Raises:
         KeyboardInterrupt: Ctrl-C or SIGTERM; every batch committed before stays.
@@ -141,14 +149,43 @@ def fetch_sources(
     except Busy as exc:
         # A failed fetch, not an exception: `tracker run` still sends the digest after it.
         click.echo(f"Error: {exc}", err=True)
-        return False
+        return 1
+    if report.offline:
+        tried = [s for s in report.sources if not s.skipped]
+        click.echo(
+            f"Error: this machine looks offline: none of the {len(tried)} sources' host names "
+            "resolved (DNS). Nothing was stored and no source was put back; check the network "
+            "and run again.",
+            err=True,
+        )
+        return 1
     if not state.quiet:
         print_report(report)
+    if all(s.skipped for s in report.sources):
+        click.echo(_nothing_due(report, now=utc_now()), err=True)
+        return NOTHING_DUE
     if report.failures:
         failed = ", ".join(s.name for s in report.failures)
         click.echo(f"Error: {len(report.failures)} source(s) failed: {failed}", err=True)
-        return False
-    return True
+        return 1
+    return 0
+
+
+def _nothing_due(report: FetchReport, now: datetime) -> str:
+    """Why a fetch fetched nothing, when it will, and how to make it try now."""
+    n = len(report.sources)
+    due = report.next_attempt
+    if due is None:
+        return (
+            f"Error: nothing fetched: all {n} sources are disabled (see 'tracker sources "
+            "status'; 'tracker sources enable NAME' switches one back on)."
+        )
+    minutes = max(1, round((due - now).total_seconds() / 60))
+    wait = f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    return (
+        f"Error: nothing fetched: all {n} sources are backing off after failures; the first is "
+        f"due at {due:%Y-%m-%d %H:%M} UTC (in {wait}). 'tracker fetch --force' tries them now."
+    )
 
 
 def _check_daily(store: Store, db_path: Path) -> None:

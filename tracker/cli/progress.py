@@ -7,7 +7,6 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from tracker.cli.base import State
@@ -16,16 +15,27 @@ from tracker.ingest.pipeline import FetchReport, SourceReport
 
 
 class RichProgress:
-    """One bar per source on a terminal; otherwise one plain line per source on stderr."""
+    """One bar per source on a terminal; otherwise one plain line per source on stderr.
+
+    A source's bar appears when its work starts (pulsing until its items are counted); a source
+    that fails or is skipped ends with an empty bar and its outcome in red or yellow, never a
+    full green one. A failure to resolve a host name is held back: when every source fails so,
+    the CLI says once that the machine looks offline instead of a line per source.
+    """
 
     def __init__(self, progress: Progress | None, quiet: bool = False) -> None:
         self.progress = progress
         self.quiet = quiet
         self.tasks: dict[str, Any] = {}
+        self.held: list[str] = []
 
     def start(self, source: str, total: int) -> None:
-        if self.progress is not None:
-            self.tasks[source] = self.progress.add_task(source, total=total or None)
+        if self.progress is None:
+            return
+        if source in self.tasks:
+            self.progress.update(self.tasks[source], total=total or None)
+        else:
+            self.tasks[source] = self.progress.add_task(escape(source), total=total or None)
 
     def advance(self, source: str) -> None:
         if self.progress is not None:
@@ -43,7 +53,15 @@ class RichProgress:
     def finish(self, report: SourceReport) -> None:
         if self.progress is not None:
             task = self.tasks.get(report.name)
-            if task is not None:
+            if task is None:
+                return
+            name = escape(report.name)
+            if report.skipped or report.error:
+                label = (
+                    f"[yellow]{name} (skipped)[/]" if report.skipped else f"[red]{name} failed[/]"
+                )
+                self.progress.update(task, description=label, total=1, completed=0)
+            else:
                 total = self.progress.tasks[task].total or 1
                 self.progress.update(task, total=total, completed=total)
         elif not self.quiet:
@@ -57,7 +75,17 @@ class RichProgress:
                 outcome = (
                     f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged"
                 )
-            click.echo(f"{report.name}: {outcome}", err=True)
+            line = f"{report.name}: {outcome}"
+            if report.unresolved:
+                self.held.append(line)
+            else:
+                click.echo(line, err=True)
+
+    def close(self, report: FetchReport) -> None:
+        """After the run: the held lines, unless the CLI will say "offline" once instead."""
+        if not report.offline:
+            for line in self.held:
+                click.echo(line, err=True)
 
 
 BAR = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -66,22 +94,26 @@ BAR = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Time
 def run_with_progress(state: State, run: Any) -> FetchReport:
     console = make_console(stderr=True)
     if state.quiet or not console.is_terminal:
-        return run(RichProgress(None, quiet=state.quiet))  # type: ignore[no-any-return]
+        plain = RichProgress(None, quiet=state.quiet)
+        report: FetchReport = run(plain)
+        plain.close(report)
+        return report
     with Progress(*BAR, console=console, transient=False) as bar:
         return run(RichProgress(bar))  # type: ignore[no-any-return]
 
 
 def print_report(report: FetchReport) -> None:
-    table = Table(title="Fetch summary", title_justify="left")
-    for col in ("source", "new", "updated", "unchanged", "status"):
-        table.add_column(col, justify="right" if col in ("new", "updated", "unchanged") else "left")
+    """The fetch summary: a row per source, its status wrapped (never cut) at 80 columns."""
+    from tracker.cli.tables import Column, print_table
+
+    rows = []
     for s in report.sources:
         if s.skipped:
-            status = f"[yellow]skipped: {escape(s.skipped)}[/yellow]"
+            status = Text(f"skipped: {s.skipped}", style="yellow")
         elif s.error:
-            status = f"[red]failed: {escape(s.error)}[/red]"
+            status = Text(f"failed: {s.error}", style="red")
         elif s.not_modified:
-            status = "not modified (304)"
+            status = Text("not modified (304)")
         else:
             notes = []
             if s.pages_failed:
@@ -93,14 +125,30 @@ def print_report(report: FetchReport) -> None:
             if s.no_text:
                 notes.append(f"{s.no_text} pages without main text (feed summary kept)")
             if s.warning:
-                notes.append(f"malformed feed, entries kept: {escape(s.warning[:60])}")
-            status = "ok" + ("; " + "; ".join(notes) if notes else "")
-        # A source's name and a server's error text are shown as they are, never as markup.
-        table.add_row(Text(s.name), str(s.new), str(s.updated), str(s.unchanged), status)
-    make_console().print(table)
+                notes.append(f"malformed feed, entries kept: {s.warning[:60]}")
+            status = Text("ok" + ("; " + "; ".join(notes) if notes else ""))
+        # A source's name and a server's error text are Text: shown as they are, never markup.
+        rows.append(
+            {
+                "source": Text(s.name),
+                "new": s.new,
+                "updated": s.updated,
+                "unchanged": s.unchanged,
+                "status": status,
+            }
+        )
+    columns = [
+        Column("source"),
+        Column("new", justify="right"),
+        Column("updated", justify="right", drop=2),
+        Column("unchanged", justify="right", drop=1),
+        Column("status", fit="wrap", min_width=20),
+    ]
+    console = make_console()
+    print_table(console, rows, columns, title="Fetch summary")
     placed = report.stories
     if placed.placed:
-        make_console().print(
+        console.print(
             f"Stories: {placed.placed} articles placed, {placed.joined} joined an existing story, "
             f"{placed.stories} new stories" + (f", {placed.merged} merged" if placed.merged else "")
         )

@@ -7,7 +7,14 @@ import json
 import click
 
 from tracker.cli.base import State, cli, maybe_config, stored_tags, utc_now
-from tracker.cli.render import FORMATS, highlighted, make_console, print_hits_table, render_rows
+from tracker.cli.render import (
+    FORMATS,
+    highlighted,
+    make_console,
+    print_hits_table,
+    print_plain_rows,
+    say_empty,
+)
 from tracker.search import SORTS
 
 
@@ -136,11 +143,11 @@ def search_cmd(
     rows = [h.as_dict() for h in hits]
     if fmt == "table":
         if not rows:
-            click.echo("No articles match.", err=True)
+            say_empty("No articles match.")
             return
         print_hits_table(make_console(), rows)
-    elif rows or fmt == "json":
-        click.echo(render_rows(rows, fmt))
+    else:
+        print_plain_rows(rows, fmt, empty="No articles match.")
 
 
 @cli.command()

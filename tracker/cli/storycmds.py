@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.cli.base import State, cli, maybe_config, utc_now
-from tracker.cli.render import FORMATS, make_console, render_rows
+from tracker.cli.render import FORMATS, make_console, print_plain_rows, say_empty
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from tracker.stories.place import PlaceReport
 
 
@@ -47,9 +49,6 @@ def stories(ctx: click.Context, since: str, min_size: int, limit: int, fmt: str)
       tracker stories --min-size 3 --format json | jq '.[].title'
       tracker stories rebuild          # after changing [stories] in tracker.toml
     """
-    from rich.markup import escape
-    from rich.table import Table
-
     from tracker.search.query import parse_when
     from tracker.store.stories import list_stories
 
@@ -78,31 +77,50 @@ def stories(ctx: click.Context, since: str, min_size: int, limit: int, fmt: str)
         for r in rows
     ]
     if fmt != "table":
-        if out or fmt == "json":
-            click.echo(render_rows(out, fmt))
+        print_plain_rows(out, fmt, empty="No stories match.")
         return
     if not out:
-        click.echo("No stories in that period.", err=True)
+        say_empty("No stories match.")
         return
-    table = Table(show_lines=True, expand=True)
-    table.add_column("story", justify="right", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("last", no_wrap=True, min_width=10, max_width=10)
-    table.add_column("lead title / sources", ratio=5, overflow="fold")
-    table.add_column("tags", ratio=2, overflow="ellipsis", no_wrap=True, style="cyan")
-    for r in out:
-        tags = "\n".join(r["tags"][:5]) + (
-            f"\n+{len(r['tags']) - 5} more" if len(r["tags"]) > 5 else ""
+    print_stories_table(make_console(), out)
+
+
+def print_stories_table(console: Console, rows: list[dict[str, Any]]) -> None:
+    """Stories sized to the terminal: at 80 columns the tags go under the sources."""
+    from rich.text import Text
+
+    from tracker.cli.render import tag_line
+    from tracker.cli.tables import WIDE, Column, print_table
+
+    wide = console.width >= WIDE
+    table_rows = []
+    for r in rows:
+        body = Text()
+        body.append(r["title"] or "(no title)", style="bold")
+        body.append(f"\n{r['lead_id'][:8]}", style="dim")
+        body.append("  " + ", ".join(r["sources"]))
+        body.append(f"  ({' '.join(r['languages'])})", style="dim")
+        tags = tag_line(r["tags"], 6 if wide else 4)
+        if not wide and tags:
+            body.append("\n" + tags, style="cyan")
+        table_rows.append(
+            {
+                "story": r["story_id"],
+                "size": r["size"],
+                "last": (r["last_at"] or "")[:10],
+                "title": body,
+                "tags": Text(tags.replace(" ", "\n"), style="cyan"),
+            }
         )
-        table.add_row(
-            str(r["story_id"]),
-            str(r["size"]),
-            (r["last_at"] or "")[:10],
-            f"[bold]{escape(r['title'] or '')}[/bold]\n[dim]{r['lead_id'][:8]}[/dim]  "
-            f"{escape(', '.join(r['sources']))}  [dim]({' '.join(r['languages'])})[/dim]",
-            tags,
-        )
-    make_console().print(table)
+    columns = [
+        Column("story", justify="right"),
+        Column("size", justify="right"),
+        Column("last"),
+        Column("title", header="lead title / sources", fit="wrap", min_width=30),
+    ]
+    if wide:
+        columns.append(Column("tags", drop=1))
+    print_table(console, table_rows, columns, lines=True)
 
 
 def _with_bar(

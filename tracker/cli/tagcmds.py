@@ -81,7 +81,7 @@ def trends(state: State, tag_ids: tuple[str, ...], by: str, since: str, fmt: str
       tracker trends chip:h20 --since 30d --format csv > h20.csv
     """
     from tracker.search.query import parse_when
-    from tracker.search.trends import sparkline, tag_series
+    from tracker.search.trends import sparkline, squeeze, tag_series
 
     now = utc_now()
     store = state.store(readonly=True)
@@ -106,10 +106,23 @@ def trends(state: State, tag_ids: tuple[str, ...], by: str, since: str, fmt: str
     if fmt == "csv":
         click.echo(render_rows(rows, "csv"))
         return
-    print_plain_rows([r for r in rows if any(r[t] for t in tag_ids)] or rows[-1:], "table")
+    columns = [
+        Column("period"),
+        *(Column(t, justify="right", drop=i + 1) for i, t in enumerate(tag_ids)),
+    ]
+    console = make_console()
+    print_plain_rows(rows, "table", columns)  # every period, zeros too, as json and csv give them
+    label = max(len(t) for t in tag_ids)
+    room = max(10, console.width - label - 2 - len("  total 99999"))
     for tag in tag_ids:
-        values = [n for _, n in series[tag]]
-        make_console().print(f"{tag:>24}  {sparkline(values)}  total {sum(values)}", soft_wrap=True)
+        values, starts, run = squeeze([n for _, n in series[tag]], periods, room)
+        console.print(f"{tag:>{label}}  {sparkline(values)}  total {sum(values)}", markup=False)
+    axis = starts[0]
+    if len(values) >= 2 * len(axis) + 2:  # the last bar's first date under the last bar
+        axis += starts[-1].rjust(len(values) - len(axis))
+    console.print(f"{'':>{label}}  {axis}", style="dim", markup=False)
+    if run > 1:
+        console.print(f"{'':>{label}}  one bar = {run} {by}s", style="dim", markup=False)
 
 
 @tags.command(name="list")

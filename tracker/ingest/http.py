@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -187,6 +188,11 @@ class Fetcher:
         except requests.Timeout as exc:
             raise FetchError(url, f"timed out after {self.settings.read_timeout:g}s") from exc
         except requests.ConnectionError as exc:
+            if _unresolved(exc):  # not retried: a name that did not resolve will not in a second
+                host = urlsplit(url).hostname or url
+                raise FetchError(
+                    url, f"cannot resolve {host} (DNS lookup failed)", unresolved=True
+                ) from exc
             raise FetchError(url, f"connection failed: {_root_cause(exc)}") from exc
         except requests.RequestException as exc:
             raise FetchError(url, f"request failed: {_root_cause(exc)}") from exc
@@ -229,6 +235,8 @@ class Fetcher:
         try:
             result = self._get(robots_url, {})
         except FetchError as exc:
+            if exc.unresolved:  # the page itself would fail the same way, a second later
+                raise
             log.info("no robots.txt for %s (%s); fetching allowed", base, exc.reason)
             return None
         if result.status != 200:
@@ -262,6 +270,26 @@ def _status_reason(status: int) -> str:
     if 500 <= status < 600:
         return f"HTTP {status} server error (still failing after retries)"
     return f"HTTP {status}"
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a connection failed because its host name did not resolve (socket.gaierror),
+    wherever in the chain requests and urllib3 wrapped it (a cause, or an argument)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return True
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
+        todo += [a for a in current.args if isinstance(a, BaseException)]
+        reason = getattr(current, "reason", None)  # urllib3's MaxRetryError keeps it here
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+    return False
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -55,6 +55,8 @@ class SourceReport:
     error_status: int | None = None  # the HTTP status of the failure, when there was one
     retry_after: float | None = None  # seconds the server asked us to wait
     skipped: str | None = None  # why the source was not fetched this run (backing off, disabled)
+    next_attempt: datetime | None = None  # a source backing off: when it is due again
+    unresolved: bool = False  # failed because its host name did not resolve
     bad_items: int = 0  # items skipped: an unusable link, or building the article failed
     interrupted: bool = False  # stopped by Ctrl-C / SIGTERM; committed batches are kept
     left: int = 0  # items left for the next run: the source used up its source_deadline
@@ -68,6 +70,20 @@ class FetchReport:
     @property
     def failures(self) -> list[SourceReport]:
         return [s for s in self.sources if s.error]
+
+    @property
+    def offline(self) -> bool:
+        """Every source tried failed to resolve its host: the machine, not the sources."""
+        tried = [s for s in self.sources if not s.skipped]
+        return bool(tried) and all(s.unresolved for s in tried)
+
+    @property
+    def next_attempt(self) -> datetime | None:
+        """When nothing was tried because every source is backing off: the first one due."""
+        if not self.sources or any(not s.skipped for s in self.sources):
+            return None
+        due = [s.next_attempt for s in self.sources if s.next_attempt is not None]
+        return min(due) if due else None
 
     @property
     def skipped(self) -> list[SourceReport]:
@@ -149,11 +165,12 @@ def run_fetch(
     )
 
     def one(source: Source) -> SourceReport:
-        skipped = None if force else _why_skip(store, source.name, now())
+        skipped, due = (None, None) if force else _why_skip(store, source.name, now())
         if skipped:
-            result = SourceReport(source.name, skipped=skipped)
+            result = SourceReport(source.name, skipped=skipped, next_attempt=due)
             progress.start(source.name, 0)
         else:
+            progress.start(source.name, 0)  # shown at once, its size unknown until collected
             result = _run_source(run, source)
             # Stopped or out of time is neither a failure nor a success: the next run carries on,
             # and a Federal Register window (it starts at the last success) still covers the rest.
@@ -198,16 +215,18 @@ def run_fetch(
     return FetchReport(sources=results, stories=stories)
 
 
-def _why_skip(store: Store, name: str, now: datetime) -> str | None:
+def _why_skip(store: Store, name: str, now: datetime) -> tuple[str | None, datetime | None]:
+    """Why a source is not fetched this run, and when it is due again (None: it is due)."""
     state = store.source_state(name)
     if not state:
-        return None
+        return None, None
     if state.get("disabled_reason"):
-        return f"disabled: {state['disabled_reason']}"
-    if state.get("next_attempt_at") and datetime.fromisoformat(state["next_attempt_at"]) > now:
+        return f"disabled: {state['disabled_reason']}", None
+    due = datetime.fromisoformat(state["next_attempt_at"]) if state.get("next_attempt_at") else None
+    if due and due > now:
         failures = state.get("consecutive_failures") or 0
-        return f"backing off after {failures} failure(s) until {state['next_attempt_at']}"
-    return None
+        return f"backing off after {failures} failure(s) until {due:%Y-%m-%d %H:%M} UTC", due
+    return None, None
 
 
 def _record_health(store: Store, result: SourceReport, now: datetime) -> None:
@@ -219,7 +238,11 @@ def _record_health(store: Store, result: SourceReport, now: datetime) -> None:
         result.name,
         now,
         error=result.error,
-        next_attempt_at=next_attempt(failures, now, result.retry_after),
+        # A name that does not resolve is most often the machine (offline, a resolver down):
+        # no backoff, or a night offline would hold every source back the next morning.
+        next_attempt_at=None
+        if result.unresolved
+        else next_attempt(failures, now, result.retry_after),
         disabled_reason=gone_reason(now) if result.error_status == 410 else None,
     )
 
@@ -330,6 +353,7 @@ def _collect(
         report.error = exc.reason if isinstance(exc, FetchError) else str(exc)
         report.error_status = exc.status if isinstance(exc, FetchError) else None
         report.retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        report.unresolved = isinstance(exc, FetchError) and exc.unresolved
         if entries and entries[-1].error is None:
             entries[-1].error = report.error  # fetched fine, but the body was unusable
         log.info("%s failed: %s", source.name, report.error)  # the CLI reports failures itself

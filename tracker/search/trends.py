@@ -67,6 +67,15 @@ def sparkline(values: list[int]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, round(v / top * (len(SPARKS) - 1)))] for v in values)
 
 
+def squeeze(values: list[int], periods: list[str], width: int) -> tuple[list[int], list[str], int]:
+    """At most ``width`` points: adjacent periods summed in equal runs (each named by its first
+    period), so a 90-day sparkline fits an 80-column terminal; also returns the run's length."""
+    if width < 1 or len(values) <= width:
+        return values, periods, 1
+    run = -(-len(values) // width)  # ceil
+    return [sum(values[i : i + run]) for i in range(0, len(values), run)], periods[::run], run
+
+
 def _period_of(day: date, by: str) -> str:
     return (day - timedelta(days=day.weekday())).isoformat() if by == "week" else day.isoformat()
 
