@@ -222,7 +222,7 @@ def cli(
       tracker init                      # write a tracker.toml with real sources
       tracker fetch                     # pull every enabled source
       tracker search "H200 licence" --tag company:nvidia --since 30d
-      tracker show 3f2a9c1e
+      tracker show 1ea6fd07
       tracker stories --since 24h       # today's stories, copies grouped
       tracker digest                    # preview the daily digest
       tracker run                       # cron: fetch, then mail the digest
@@ -230,14 +230,33 @@ def cli(
     level = (
         logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     )
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    _log_to_stderr(level)
     from tracker.config.paths import default_config_path, default_db_path
 
     ctx.obj = State(db or default_db_path(), config_path or default_config_path(), quiet)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+_handler: logging.Handler | None = None
+
+
+def _log_to_stderr(level: int) -> None:
+    """Our log lines at ``level`` on this invocation's stderr; other libraries' at WARNING
+    (at -vv, DEBUG). The tracker logger gets its own handler, so -v works whatever handlers
+    the host process (a test runner, an embedding app) already put on the root logger."""
+    global _handler
+    logger = logging.getLogger("tracker")
+    if _handler is not None:
+        logger.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(_handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    others = logging.DEBUG if level <= logging.DEBUG else max(level, logging.WARNING)
+    logging.basicConfig(level=others, format=LOG_FORMAT)
 
 
 def utc_now() -> datetime:

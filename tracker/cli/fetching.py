@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from tracker.ingest.pipeline import FetchReport
     from tracker.store import Store
+    from tracker.tagging.tagger import Tagger
 
 
 # ---------------------------------------------------------------- init
@@ -171,6 +172,53 @@ def fetch_sources(
     return 0
 
 
+def _demo_tour(store: Store, db_path: Path, tagger: Tagger) -> None:
+    """What the demo stored, its biggest stories and tags, two searches, and what to try next."""
+    from rich.text import Text
+
+    from tracker.search.engine import search
+    from tracker.store.stories import list_stories
+    from tracker.store.tags import article_counts
+
+    console = make_console()
+    console.print(f"\nStored {store.count()} articles in {db_path}", markup=False)
+    joined = list_stories(store, min_size=2, limit=1000)
+    if joined:
+        console.print(
+            f"{len(joined)} stories carried by more than one article; the largest:", markup=False
+        )
+        for r in joined[:3]:
+            line = Text("  ")
+            line.append(r["title"] or "", style="bold")
+            line.append(f"\n    {r['size']} articles: {', '.join(r['sources'])}", style="dim")
+            console.print(line)
+    top = list(article_counts(store).items())[:12]
+    console.print("Most common tags: " + ", ".join(f"{tag}({n})" for tag, n in top))
+    prefix = "tracker" if db_path == _default_demo_db() else f"tracker --db {db_path}"
+    for query in ("H20 licence", "实体清单"):
+        console.print(Text(f'\n$ {prefix} search "{query}"', style="bold"))
+        # as `tracker search` runs it
+        hits = search(store, query, limit=3, expand=tagger.lookup, covers=tagger.covers)
+        print_hits_table(console, [h.as_dict() for h in hits])
+    console.print("\nTry next:", markup=False)
+    for command in (
+        f"{prefix} search 輝達 --format json",
+        f"{prefix} stories",
+        f"{prefix} digest",
+        f"{prefix} show {DEMO_SHOW_ID}",
+    ):
+        console.print(f"  {command}", markup=False, soft_wrap=True)
+
+
+DEMO_SHOW_ID = "1ea6fd07"  # the demo's Entity List rule: the same id in every demo store
+
+
+def _default_demo_db() -> Path:
+    from tracker.config.paths import default_db_path
+
+    return default_db_path().with_name("demo.db")
+
+
 def _nothing_due(report: FetchReport, now: datetime) -> str:
     """Why a fetch fetched nothing, when it will, and how to make it try now."""
     n = len(report.sources)
@@ -225,13 +273,18 @@ def demo(ctx: click.Context) -> None:
       tracker --db ~/.local/share/tracker/demo.db search 輝達 --format json
     """
     from tracker.cli.progress import print_report, run_with_progress
-    from tracker.demo import build_site, demo_settings, demo_sources, serve_site
+    from tracker.demo import (
+        DEMO_ORIGIN,
+        build_site,
+        demo_settings,
+        demo_sources,
+        load_articles,
+        serve_site,
+        shifted,
+    )
     from tracker.ingest.http import Fetcher, make_session
     from tracker.ingest.pipeline import run_fetch
-    from tracker.search.engine import search
     from tracker.store import Store
-    from tracker.store.stories import list_stories
-    from tracker.store.tags import article_counts
 
     state: State = ctx.obj
     explicit_db = ctx.parent is not None and ctx.parent.params.get("db") is not None
@@ -241,42 +294,23 @@ def demo(ctx: click.Context) -> None:
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     store = Store.open(db_path)
     settings = demo_settings()
-    with serve_site(build_site) as base:
-        sources = demo_sources(base)
-        click.echo(
-            f"Serving the sample site at {base}; fetching {len(sources)} sources ...", err=True
-        )
-        fetcher = Fetcher(make_session(settings), settings)
+    # Dated up to today, at a fixed origin (connected to on loopback): the README's windows show
+    # something, and its ids (tracker show ...) are the ids every demo store has.
+    articles = shifted(load_articles(), utc_now())
+    with serve_site(lambda base: build_site(base, articles), DEMO_ORIGIN) as served:
+        sources = demo_sources(DEMO_ORIGIN)
+        if not state.quiet:
+            click.echo(
+                f"Serving the sample site on {served}; fetching {len(sources)} sources ...",
+                err=True,
+            )
+        fetcher = Fetcher(make_session(settings, connect_to={DEMO_ORIGIN: served}), settings)
         tagger = state.tagger()
         report = run_with_progress(
             state, lambda p: run_fetch(store, fetcher, sources, tagger, progress=p)
         )
-    print_report(report)
-    console = make_console()
-    top = list(article_counts(store).items())[:12]
-    console.print(f"\nStored {store.count()} articles in {db_path}", soft_wrap=True)
-    joined = list_stories(store, min_size=2, limit=3)
-    if joined:
-        console.print(
-            f"{len(list_stories(store, min_size=2, limit=1000))} stories carried by more than one "
-            "article, e.g. "
-            + "; ".join(f"{r['title']} ({r['size']}: {', '.join(r['sources'])})" for r in joined),
-            soft_wrap=True,
-            markup=False,
-        )
-    console.print("Most common tags: " + ", ".join(f"{tag} ({n})" for tag, n in top))
-    for query in ("H20 licence", "实体清单"):
-        console.print(f'\n[bold]$ tracker --db {db_path} search "{query}"[/bold]', soft_wrap=True)
-        # as `tracker search` runs it
-        hits = search(store, query, limit=5, expand=tagger.lookup, covers=tagger.covers)
-        print_hits_table(console, [h.as_dict() for h in hits])
-    console.print(
-        f"\nTry it yourself: tracker --db {db_path} search 輝達 --format json", soft_wrap=True
-    )
-    console.print(
-        f"Stories: tracker --db {db_path} stories --since 3650d\n"
-        f"The digest these articles would make: tracker --db {db_path} digest --since 3650d",
-        soft_wrap=True,
-    )
+    if not state.quiet:
+        print_report(report)
+        _demo_tour(store, db_path, tagger)
     if report.failures:
         raise SystemExit(1)

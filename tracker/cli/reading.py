@@ -162,9 +162,9 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
 
     \b
     Examples:
-      tracker show 3f2a9c1e
-      tracker show 3f2a9c1e --highlight "entity list"
-      tracker show 3f2a9c1e --format json | jq .tags
+      tracker show 1ea6fd07
+      tracker show 1ea6fd07 --highlight "entity list"
+      tracker show 1ea6fd07 --format json | jq .tags
     """
     from tracker.search.engine import mark_matches, parse_query
     from tracker.store.stories import story_members

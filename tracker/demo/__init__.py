@@ -2,6 +2,23 @@
 loopback as two RSS feeds, one Atom feed and one listing page, with realistic page clutter."""
 
 from tracker.demo.server import serve_site
-from tracker.demo.site import build_site, demo_settings, demo_sources
+from tracker.demo.site import (
+    DEMO_ORIGIN,
+    build_site,
+    demo_settings,
+    demo_sources,
+    load_articles,
+    shifted,
+)
 
 __all__ = ["build_site", "demo_settings", "demo_sources", "serve_site"]
+
+__all__ = [
+    "DEMO_ORIGIN",
+    "build_site",
+    "demo_settings",
+    "demo_sources",
+    "load_articles",
+    "serve_site",
+    "shifted",
+]

@@ -11,8 +11,12 @@ from tracker.demo.site import Response
 
 
 @contextmanager
-def serve_site(build: Callable[[str], dict[str, Response]]) -> Iterator[str]:
-    """Serve ``build(base_url)`` on 127.0.0.1 at a free port; yields the base URL."""
+def serve_site(
+    build: Callable[[str], dict[str, Response]], base: str | None = None
+) -> Iterator[str]:
+    """Serve ``build(base)`` on 127.0.0.1 at a free port; yields the loopback URL it is served
+    at. Without ``base`` the site's links name that loopback URL itself; with one (the demo's
+    fixed origin) a session connects there through ``make_session(connect_to=...)``."""
     site: dict[str, Response] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -42,12 +46,12 @@ def serve_site(build: Callable[[str], dict[str, Response]]) -> Iterator[str]:
             pass  # the demo prints its own summary
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    site.update(build(base))
+    served = f"http://127.0.0.1:{server.server_address[1]}"
+    site.update(build(base or served))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield base
+        yield served
     finally:
         server.shutdown()
         server.server_close()

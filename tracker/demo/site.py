@@ -10,7 +10,7 @@ import hashlib
 import html
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from importlib import resources
 from typing import Any
@@ -56,9 +56,27 @@ class Response:
         return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
 
 
+DEMO_ORIGIN = "http://news.tracker-demo.test"  # .test is reserved: never a real site
+
+
 def load_articles() -> list[dict[str, Any]]:
     text = resources.files("tracker.demo").joinpath("articles.toml").read_text("utf-8")
     return list(tomllib.loads(text)["article"])
+
+
+def shifted(articles: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The articles moved by whole days so the newest was published in the 24 hours before
+    ``now``: the README's default windows (today's digest, stories and tags of the last 7
+    days) show something whenever the demo runs. Times of day and gaps stay as written."""
+    dates = [datetime.fromisoformat(a["date"]) for a in articles]
+    newest = max(dates)
+    days = (now.date() - newest.date()).days
+    if newest + timedelta(days=days) > now:
+        days -= 1
+    return [
+        {**a, "date": (d + timedelta(days=days)).isoformat().replace("+00:00", "Z")}
+        for a, d in zip(articles, dates, strict=True)
+    ]
 
 
 def article_path(article: dict[str, Any]) -> str:
@@ -128,9 +146,10 @@ def _atom(title: str, base: str, articles: list[dict[str, Any]]) -> Response:
             f"<author><name>{html.escape(a['author'])}</name></author>"
             f'<content type="html">{html.escape(content)}</content></entry>'
         )
+    updated = max((a["date"] for a in articles), default="")
     doc = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>{html.escape(title)}</title><id>{base}/tw/</id><updated>2025-12-09T18:00:00Z</updated>"
+        f"<title>{html.escape(title)}</title><id>{base}/tw/</id><updated>{updated}</updated>"
         + "".join(entries)
         + "</feed>"
     )

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -57,8 +58,13 @@ class FetchResult:
         return header_charset(self.headers.get("content-type", ""))
 
 
-def make_session(settings: Settings) -> requests.Session:
-    """A session that identifies itself; every call still passes its own timeout."""
+def make_session(settings: Settings, connect_to: dict[str, str] | None = None) -> requests.Session:
+    """A session that identifies itself; every call still passes its own timeout.
+
+    ``connect_to`` maps an origin (``http://news.demo.test``) to the one actually connected to
+    (``http://127.0.0.1:8123``), as curl's ``--connect-to``: URLs, ids and robots.txt keep the
+    first, so the demo's articles have the same ids whatever port it was served on.
+    """
     session = requests.Session()
     session.headers["User-Agent"] = settings.user_agent
     session.headers["Accept-Encoding"] = "gzip, deflate"
@@ -66,7 +72,33 @@ def make_session(settings: Settings) -> requests.Session:
     adapter = DeadlineAdapter()  # lets Fetcher cut a request off at its whole-request deadline
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    for origin, target in (connect_to or {}).items():
+        session.mount(origin.rstrip("/") + "/", _ConnectTo(origin.rstrip("/"), target.rstrip("/")))
     return session
+
+
+class _ConnectTo(DeadlineAdapter):
+    """Sends requests for one origin to another, and answers as the first."""
+
+    def __init__(self, origin: str, target: str) -> None:
+        super().__init__()
+        self.origin, self.target = origin, target
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        asked = request.url or ""
+        request.url = self.target + asked[len(self.origin) :]
+        response = super().send(request, stream, timeout, verify, cert, proxies)
+        response.url = asked
+        request.url = asked
+        return response
 
 
 class Fetcher:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,9 @@ from tracker.store import Store
 from tracker.store.search import Filters, newest, ranked
 from tracker.store.stories import story_members
 from tracker.tagging.tagger import RELEVANT
+from tracker.textnorm import HAN_RE, detect_lang
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SORTS",
@@ -44,7 +49,8 @@ class Hit:
     lang: str | None
     snippet: str
     tags: list[dict[str, Any]] = field(default_factory=list)
-    score: float | None = None
+    score: float = 0.0  # the match's strength (higher is better); 0 without a query
+    rank_by: str = "match"  # what the order follows: match, newest or oldest
     relevance: float | None = None
     expanded: dict[str, list[str]] = field(default_factory=dict)  # query terms matched via tags
     story_id: int | None = None
@@ -65,6 +71,7 @@ class Hit:
                 for t in self.tags
             ],
             "score": self.score,
+            "rank_by": self.rank_by,
             "relevance": self.relevance,
             "expanded": self.expanded,
             "story_id": self.story_id,
@@ -125,6 +132,19 @@ def search(
         sources=sources,
     )
     match = query.strip() if raw else (to_fts(parsed.groups) if parsed.groups else "")
+    started = time.perf_counter()
+    log.info(
+        "query %r: FTS5 %r; expanded %s; filters %s",
+        query,
+        match or "(none: newest first)",
+        parsed.expanded or "nothing",
+        {
+            k: v.isoformat(timespec="minutes") if isinstance(v, datetime) else v
+            for k, v in vars(filters).items()
+            if v not in (None, [], ())
+        }
+        or "none",
+    )
     # Collapsing drops copies: read the limit, and read again, three times as many, only when
     # copies left too few rows (most searches never do).
     wanted = limit
@@ -147,11 +167,19 @@ def search(
             rows = newest(store, filters, "oldest" if sort == "oldest" else "newest", wanted)
         if not collapse:
             break
-        kept = _one_per_story(rows)
+        kept = _one_per_story(rows, query_lang(parsed.positive_terms) if match else None)
         if len(kept) >= limit or len(rows) < wanted or wanted >= MAX_READ:
             rows = kept[:limit]
             break
         wanted = min(wanted * COLLAPSE_READ, MAX_READ)
+    log.info(
+        "read up to %d rows, %d shown (%s; a story shown in %s) in %.0f ms",
+        wanted,
+        len(rows),
+        "one per story" if collapse else "every copy",
+        (query_lang(parsed.positive_terms) if match else None) or "its best-ranked language",
+        (time.perf_counter() - started) * 1000,
+    )
     members = story_members(store, [r["story_id"] for r in rows if r.get("story_id") is not None])
     tag_map = store.tags_for([r["id"] for r in rows])
     terms = parsed.positive_terms or _raw_words(query if raw else "")
@@ -165,7 +193,12 @@ def search(
             lang=r["lang"],
             snippet=make_snippet(r["text"] or r["summary"] or "", terms),
             tags=tag_map.get(r["id"], []),
-            score=round(-r["score"], 3) if r["score"] is not None else None,
+            score=round(-r["score"], 3) if r["score"] is not None else 0.0,
+            rank_by="match"
+            if match and sort == "relevance"
+            else sort
+            if match
+            else ("oldest" if sort == "oldest" else "newest"),
             relevance=r["relevance"],
             expanded=parsed.expanded,
             story_id=r.get("story_id"),
@@ -180,18 +213,41 @@ def search(
     ]
 
 
-def _one_per_story(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The first (best-ranked) row of each story; rows not yet placed stand alone."""
-    seen: set[int] = set()
-    out = []
+def _one_per_story(rows: list[dict[str, Any]], lang: str | None = None) -> list[dict[str, Any]]:
+    """One row per story, placed where its best-ranked row was; rows not yet placed stand alone.
+
+    The row shown is the best-ranked member in ``lang`` (the query's language), else in the
+    same language in the other script, else the best-ranked: an English query shows the
+    English copy of a story, a simplified one the simplified copy, whichever ranked first.
+    """
+
+    def fit(row: dict[str, Any]) -> int:
+        got = (row.get("lang") or "").lower()
+        if lang is None or got == lang.lower():
+            return 0
+        return 1 if got.split("-")[0] == lang.lower().split("-")[0] else 2
+
+    chosen: dict[int, dict[str, Any]] = {}
+    order: list[int | dict[str, Any]] = []
     for row in rows:
         story = row.get("story_id")
-        if story is not None:
-            if story in seen:
-                continue
-            seen.add(story)
-        out.append(row)
-    return out
+        if story is None:
+            order.append(row)
+        elif story not in chosen:
+            chosen[story] = row
+            order.append(story)
+        elif fit(row) < fit(chosen[story]):
+            chosen[story] = row
+    return [chosen[item] if isinstance(item, int) else item for item in order]
+
+
+def query_lang(words: list[str]) -> str | None:
+    """The language a query is written in (``en``, ``zh-Hans``, ``zh-Hant``); None for a query
+    of filters only, or figures only."""
+    text = " ".join(words)
+    if HAN_RE.search(text):
+        return detect_lang(text)
+    return "en" if re.search("[A-Za-z]", text) else None
 
 
 def _raw_words(query: str) -> list[str]:
