@@ -69,5 +69,6 @@ def test_retag_command(tmp_path: Path, tagger: Tagger) -> None:
     store.close()
     result = CliRunner().invoke(cli, ["retag"])
     assert result.exit_code == 0, result.output
-    assert "3 articles retagged, 3 changed" in result.stdout
-    assert "0 changed" in CliRunner().invoke(cli, ["retag"]).stdout
+    assert "Retagged 3 articles: 3 got new tags or relevance." in result.stdout
+    again = CliRunner().invoke(cli, ["retag"]).stdout
+    assert "Checked 3 articles: all already match the vocabulary; nothing changed." in again

@@ -70,3 +70,13 @@ def test_eval_tags_command_prints_scores_and_fails_on_traps(tmp_path: Path) -> N
     bad = runner.invoke(cli, ["eval-tags", str(tmp_path)])
     assert bad.exit_code == 1
     assert "TRAP  trap  chip:h200" in bad.stdout
+
+
+def test_eval_tags_prints_expected_and_actual_relevance(tmp_path: Path) -> None:
+    (tmp_path / "cases.toml").write_text(
+        '[[case]]\nid = "phone"\ntitle = "A phone with a bright screen"\n'
+        'text = "The battery lasts two days."\ntags = []\nrelevant = true\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["eval-tags", str(tmp_path)])
+    assert "phone  expected relevant (>= 0.5), got 0.00" in result.stdout

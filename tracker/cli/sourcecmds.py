@@ -185,6 +185,12 @@ def sources_status(state: State, fmt: str) -> None:
 )
 @click.option("--min-interval", type=float, help="Seconds between requests to this host.")
 @click.option("--disabled", is_flag=True, help="Add it switched off.")
+@click.option(
+    "--no-check", is_flag=True, help="rss: add the URL without fetching it to check it is a feed."
+)
+@click.option(
+    "--yes", "-y", is_flag=True, help="rss: take the feed a web page links to without asking."
+)
 @click.pass_obj
 def sources_add(
     state: State,
@@ -198,10 +204,14 @@ def sources_add(
     edition: str | None,
     min_interval: float | None,
     disabled: bool,
+    no_check: bool,
+    yes: bool,
 ) -> None:
     """Add a source to tracker.toml (writes the file; comments are kept).
 
-    URL may be left out for federal-register, public-inspection and google-news.
+    URL may be left out for federal-register, public-inspection and google-news. An rss
+    URL is fetched once to check it is a feed; a web page's own feed (its <link
+    rel="alternate">) is offered instead, or taken with --yes.
 
     \b
     Examples:
@@ -212,6 +222,9 @@ def sources_add(
     """
     from tracker.config.edit import add_sources
 
+    _check_add(name, url, kind, link_selector, query)
+    if kind == "rss" and url and not no_check:
+        url = _feed_or_linked(state, name, url, yes)
     entry: dict[str, Any] = {
         "name": name,
         "kind": kind,
@@ -228,6 +241,73 @@ def sources_add(
         entry["enabled"] = False
     add_sources(state.config_path, [entry])
     click.echo(f"Added {name} to {state.config_path}. Try it: tracker sources test {name}")
+
+
+FLAGS = {
+    "link_selector": "--selector 'CSS selector of the article links'",
+    "query": "--query WORDS",
+}
+
+
+def _check_add(
+    name: str, url: str | None, kind: str, link_selector: str | None, query: str | None
+) -> None:
+    """Refuse an add that lacks what its kind needs, saying what to type (before any write)."""
+    from tracker.cli.base import UsageProblem
+
+    spec = KINDS[kind]
+    if url is None and spec.default_url is None:
+        raise UsageProblem(
+            f"a {kind} source needs its URL: tracker sources add {name} https://... --kind {kind}"
+        )
+    given = {"link_selector": link_selector, "query": query}
+    for key in spec.required:
+        if key in given and not given[key]:
+            raise UsageProblem(
+                f"a {kind} source needs {FLAGS.get(key, key)}: tracker sources add {name} "
+                f"{url or ''} --kind {kind} {FLAGS.get(key, key)}".replace("  ", " ")
+            )
+
+
+def _feed_or_linked(state: State, name: str, url: str, yes: bool) -> str:
+    """``url`` when it is a feed (or cannot be checked now); the feed a page links to when the
+    user takes it; otherwise a refusal that says what to type."""
+    import sys
+    from dataclasses import replace
+
+    from tracker.cli.base import UsageProblem
+    from tracker.config.load import Settings
+    from tracker.ingest.discover import check_feed
+    from tracker.ingest.http import Fetcher, make_session
+
+    config = maybe_config(state)
+    settings = replace(
+        config.settings if config else Settings(),
+        retries=0,
+        connect_timeout=5,
+        read_timeout=10,
+        request_deadline=15,
+    )
+    check = check_feed(Fetcher(make_session(settings), settings), url)
+    if check.problem:
+        click.echo(f"Could not check {url} ({check.problem}); adding it as given.", err=True)
+        return url
+    if not check.is_page:
+        return url
+    if not check.links:
+        raise UsageProblem(
+            f"{url} is a web page that links to no feed. For a listing page use --kind page "
+            "--selector 'CSS selector of the article links'; --no-check adds the URL as it is"
+        )
+    feed = check.links[0]
+    named = f" ({feed.title})" if feed.title else ""
+    found = f"{url} is a web page, not a feed; it links to the feed {feed.url}{named}"
+    if yes or (
+        sys.stdin.isatty() and click.confirm(f"{found}. Add that feed?", default=True, err=True)
+    ):
+        click.echo(f"Using {feed.url}", err=True)
+        return feed.url
+    raise UsageProblem(f"{found}. To add it: tracker sources add {name} {feed.url}")
 
 
 @sources.command(name="remove")
@@ -305,18 +385,44 @@ def sources_test(state: State, name: str, fmt: str) -> None:
     report, tagged = preview_source(fetcher, source, state.tagger(config))
     if report.error:
         raise click.ClickException(f"{name} failed: {report.error}")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "title": a.title,
             "url": a.url,
             "published_at": a.published_at.isoformat() if a.published_at else None,
             "lang": a.lang,
             "relevance": a.relevance,
-            "tags": ", ".join(h.tag_id for h in hits),
+            "tags": [
+                {
+                    "kind": h.kind,
+                    "slug": h.slug,
+                    "name": h.name,
+                    "count": h.count,
+                    "in_title": h.in_title,
+                }
+                for h in hits
+            ],
         }
         for a, hits in tagged
     ]
-    print_plain_rows(rows, fmt)
+    if fmt == "table":
+        from tracker.cli.render import tag_line
+        from tracker.cli.tables import Column
+
+        for row in rows:
+            row["tags"] = tag_line(row["tags"], 4)
+            row["published_at"] = (row["published_at"] or "")[:10]
+        columns = [
+            Column("published_at", header="date"),
+            Column("lang", drop=2),
+            Column("title", fit="wrap", min_width=24),
+            Column("tags", fit="wrap", drop=1, min_width=16),
+            Column("relevance", justify="right", drop=3),
+            Column("url", fit="cut", drop=4, min_width=20),
+        ]
+        print_plain_rows(rows, fmt, columns, empty="The source gave no items.")
+    else:
+        print_plain_rows(rows, fmt, empty="The source gave no items.")
     if fmt == "table":
         notes = f"; {report.warning}" if report.warning else ""
         make_console(stderr=True).print(
@@ -369,6 +475,10 @@ def sources_import_opml(state: State, file: Path) -> None:
         add_sources(state.config_path, new)
     skipped = len(outlines) - len(new)
     click.echo(f"Imported {len(new)} feeds into {state.config_path} ({skipped} already there)")
+    for entry in new:
+        click.echo(f"  {entry['name']}  {entry['url']}")
+    if new:
+        click.echo(f"Try one: tracker sources test {new[0]['name']}")
 
 
 @sources.command(name="export-opml")

@@ -197,7 +197,17 @@ def retag(state: State, batch: int) -> None:
                 progress=lambda done, _t: bar.update(task, completed=done),
             )
     if not state.quiet:
-        click.echo(f"{report.articles} articles retagged, {report.changed} changed")
+        if not report.articles:
+            click.echo("No articles stored: nothing to retag.")
+        elif report.changed:
+            click.echo(
+                f"Retagged {report.articles} articles: {report.changed} got new tags or relevance."
+            )
+        else:
+            click.echo(
+                f"Checked {report.articles} articles: all already match the vocabulary; "
+                "nothing changed."
+            )
 
 
 @cli.command(name="eval-tags")
@@ -223,6 +233,7 @@ def eval_tags(state: State, directory: Path, min_f1: float) -> None:
     from rich.table import Table
 
     from tracker.tagging.evaluate import evaluate, load_cases
+    from tracker.tagging.tagger import RELEVANT
 
     report = evaluate(state.tagger(maybe_config(state)), load_cases(directory))
     table = Table(title=f"{report.cases} cases", title_justify="left")
@@ -252,7 +263,12 @@ def eval_tags(state: State, directory: Path, min_f1: float) -> None:
         console.print(
             f"relevance right on {report.relevance_right} of {report.relevance_cases} cases"
         )
-        for case_id, value in report.relevance_wrong:
-            console.print(f"{'relevance':>9}  {case_id}  {value:.2f}", soft_wrap=True)
+        for case_id, wanted, value in report.relevance_wrong:
+            expected = f"expected relevant (>= {RELEVANT})" if wanted else f"expected < {RELEVANT}"
+            console.print(
+                f"{'relevance':>9}  {case_id}  {expected}, got {value:.2f}",
+                soft_wrap=True,
+                markup=False,
+            )
     if report.traps or report.overall.f1 < min_f1:
         raise SystemExit(1)

@@ -55,7 +55,7 @@ class EvalReport:
     traps: list[tuple[str, str]] = field(default_factory=list)  # (case id, trap tag) given
     relevance_right: int = 0
     relevance_cases: int = 0
-    relevance_wrong: list[tuple[str, float]] = field(default_factory=list)
+    relevance_wrong: list[tuple[str, bool, float]] = field(default_factory=list)  # id, wanted, got
 
 
 def load_cases(directory: Path) -> list[Case]:
@@ -121,5 +121,5 @@ def evaluate(tagger: Tagger, cases: list[Case]) -> EvalReport:
             if (value >= RELEVANT) == case.relevant:
                 report.relevance_right += 1
             else:
-                report.relevance_wrong.append((case.id, value))
+                report.relevance_wrong.append((case.id, case.relevant, value))
     return report
