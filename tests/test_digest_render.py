@@ -85,7 +85,7 @@ def screenshot(engine: str, tmp_path: Path, width: int, height: int = 9000) -> o
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
-@pytest.mark.parametrize("width", [400, 800])
+@pytest.mark.parametrize("width", [390, 800])
 def test_the_digest_renders_and_fits_the_width(engine: str, width: int, tmp_path: Path) -> None:
     image = screenshot(engine, tmp_path, width)
     w, h = image.size  # type: ignore[attr-defined]
@@ -104,3 +104,42 @@ def test_the_digest_renders_and_fits_the_width(engine: str, width: int, tmp_path
     # The movement chart's bars (table cells with a background colour) are drawn.
     colours = dict((c, n) for n, c in image.getcolors(maxcolors=1 << 24))  # type: ignore[attr-defined]
     assert colours.get(BAR_NEW, 0) > 50
+
+
+# Characters both scripts write with one code point but draw differently (the inner strokes of
+# 骨, the foot of 直, the top of 今): what lang= and a font stack with SC and TC faces decide.
+SHARED = "骨直今令角"
+
+
+def test_a_traditional_headline_is_drawn_with_traditional_glyph_shapes(tmp_path: Path) -> None:
+    from tracker.digest.render import font_stack
+
+    if not shutil.which("fc-list") or "CJK TC" not in subprocess.run(
+        ["fc-list"], capture_output=True, text=True, check=False
+    ).stdout:
+        pytest.skip("no CJK font with traditional faces (apt-get install fonts-noto-cjk)")
+    page = tmp_path / "scripts.html"
+    rows = "".join(
+        f'<div lang="{lang}" style="font-family:{font_stack(lang)};font-size:64px;'
+        f'height:90px;line-height:90px;margin:0;padding:0 10px;">{SHARED}</div>'
+        for lang in ("zh-Hans", "zh-Hant")
+    )
+    page.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+        f'<body style="margin:0;background:#fff;color:#000;">{rows}</body></html>',
+        encoding="utf-8",
+    )
+    name, make = ENGINES["chromium"]
+    binary = shutil.which(name)
+    if binary is None:
+        pytest.skip(f"{name} is not installed (apt-get install {name})")
+    out = tmp_path / "scripts.png"
+    subprocess.run(make(binary)(page, out, 420, 200), check=True, capture_output=True, timeout=120)
+    image = PIL.open(out).convert("L")
+    simplified = image.crop((0, 0, 420, 90))
+    traditional = image.crop((0, 90, 420, 180))
+    a, b = simplified.tobytes(), traditional.tobytes()  # one byte per pixel (grey)
+    ink = [sum(1 for p in im if p < 128) for im in (a, b)]
+    assert min(ink) > 500  # both lines were drawn
+    differing = sum(1 for x, y in zip(a, b, strict=True) if abs(x - y) > 100)
+    assert differing > 200, "the same code points were drawn alike in both scripts"

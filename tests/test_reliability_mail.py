@@ -29,7 +29,9 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 def home(tmp_path: Path, tagger: Tagger) -> Path:
     _fill(tmp_path / "tracker.db", tagger, datetime.now(UTC) - timedelta(hours=1))
     subs = "".join(f'[[digest.subscribers]]\nemail = "{e}"\n\n' for e in EMAILS)
-    (tmp_path / "tracker.toml").write_text(f"[digest]\n\n{subs}", encoding="utf-8")
+    (tmp_path / "tracker.toml").write_text(
+        f"[digest]\nlate_hours = 2160\n\n{subs}", encoding="utf-8"
+    )
     return tmp_path
 
 

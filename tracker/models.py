@@ -21,6 +21,12 @@ class Source:
     lang: str | None = None
     min_interval: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    official: bool = False  # a government's own record (the digest's "official actions")
+    title: str | None = None  # the name readers see (``name`` may be a slug)
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
 
 
 @dataclass

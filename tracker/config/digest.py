@@ -60,6 +60,11 @@ class DigestSettings:
     max_other: int = 20  # "everything else that matched"
     window_hours: float = 24.0  # a first digest (no earlier one) covers this much
     max_window_days: float = 14.0  # a recipient failing for weeks gets the last 14 days, not all
+    # News is dated by publication: an article found in the window but published more than
+    # late_hours before it is not today's news. Up to found_late_days old it is one line under
+    # "Found late"; older, it is left out (and not offered again).
+    late_hours: float = 24.0
+    found_late_days: float = 14.0
     unsubscribe: str = ""  # List-Unsubscribe target; default: mailto the sender
     subscribers: tuple[Subscriber, ...] = field(default_factory=tuple)
 

@@ -32,6 +32,8 @@ COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
     "enabled": bool,
     "lang": str,
     "min_interval": (int, float),
+    "official": bool,  # default: the kind's (the Federal Register kinds are official)
+    "title": str,  # the name the digest shows (default: name)
 }
 
 
@@ -230,4 +232,6 @@ def _parse_source(raw: Any, index: int, where: str) -> Source:
         lang=raw.get("lang"),
         min_interval=float(min_interval) if min_interval is not None else None,
         options=options,
+        official=raw.get("official", spec.official),
+        title=raw.get("title"),
     )

@@ -194,6 +194,7 @@ def demo_sources(base: str) -> list[Source]:
             lang="en",
             min_interval=fast,
             options={"fetch_articles": True},
+            title="Demo Wire",
         ),
         Source(
             "demo-zh",
@@ -202,14 +203,24 @@ def demo_sources(base: str) -> list[Source]:
             lang="zh-Hans",
             min_interval=fast,
             options={"fetch_articles": True},
+            title="示例科技",
         ),
-        Source("demo-tw", "rss", f"{base}/feeds/tw.atom", lang="zh-Hant", min_interval=fast),
+        Source(
+            "demo-tw",
+            "rss",
+            f"{base}/feeds/tw.atom",
+            lang="zh-Hant",
+            min_interval=fast,
+            title="示範新聞網",
+        ),
         Source(
             "demo-policy",
             "page",
             f"{base}/policy/",
             min_interval=fast,
             options={"link_selector": "ul.headlines li.headline a", "max_links": 50},
+            official=True,  # the sample site's stand-in for a government's own pages
+            title="Demo Policy Register",
         ),
     ]
 

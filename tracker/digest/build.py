@@ -17,7 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from tracker.config.digest import DigestSettings, Subscriber
@@ -25,7 +25,9 @@ from tracker.search.query import Covers, Expand, parse_query, to_fts
 from tracker.store import Store, digests
 from tracker.store.stories import stories_of
 from tracker.stories.match import is_official
+from tracker.tagging import most_specific_first
 from tracker.tagging.tagger import RELEVANT
+from tracker.textnorm import HAN_RE
 
 # Themes, in the order a story is assigned to the first whose tags it carries. China's measures
 # and allied controls come before licences: a Dutch licence rule is an allied control.
@@ -59,6 +61,8 @@ THEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 OTHER_THEME = "Other"
 EXTRACT_CHARS = 320
+TAGS_SHOWN = 4
+TODAY_ITEMS = 3
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]\.|\b(?:No|Nos|Inc|Corp|Co|Ltd|Mr|Ms|Dr|St|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug"
     r"|Sep|Sept|Oct|Nov|Dec)\.)$"
@@ -78,13 +82,16 @@ class Item:
     lang: str
     story_id: int | None = None
     extract: str = ""
-    tags: list[str] = field(default_factory=list)  # kind:slug, title tags first
+    tags: list[str] = field(default_factory=list)  # kind:slug, its own, most specific first
     tag_names: list[str] = field(default_factory=list)
     also: list[tuple[str, str]] = field(default_factory=list)  # (outlet, url) of other members
     article_ids: list[str] = field(default_factory=list)  # every member sent with this item
     score: float = 0.0
     theme: str = OTHER_THEME
     official: bool = False
+    date_only: bool = False  # published on a day, with no time given
+    has_official: bool = False  # its story's official document is in the same digest
+    languages: int = 1  # how many languages the story's members here are in
     doc_type: str | None = None
     action: str | None = None
     document_number: str | None = None
@@ -110,12 +117,19 @@ class Digest:
     start: datetime  # in the subscriber's time zone
     end: datetime
     official: list[Item] = field(default_factory=list)
+    today: list[Item] = field(default_factory=list)  # the few items that matter most, in order
     themes: list[tuple[str, list[Item]]] = field(default_factory=list)
     other: list[Item] = field(default_factory=list)
     movement: list[TagMove] = field(default_factory=list)
     # Matched but past max_other: counted in the digest ("and N more"), recorded as delivered,
     # so they do not come back every day; tracker search finds them.
     overflow: list[str] = field(default_factory=list)
+    late: list[Item] = field(
+        default_factory=list
+    )  # found now, published days before: one line each
+    stale: list[str] = field(
+        default_factory=list
+    )  # found now, published long ago: left out, recorded
 
     @property
     def stories(self) -> list[Item]:
@@ -124,13 +138,19 @@ class Digest:
     @property
     def item_ids(self) -> set[str]:
         """Every article this digest delivers (recorded as sent once the server accepts it)."""
-        items = [*self.official, *self.stories, *self.other]
+        items = [*self.official, *self.stories, *self.other, *self.late]
         shown = {aid for item in items for aid in (item.article_ids or [item.article_id])}
-        return shown | set(self.overflow)
+        return shown | set(self.overflow) | set(self.stale)
 
     @property
     def empty(self) -> bool:
-        return not (self.official or self.themes or self.other)
+        return not (self.official or self.themes or self.other or self.late)
+
+    @property
+    def lead(self) -> Item | None:
+        """The item the digest and its subject lead with."""
+        first = [*self.today, *self.official, *self.stories, *self.other, *self.late]
+        return first[0] if first else None
 
 
 class Window:
@@ -152,9 +172,10 @@ class Window:
         ) = None
         # Per-article figures every subscriber's digest ranks by, computed once.
         self.official = {
-            aid: is_official(r["url"], r["document_number"]) for aid, r in self.rows.items()
+            aid: bool(r["source_official"]) or is_official(r["url"], r["document_number"])
+            for aid, r in self.rows.items()
         }
-        self.outlet = {aid: r["publisher"] or r["source"] for aid, r in self.rows.items()}
+        self.outlet = {aid: outlet_of(r) for aid, r in self.rows.items()}
         self.relevance = {aid: r["relevance"] or 0.0 for aid, r in self.rows.items()}
         self.in_title = {aid: sum(t[2] for t in self.tags.get(aid, ())) for aid in self.rows}
         self.by_rowid = {r["rowid"]: aid for aid, r in self.rows.items()}
@@ -201,14 +222,20 @@ class Window:
             ids = {aid for aid in ids if (self.rows[aid]["lang"] or "").lower().startswith(want)}
         return ids
 
-    def movement(self, limit: int = 8) -> list[TagMove]:
-        """Tags that rose against the 7 days before the window, or appeared for the first time."""
+    def languages(self, ids: Iterable[str]) -> int:
+        """How many languages (English, Chinese in either script) the articles are in."""
+        return len({(self.rows[a]["lang"] or "en").split("-")[0] for a in ids})
+
+    def movement(self, news_from: datetime, limit: int = 8) -> list[TagMove]:
+        """Tags that rose against the 7 days before the window, or appeared for the first time,
+        counting the window's news (published from ``news_from``), not old articles found late."""
         if self._movement is not None:
             return self._movement
         now = Counter(
             t[0]
             for aid, row in self.rows.items()
             if (row["relevance"] or 0) >= RELEVANT
+            and ((moment := moment_of(row)) is None or moment >= news_from)
             for t in self.tags.get(aid, ())
         )
         before = self.start - timedelta(days=7)
@@ -222,6 +249,17 @@ class Window:
         moves.sort(key=lambda m: (-(m.count - m.expected), m.tag))
         self._movement = moves[:limit]
         return self._movement
+
+
+def outlet_of(row: dict[str, Any]) -> str:
+    """Who published an article, as readers know it: the publisher a Google News item names,
+    else its source's title, else the source's name."""
+    return str(row["publisher"] or row.get("source_title") or row["source"])
+
+
+def moment_of(row: dict[str, Any]) -> datetime | None:
+    when = row["published_at"] or row["first_seen_at"]
+    return datetime.fromisoformat(when) if when else None
 
 
 def theme_of(tags: Iterable[tuple[str, int, int]]) -> str:
@@ -238,8 +276,10 @@ def theme_of(tags: Iterable[tuple[str, int, int]]) -> str:
 
 
 def extract(text: str, sentences: int = 2) -> str:
-    """The first sentences of an article, at most ``EXTRACT_CHARS`` characters: enough to know
-    what it says, never the article itself."""
+    """The first sentences of an article, about ``EXTRACT_CHARS`` characters: enough to know
+    what it says, never the article itself. It ends where a sentence ends: a second sentence
+    is added only when it fits, and only a first sentence of more than twice the length is cut
+    (at a word, with "…")."""
     flat = " ".join(text.split())
     parts: list[str] = []
     for piece in (p.strip() for p in _SENTENCE_END.split(flat)):
@@ -247,9 +287,16 @@ def extract(text: str, sentences: int = 2) -> str:
             parts[-1] += " " + piece  # "the U.S. Government", "No. 58": not a sentence end
         elif piece:
             parts.append(piece)
-    out = " ".join(parts[:sentences]) if parts else flat
-    if len(out) > EXTRACT_CHARS:
-        out = out[: EXTRACT_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    if not parts:
+        return ""
+    out = parts[0]
+    for piece in parts[1:sentences]:
+        if len(out) + 1 + len(piece) > EXTRACT_CHARS:
+            break
+        out += ("" if HAN_RE.match(piece) else " ") + piece
+    if len(out) > 2 * EXTRACT_CHARS:
+        cut = out[: EXTRACT_CHARS - 1]
+        out = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
     return out
 
 
@@ -268,6 +315,8 @@ def build_digest(
     digest = Digest(subscriber, window.start.astimezone(zone), window.end.astimezone(zone))
     rows = window.rows
     wanted = window.matching(subscriber.filter, expand, covers) - sent
+    key_of, members, base, first, order = window.story_index()
+    wanted, late_ids, digest.stale = _by_publication(wanted, window, settings, key_of)
     sent_stories = stories_of(store, list(sent))
     # Official documents: their own section, each sent once, whatever story they joined.
     official = [
@@ -282,7 +331,6 @@ def build_digest(
     # Stories: members in the window not yet sent; unplaced articles stand alone. A story ranks
     # by all its members in the window (every outlet that carried it), whichever of them the
     # filter matched: ranks and their order are computed once per window, for every subscriber.
-    key_of, members, base, first, order = window.story_index()
     remaining = wanted.difference(official)
     keys = {key_of[aid] for aid in remaining}
     keys = {k for k in keys if isinstance(k, str) or k not in sent_stories}
@@ -300,13 +348,19 @@ def build_digest(
     ranked = sorted([*head, *bonus], key=lambda k: (-score(k), first[k]))
     top_keys = [k for k in ranked if score(k) >= RELEVANT][: settings.max_stories]
     chosen = set(top_keys)
-    shown_other = [k for k in ranked if k not in chosen][: settings.max_other]
+    # "Also matched" is the relevant stories past max_stories: the filter's off-topic matches
+    # (a phone review naming Nvidia) are counted in "and N more", not listed.
+    shown_other = [k for k in ranked if k not in chosen and score(k) >= RELEVANT][
+        : settings.max_other
+    ]
     listed = chosen | set(shown_other)
 
     def group(key: Any) -> list[str]:
         return [aid for aid in members[key] if aid in remaining]
 
     top = [_story_item(group(k), window, subscriber, score(k)) for k in top_keys]
+    for item, key in zip(top, top_keys, strict=True):
+        item.has_official = key in bonus
     by_theme: dict[str, list[Item]] = defaultdict(list)
     for item in top:
         by_theme[item.theme].append(item)
@@ -315,25 +369,47 @@ def build_digest(
     digest.other = [_story_item(group(k), window, subscriber, score(k)) for k in shown_other]
     unlisted = keys - listed
     digest.overflow = [aid for aid in remaining if key_of[aid] in unlisted]
+    late = _late_items(late_ids, window, subscriber, key_of)
+    digest.late = late[: settings.max_other]
+    digest.overflow += [aid for item in late[settings.max_other :] for aid in item.article_ids]
+    for item in digest.official:
+        key = key_of[item.article_id]
+        item.score = base[key] + 0.5
+        item.languages = window.languages(members[key])
+    digest.today = _today([*digest.official, *top])
     _fill_text(store, [*digest.official, *top])
     if not digest.empty:
-        digest.movement = window.movement()
+        digest.movement = window.movement(window.start - timedelta(hours=settings.late_hours))
     return digest
 
 
 def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False) -> Item:
-    tags = sorted(window.tags.get(row["id"], ()), key=lambda t: (-t[2], -t[1], t[0]))
-    published = row["published_at"] or row["first_seen_at"]
+    own = [
+        {
+            "kind": t[0].split(":", 1)[0],
+            "slug": t[0].split(":", 1)[1],
+            "count": t[1],
+            "in_title": t[2],
+        }
+        for t in window.tags.get(row["id"], ())
+    ]
+    tags = [f"{t['kind']}:{t['slug']}" for t in most_specific_first(own)][:TAGS_SHOWN]
+    moment = moment_of(row)
     return Item(
         article_id=row["id"],
         title=row["title"] or "(no title)",
         url=row["html_url"] or row["url"],
-        source=row["publisher"] or row["source"],
-        published=datetime.fromisoformat(published).astimezone(zone) if published else None,
+        source=outlet_of(row),
+        published=moment.astimezone(zone) if moment else None,
+        # A date without a time (a Federal Register publication date) is a calendar day: shown
+        # as that day, never as "00:00" or shifted into the day before by a time zone.
+        date_only=moment is not None
+        and moment.time() == time(0)
+        and moment.utcoffset() == timedelta(0),
         lang=row["lang"] or "",
         story_id=row["story_id"],
-        tags=[t[0] for t in tags],
-        tag_names=[window.names.get(t[0], t[0]) for t in tags],
+        tags=tags,
+        tag_names=[window.names.get(t, t) for t in tags],
         article_ids=[row["id"]],
         official=official,
         doc_type=row["doc_type"],
@@ -362,11 +438,9 @@ def _story_item(ids: list[str], window: Window, subscriber: Subscriber, score: f
     )
     preferred = [m for m in members if (m["lang"] or "en").startswith(subscriber.lang)]
     shown = (preferred or members)[0]
-    item = _item(shown, window, subscriber.zone)
+    item = _item(shown, window, subscriber.zone)  # its own tags, not the whole story's
     item.article_ids = [m["id"] for m in members]
-    all_tags = {t[0] for m in members for t in window.tags.get(m["id"], ())}
-    item.tags += sorted(all_tags - set(item.tags))
-    item.tag_names = [window.names.get(t, t) for t in item.tags]
+    item.languages = window.languages(item.article_ids)
     seen = {item.source}
     for m in members:
         outlet = window.outlet[m["id"]]
@@ -376,6 +450,71 @@ def _story_item(ids: list[str], window: Window, subscriber: Subscriber, score: f
     item.score = score
     item.theme = theme_of(t for m in members for t in window.tags.get(m["id"], ()))
     return item
+
+
+def _by_publication(
+    wanted: set[str], window: Window, settings: DigestSettings, key_of: dict[str, Any]
+) -> tuple[set[str], list[str], list[str]]:
+    """Split what a subscriber would get by when it was published: news (published in the
+    window, or up to ``late_hours`` before it), found late (up to ``found_late_days`` old) and
+    stale (older). An old article in a story that has news today goes with the story."""
+    news_from = window.start - timedelta(hours=settings.late_hours)
+    late_from = window.start - timedelta(days=settings.found_late_days)
+    news: set[str] = set()
+    late: list[str] = []
+    stale: list[str] = []
+    for aid in wanted:
+        moment = moment_of(window.rows[aid])
+        if moment is None or moment >= news_from:
+            news.add(aid)
+        elif moment >= late_from:
+            late.append(aid)
+        else:
+            stale.append(aid)
+    current = {key_of[aid] for aid in news}
+    joined = [aid for aid in [*late, *stale] if key_of[aid] in current]
+    news.update(joined)
+    late = [aid for aid in late if aid not in news]
+    stale = [aid for aid in stale if aid not in news]
+    return news, late, stale
+
+
+def _late_items(
+    ids: list[str], window: Window, subscriber: Subscriber, key_of: dict[str, Any]
+) -> list[Item]:
+    """One line per story found late, newest first; only relevant ones (the rest are stale)."""
+    groups: dict[Any, list[str]] = defaultdict(list)
+    for aid in ids:
+        groups[key_of[aid]].append(aid)
+    items = [
+        _story_item(group, window, subscriber, max(window.relevance[a] for a in group))
+        for group in groups.values()
+        if max(window.relevance[a] for a in group) >= RELEVANT
+    ]
+    items.sort(
+        key=lambda i: i.published or datetime.min.replace(tzinfo=subscriber.zone), reverse=True
+    )
+    return items
+
+
+def _today(items: list[Item]) -> list[Item]:
+    """The few items that matter most, whatever their theme: the biggest stories (outlets,
+    relevance and headline tags in ``score``), an official document, both languages. One per
+    story: an official document and the story it leads are one event."""
+    ranked = sorted(
+        items,
+        # score already holds the outlets, relevance, headline tags and the official bonus
+        # On a tie the story comes before its own official document: it names the outlets.
+        key=lambda i: (-(i.score + 0.3 * (i.languages > 1)), i.official),
+    )
+    out: list[Item] = []
+    seen: set[Any] = set()
+    for item in ranked:
+        key = item.story_id if item.story_id is not None else item.article_id
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out[:TODAY_ITEMS]
 
 
 def _fill_text(store: Store, items: list[Item]) -> None:

@@ -174,10 +174,20 @@ class Store:
         with self.db.atomic():
             for s in sources:
                 self.db.execute(
-                    "INSERT INTO sources (name, kind, url, enabled, lang, added_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
-                    "url = excluded.url, enabled = excluded.enabled, lang = excluded.lang",
-                    [s.name, s.kind, s.url, int(s.enabled), s.lang, iso(now)],
+                    "INSERT INTO sources (name, kind, url, enabled, lang, added_at, official, title) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                    "kind = excluded.kind, url = excluded.url, enabled = excluded.enabled, "
+                    "lang = excluded.lang, official = excluded.official, title = excluded.title",
+                    [
+                        s.name,
+                        s.kind,
+                        s.url,
+                        int(s.enabled),
+                        s.lang,
+                        iso(now),
+                        int(s.official),
+                        s.title,
+                    ],
                 )
 
     def source_state(self, name: str) -> dict[str, Any] | None:

@@ -11,15 +11,19 @@ from tracker.store.connection import in_chunks, iso
 from tracker.store.core import Store
 
 WINDOW_COLUMNS = (
-    "rowid, id, story_id, title, url, source, publisher, lang, published_at, first_seen_at, "
-    "relevance, document_number, doc_type, action, effective_on, html_url"
+    "a.rowid, a.id, a.story_id, a.title, a.url, a.source, a.publisher, a.lang, a.published_at, "
+    "a.first_seen_at, a.relevance, a.document_number, a.doc_type, a.action, a.effective_on, "
+    "a.html_url, COALESCE(s.official, 0) AS source_official, s.title AS source_title"
 )
 
 
 # ---------------------------------------------------------------- what a digest reads
 def window_rows(store: Store, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Articles first seen from ``start`` to ``end`` (no text: see :func:`texts`)."""
-    sql = f"SELECT {WINDOW_COLUMNS} FROM articles WHERE first_seen_at >= ? AND first_seen_at <= ?"
+    sql = (
+        f"SELECT {WINDOW_COLUMNS} FROM articles a LEFT JOIN sources s ON s.name = a.source "
+        "WHERE a.first_seen_at >= ? AND a.first_seen_at <= ?"
+    )
     return list(store.db.query(sql, [iso(start), iso(end)]))
 
 

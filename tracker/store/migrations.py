@@ -278,6 +278,15 @@ def m011_add_page_outcome(db: Database) -> None:
     articles.add_column("page_failures", int, not_null_default=0)
 
 
+@step
+def m012_add_source_official_and_title(db: Database) -> None:
+    """A source can say it is official (its articles are a government's own record, listed
+    under "official actions") and carry the title readers see (``name`` may be a slug)."""
+    sources = db.table("sources")
+    sources.add_column("official", int, not_null_default=0)
+    sources.add_column("title", str)
+
+
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
 MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

@@ -70,6 +70,7 @@ class SourceKind:
     # The RSS/Atom URL a feed reader could subscribe to (OPML export), None for non-feeds.
     feed_url: Callable[[Source], str | None] = _own_url
     redirect_names_publisher: bool = False  # an item's link redirects to the publisher's page
+    official: bool = False  # its documents are a government's own record by default
 
 
 def get(

@@ -231,6 +231,7 @@ def _collect_public_inspection(visit: Visit) -> Collected:
 
 DOCUMENTS = SourceKind(
     name="federal-register",
+    official=True,
     keys={
         "agencies": list,
         "types": list,
@@ -245,6 +246,7 @@ DOCUMENTS = SourceKind(
 )
 PUBLIC_INSPECTION = SourceKind(
     name="public-inspection",
+    official=True,
     keys={"agencies": list},
     default_url=API,
     collect=_collect_public_inspection,
