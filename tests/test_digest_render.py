@@ -114,9 +114,11 @@ SHARED = "骨直今令角"
 def test_a_traditional_headline_is_drawn_with_traditional_glyph_shapes(tmp_path: Path) -> None:
     from tracker.digest.render import font_stack
 
-    if not shutil.which("fc-list") or "CJK TC" not in subprocess.run(
-        ["fc-list"], capture_output=True, text=True, check=False
-    ).stdout:
+    if (
+        not shutil.which("fc-list")
+        or "CJK TC"
+        not in subprocess.run(["fc-list"], capture_output=True, text=True, check=False).stdout
+    ):
         pytest.skip("no CJK font with traditional faces (apt-get install fonts-noto-cjk)")
     page = tmp_path / "scripts.html"
     rows = "".join(
