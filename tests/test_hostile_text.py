@@ -20,9 +20,14 @@ def hostile_store(tmp_path: Path) -> tuple[Path, str]:
     db = tmp_path / "tracker.db"
     store = Store.open(db)
     article = Article(
-        url="https://news.test/1", source="[red]wire[/red]", title=TITLE, text=BODY, lang="en"
+        url="https://news.test/1",
+        source="[red]wire[/red]",
+        title=TITLE,
+        text=BODY,
+        lang="en",
+        relevance=0.9,
     )
-    store.save_batch("[red]wire[/red]", [(article, [])], now=datetime(2026, 12, 1, tzinfo=UTC))
+    store.save_batch("[red]wire[/red]", [(article, [])], now=datetime.now(UTC))
     aid = store.db.query("SELECT id FROM articles")[0]["id"]
     store.close()
     return db, aid
@@ -56,3 +61,33 @@ def test_plain_tables_show_stored_text_as_it_is(tmp_path: Path) -> None:
     out = run("--db", str(db), "stories", "--since", "3650d")
     assert "[update]" in out
     assert "[red]wire[/red]" in out
+
+
+def test_sources_list_and_status_show_a_source_name_as_it_is(tmp_path: Path) -> None:
+    db, _ = hostile_store(tmp_path)
+    out = run("--db", str(db), "sources", "list")
+    assert "[red]wire[/red]" in out
+
+
+def test_the_digest_preview_prints_titles_and_bodies_as_they_are(tmp_path: Path) -> None:
+    db, _ = hostile_store(tmp_path)
+    out = run("--db", str(db), "digest")
+    assert TITLE in out
+    assert "[sic]" in out
+    assert "[/]" in out
+
+
+def test_the_fetch_summary_shows_a_source_name_and_an_error_as_they_are(tmp_path: Path) -> None:
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        '[settings]\nretries = 0\n\n[[sources]]\nname = "[bold]x[/bold]"\nkind = "rss"\n'
+        'url = "http://127.0.0.1:9/[/b]"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(config), "--db", str(tmp_path / "t.db"), "fetch"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 1
+    assert "[bold]x[/bold]" in result.output

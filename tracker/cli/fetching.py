@@ -154,9 +154,8 @@ def fetch_sources(
     if report.offline:
         tried = [s for s in report.sources if not s.skipped]
         click.echo(
-            f"Error: this machine looks offline: none of the {len(tried)} sources' host names "
-            "resolved (DNS). Nothing was stored and no source was put back; check the network "
-            "and run again.",
+            f"Error: this machine looks offline: none of the {len(tried)} sources' host names\n"
+            "resolved (DNS). Nothing changed; check the network and run again.",
             err=True,
         )
         return 1
@@ -225,14 +224,15 @@ def _nothing_due(report: FetchReport, now: datetime) -> str:
     due = report.next_attempt
     if due is None:
         return (
-            f"Error: nothing fetched: all {n} sources are disabled (see 'tracker sources "
-            "status'; 'tracker sources enable NAME' switches one back on)."
+            f"Error: nothing fetched: all {n} sources are disabled.\n"
+            "See 'tracker sources status'; 'tracker sources enable NAME' switches one back on."
         )
     minutes = max(1, round((due - now).total_seconds() / 60))
     wait = f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
     return (
-        f"Error: nothing fetched: all {n} sources are backing off after failures; the first is "
-        f"due at {due:%Y-%m-%d %H:%M} UTC (in {wait}). 'tracker fetch --force' tries them now."
+        f"Error: nothing fetched: all {n} sources are backing off after failures.\n"
+        f"The first is due at {due:%Y-%m-%d %H:%M} UTC (in {wait}); "
+        "'tracker fetch --force' tries them now."
     )
 
 

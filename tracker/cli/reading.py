@@ -183,6 +183,11 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
         click.echo(json.dumps(row, ensure_ascii=False, indent=2))
         return
     from rich.markup import escape  # stored text is never markup: "[/b]" in a title is text
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    from tracker.tagging import most_specific_first
 
     console = make_console()
     console.print(f"[bold]{escape(row['title'] or '')}[/bold]")
@@ -200,19 +205,25 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
         )
         for m in members:
             role = "lead" if m["is_lead"] else (m["reason"] or "started it")
-            console.print(
-                f"{'':>15}[dim]{m['id'][:8]}[/dim]  {(m['moment'] or '')[:10]}  "
-                f"{escape(m['publisher'] or m['source'])}: {escape(m['title'] or '')}  "
-                f"[green]({escape(role)})[/green]",
-                soft_wrap=True,
-            )
+            line = Text()
+            line.append(m["id"][:8], style="dim")
+            line.append(f"  {(m['moment'] or '')[:10]}  {m['publisher'] or m['source']}: ")
+            line.append(m["title"] or "")
+            line.append(f"  ({role})", style="green")
+            console.print(Padding(line, (0, 0, 0, 15)))  # wraps between words, under itself
     tags = ", ".join(
         f"{t['kind']}:{t['slug']}"
         + (f"×{t['count']}" if t["count"] > 1 else "")
         + ("*" if t["in_title"] else "")
-        for t in row["tags"]
+        for t in most_specific_first(row["tags"])
     )
-    console.print(f"[dim]{'tags':>13}[/dim]  {tags or '(none)'}  [dim](* = in title)[/dim]")
+    grid = Table.grid(padding=(0, 2))  # the tags wrap under themselves, not under the label
+    grid.add_column(width=13, justify="right", style="dim")
+    grid.add_column()
+    value = Text(tags or "(none)")
+    value.append("  (* = in title)", style="dim")
+    grid.add_row("tags", value)
+    console.print(grid)
     if not row["extracted"]:
         console.print(f"[dim]{'':>13}  text is the feed's summary (the page was not read)[/dim]")
     console.print()

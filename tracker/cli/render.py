@@ -121,7 +121,7 @@ def print_hits_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     else:
         columns = [
             Column("id", style="dim"),
-            Column("date", header="date / source", fit="cut", min_width=10, max_width=13),
+            Column("date", header="date\nsource", fit="cut", min_width=10, max_width=13),
             Column("title", header="title / snippet / tags", fit="wrap", min_width=30),
         ]
     print_table(console, table_rows, columns, lines=True)

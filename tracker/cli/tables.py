@@ -62,35 +62,55 @@ def _natural(texts: Sequence[Text], title: str) -> tuple[int, int]:
     return max(widest, cell_len(title)), max([cell_len(w) for w in words] or [0])
 
 
+def _overhead(n: int, width: int) -> int:
+    """Cells the box takes around ``n`` columns (see print_table's two styles)."""
+    return 3 * n + 1 if width >= WIDE else 2 * (n - 1)
+
+
 def fit_columns(
     columns: Sequence[Column], cells: dict[str, list[Text]], width: int
 ) -> tuple[list[tuple[Column, int]], list[Column]]:
-    """The columns that fit in ``width`` with the width each needs, and those dropped."""
+    """The columns that fit in ``width``, each with the width it gets, and those dropped.
+
+    ``full`` columns get their widest cell; ``cut`` and ``wrap`` columns their minimum, then
+    share what is left in proportion to how much more their cells would use. Every width is
+    fixed for rich, so it never shrinks an id or a count to make room for a long word.
+    """
     from rich.cells import cell_len
 
     need: dict[str, int] = {}
+    natural: dict[str, int] = {}
     for col in columns:
         widest, word = _natural(cells[col.key], col.title)
         header_word = max(cell_len(w) for w in col.title.split())
+        if col.max_width:
+            widest = min(widest, max(col.max_width, header_word))
+        natural[col.key] = widest
         if col.fit == "full":
             need[col.key] = widest
         else:
             floor = max(header_word, min(word, col.min_width) if col.fit == "wrap" else 1)
-            need[col.key] = max(floor, min(widest, col.min_width))
-        if col.max_width:
-            need[col.key] = min(need[col.key], max(col.max_width, header_word))
-    kept = list(columns)
+            need[col.key] = min(widest, max(floor, min(widest, col.min_width)))
+    # Narrow: a column with nothing in it (no next attempt anywhere) gives its room away.
+    kept = [
+        c for c in columns if width >= WIDE or any(t.plain.strip() for t in cells[c.key])
+    ] or list(columns[:1])
     dropped: list[Column] = []
-
-    def total() -> int:  # the cells, and the box around them (see print_table)
-        n = len(kept)
-        return sum(need[c.key] for c in kept) + (3 * n + 1 if width >= WIDE else 2 * (n - 1))
-
-    while total() > width and any(c.drop for c in kept):
+    while sum(need[c.key] for c in kept) + _overhead(len(kept), width) > width and any(
+        c.drop for c in kept
+    ):
         worst = max((c for c in kept if c.drop), key=lambda c: c.drop)
         kept.remove(worst)
         dropped.append(worst)
-    return [(c, need[c.key]) for c in kept], dropped
+    widths = {c.key: need[c.key] for c in kept}
+    spare = width - sum(widths.values()) - _overhead(len(kept), width)
+    flex = [c for c in kept if c.fit != "full" and natural[c.key] > widths[c.key]]
+    wants = {c.key: natural[c.key] - widths[c.key] for c in flex}
+    total = sum(wants.values())
+    if spare > 0 and total:
+        for c in flex:
+            widths[c.key] += min(wants[c.key], spare * wants[c.key] // total)
+    return [(c, widths[c.key]) for c in kept], dropped
 
 
 def print_table(
@@ -125,8 +145,7 @@ def print_table(
             style=col.style,
             no_wrap=col.fit != "wrap",
             overflow="ellipsis" if col.fit == "cut" else "fold",
-            min_width=need,
-            max_width=col.max_width if col.fit != "full" else None,
+            width=need,
         )
     for i in range(len(rows)):
         table.add_row(*(cells[col.key][i] for col, _ in kept), end_section=lines and not wide)

@@ -3,6 +3,11 @@
 Light on purpose: the CLI reads ``KINDS`` for ``--help``.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T", bound=Mapping[str, Any])
+
 KINDS = ("company", "chip", "material", "policy", "agency", "person")  # tag kinds, in display order
 
 # The order a reader wants tags in: what the item is about (a chip, a company, a material, a
@@ -19,11 +24,11 @@ BROAD = frozenset(
 )
 
 
-def most_specific_first(tags: list[dict[str, object]]) -> list[dict[str, object]]:
+def most_specific_first(tags: Sequence[T]) -> list[T]:
     """Tags (``kind``/``slug`` dicts, with ``count`` and ``in_title`` when known) as a reader
     wants them: specific before broad, then by kind, named in the title, mentioned most."""
 
-    def key(tag: dict[str, object]) -> tuple[bool, int, bool, int, str]:
+    def key(tag: T) -> tuple[bool, int, bool, int, str]:
         kind, slug = str(tag["kind"]), str(tag["slug"])
         count = tag.get("count", 1)
         return (
