@@ -161,12 +161,18 @@ def script_of(text: str, hint: str | None = None) -> str | None:
     if not han:
         return None
     traditional = sum(map(str.__ne__, han, to_simplified_chars(han)))
+    hinted = (hint or "").lower()
+    # The s2t table takes ~40 ms to load: asked only when the cheap count cannot settle it
+    # (nothing traditional and no traditional hint: simplified; plenty traditional: traditional).
+    if traditional == 0 and hinted not in ("zh-hant", "zh-tw", "zh-hk", "zh-mo"):
+        return "hans" if len(han) >= 4 or hinted.startswith("zh") else None
+    if traditional >= 2 and traditional >= 0.15 * len(han):
+        return "hant"
     simplified = sum(1 for ch in han if _to_traditional_char(ch) != ch)
     if traditional >= 2 * simplified + 1 and traditional >= 2:
         return "hant"
     if simplified >= 2 * traditional + 1 and simplified >= 2:
         return "hans"
-    hinted = (hint or "").lower()
     if hinted in ("zh-hant", "zh-tw", "zh-hk", "zh-mo"):
         return "hant"
     if hinted in ("zh-hans", "zh-cn", "zh-sg"):
