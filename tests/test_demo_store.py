@@ -100,3 +100,9 @@ def test_verbose_search_says_how_the_query_was_read(demo_db: Path) -> None:
     assert "shown" in result.stderr
     quiet = invoke("--db", str(demo_db), "search", "H20 licence", "-f", "json")
     assert "FTS5" not in quiet.stderr
+
+
+def test_the_demo_hints_name_the_demo_store(tmp_path: Path) -> None:
+    result = invoke("demo")  # TRACKER_HOME is tmp_path: demo.db beside the default database
+    hints = result.stdout.split("Try next:")[1]
+    assert f"tracker --db {tmp_path / 'demo.db'} show {DEMO_SHOW_ID}" in hints

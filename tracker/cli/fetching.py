@@ -193,7 +193,7 @@ def _demo_tour(store: Store, db_path: Path, tagger: Tagger) -> None:
             console.print(line)
     top = list(article_counts(store).items())[:12]
     console.print("Most common tags: " + ", ".join(f"{tag}({n})" for tag, n in top))
-    prefix = "tracker" if db_path == _default_demo_db() else f"tracker --db {db_path}"
+    prefix = f"tracker --db {db_path}"  # the demo's store is never the default database
     for query in ("H20 licence", "实体清单"):
         console.print(Text(f'\n$ {prefix} search "{query}"', style="bold"))
         # as `tracker search` runs it
@@ -210,12 +210,6 @@ def _demo_tour(store: Store, db_path: Path, tagger: Tagger) -> None:
 
 
 DEMO_SHOW_ID = "1ea6fd07"  # the demo's Entity List rule: the same id in every demo store
-
-
-def _default_demo_db() -> Path:
-    from tracker.config.paths import default_db_path
-
-    return default_db_path().with_name("demo.db")
 
 
 def _nothing_due(report: FetchReport, now: datetime) -> str:
