@@ -195,7 +195,9 @@ def _demo_tour(store: Store, db_path: Path, tagger: Tagger) -> None:
     console.print("Most common tags: " + ", ".join(f"{tag}({n})" for tag, n in top))
     prefix = f"tracker --db {db_path}"  # the demo's store is never the default database
     for query in ("H20 licence", "实体清单"):
-        console.print(Text(f'\n$ {prefix} search "{query}"', style="bold"))
+        console.print(
+            Text(f'\n$ {prefix} search "{query}"', style="bold"), soft_wrap=True
+        )  # a command: never broken by an inserted newline
         # as `tracker search` runs it
         hits = search(store, query, limit=3, expand=tagger.lookup, covers=tagger.covers)
         print_hits_table(console, [h.as_dict() for h in hits])
