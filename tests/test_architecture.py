@@ -26,7 +26,8 @@ ALLOWED = {
     "store": set(),
     "tagging": {"store"},
     "search": {"store", "tagging"},
-    "sources": {"store"},
+    "record": set(),
+    "sources": {"record", "store"},
     "config": {"sources", "search", "tagging"},
     "stories": {"config", "store", "tagging"},
     "digest": {"config", "search", "store", "stories", "tagging"},
@@ -34,6 +35,7 @@ ALLOWED = {
     "demo": {"config"},
     "cli": {
         "config",
+        "record",
         "demo",
         "digest",
         "ingest",

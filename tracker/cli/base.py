@@ -64,6 +64,7 @@ COMMAND_MODULES = {
     "retag": "tagcmds",
     "eval-tags": "tagcmds",
     "digest": "digestcmds",
+    "lists": "recordcmds",
     "run": "digestcmds",
 }
 

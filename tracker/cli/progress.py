@@ -126,6 +126,8 @@ def print_report(report: FetchReport) -> None:
                 notes.append(f"{s.no_text} pages without main text (feed summary kept)")
             if s.warning:
                 notes.append(f"malformed feed, entries kept: {s.warning[:60]}")
+            if s.note:
+                notes.append(s.note)
             status = Text("ok" + ("; " + "; ".join(notes) if notes else ""))
         # A source's name and a server's error text are Text: shown as they are, never markup.
         rows.append(

@@ -56,6 +56,7 @@ class SourceReport:
     retry_after: float | None = None  # seconds the server asked us to wait
     skipped: str | None = None  # why the source was not fetched this run (backing off, disabled)
     next_attempt: datetime | None = None  # a source backing off: when it is due again
+    note: str | None = None  # a plain remark for the summary (a list's first snapshot)
     unresolved: bool = False  # failed because its host name did not resolve
     bad_items: int = 0  # items skipped: an unusable link, or building the article failed
     interrupted: bool = False  # stopped by Ctrl-C / SIGTERM; committed batches are kept
@@ -288,6 +289,13 @@ def _run_source(run: _Run, source: Source) -> SourceReport:
     try:
         got = _collect(run, source, report, entries)
         if got is None:
+            store.log_fetches(entries, run.now())
+            return report
+        if got.record is not None:  # a list snapshot, applied by the kind: no articles
+            report.new = got.record.added
+            report.updated = got.record.revised + got.record.removed
+            report.unchanged = got.record.entries - got.record.added - got.record.revised
+            report.note = got.warning
             store.log_fetches(entries, run.now())
             return report
         for tagged in _articles(run, source, got, report, entries, ends):

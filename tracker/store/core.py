@@ -286,14 +286,20 @@ class Store:
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
             self._log(log, stamp)
             if validators is not None:
-                url, etag, last_modified = validators
-                _upsert(
-                    self.db,
-                    "feed_state",
-                    {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": stamp},
-                    "url",
-                )
+                self.save_validators(*validators, now=now)
         return counts
+
+    def save_validators(
+        self, url: str, etag: str | None, last_modified: str | None, *, now: datetime
+    ) -> None:
+        """The ETag / Last-Modified a URL answered with, for the next conditional request."""
+        with self.db.atomic():
+            _upsert(
+                self.db,
+                "feed_state",
+                {"url": url, "etag": etag, "last_modified": last_modified, "checked_at": iso(now)},
+                "url",
+            )
 
     def log_fetches(self, entries: Iterable[LogEntry], now: datetime) -> None:
         with self.db.atomic():

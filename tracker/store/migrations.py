@@ -287,6 +287,57 @@ def m012_add_source_official_and_title(db: Database) -> None:
     sources.add_column("title", str)
 
 
+@step
+def m013_add_official_lists(db: Database) -> None:
+    """The official record: list entries as last seen (``removed_at`` set once they leave a
+    list), the events that changed them, and each applied snapshot."""
+    db.table("list_entries").create(
+        {
+            "list_code": str,
+            "entry_id": str,
+            "name": str,
+            "alt_names": str,  # JSON array
+            "type": str,
+            "addresses": str,
+            "countries": str,  # JSON array
+            "citation": str,
+            "start_date": str,
+            "end_date": str,
+            "license_requirement": str,
+            "license_policy": str,
+            "remarks": str,
+            "source_url": str,
+            "fingerprint": str,
+            "source": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "removed_at": str,
+        },
+        pk=("list_code", "entry_id"),
+    )
+    db.table("list_entries").create_index(["name"])
+    db.table("list_events").create(
+        {
+            "id": int,
+            "list_code": str,
+            "entry_id": str,
+            "name": str,
+            "event": str,  # added | revised | removed
+            "at": str,
+            "citation": str,
+            "changed": str,  # JSON array of field names (revised)
+            "source": str,
+        },
+        pk="id",
+    )
+    db.table("list_events").create_index(["at"])
+    db.table("list_events").create_index(["list_code", "entry_id"])
+    db.table("list_snapshots").create(
+        {"id": int, "source": str, "fetched_at": str, "entries": int, "changes": int},
+        pk="id",
+    )
+
+
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
 MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

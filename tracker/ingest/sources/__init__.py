@@ -9,6 +9,7 @@ from tracker.ingest.sources.federal_register import DOCUMENTS, PUBLIC_INSPECTION
 from tracker.ingest.sources.feeds import RSS
 from tracker.ingest.sources.google_news import GOOGLE_NEWS
 from tracker.ingest.sources.pages import PAGE
+from tracker.ingest.sources.screening import SCREENING_LIST
 
 KINDS: dict[str, SourceKind] = {
     kind.name: kind
@@ -18,6 +19,7 @@ KINDS: dict[str, SourceKind] = {
         DOCUMENTS,  # the Federal Register's documents.json search
         PUBLIC_INSPECTION,  # documents on public inspection before publication
         GOOGLE_NEWS,  # a Google News RSS search
+        SCREENING_LIST,  # the US Consolidated Screening List: list entries and their changes
     )
 }
 

@@ -24,6 +24,16 @@ KeyTypes = Mapping[str, type | tuple[type, ...]]
 
 
 @dataclass
+class RecordCounts:
+    """What a list snapshot changed (the ``screening-list`` kind stores entries, not articles)."""
+
+    added: int = 0
+    revised: int = 0
+    removed: int = 0
+    entries: int = 0
+
+
+@dataclass
 class Collected:
     """What one source yielded: its items, and how the pipeline should go on with them."""
 
@@ -33,6 +43,7 @@ class Collected:
     not_modified: bool = False
     warning: str | None = None
     lang: str | None = None  # the language the kind implies (a Google News edition)
+    record: RecordCounts | None = None  # a list snapshot was applied (no items)
 
 
 @dataclass

@@ -1,0 +1,127 @@
+"""SQL of the official record: list entries, their events, and snapshots (``tracker.record``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from tracker.store.connection import iso
+from tracker.store.core import Store
+
+ENTRY_FIELDS = (
+    "name",
+    "alt_names",
+    "type",
+    "addresses",
+    "countries",
+    "citation",
+    "start_date",
+    "end_date",
+    "license_requirement",
+    "license_policy",
+    "remarks",
+    "source_url",
+    "fingerprint",
+)
+
+
+def current_entries(store: Store, lists: Iterable[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The entries now on ``lists`` (not removed), keyed (list, id), arrays decoded."""
+    codes = list(lists)
+    if not codes:
+        return {}
+    marks = ",".join("?" * len(codes))
+    sql = f"SELECT * FROM list_entries WHERE removed_at IS NULL AND list_code IN ({marks})"
+    out = {}
+    for row in store.db.query(sql, codes):
+        row["alt_names"] = json.loads(row["alt_names"] or "[]")
+        row["countries"] = json.loads(row["countries"] or "[]")
+        out[(row["list_code"], row["entry_id"])] = row
+    return out
+
+
+def apply_snapshot(
+    store: Store,
+    source: str,
+    entries: Iterable[Mapping[str, Any]],
+    changes: Iterable[Mapping[str, Any]],
+    now: datetime,
+    validators: tuple[str, str | None, str | None] | None = None,
+) -> None:
+    """Record a snapshot in one transaction: every entry seen now, each change as an event, the
+    removed entries marked, and the file's validators (so an unchanged list costs a 304)."""
+    at = iso(now)
+    with store.db.atomic():
+        for e in entries:
+            values = [
+                json.dumps(e[f], ensure_ascii=False) if f in ("alt_names", "countries") else e[f]
+                for f in ENTRY_FIELDS
+            ]
+            store.db.execute(
+                f"INSERT INTO list_entries (list_code, entry_id, {', '.join(ENTRY_FIELDS)}, source, "
+                f"first_seen_at, last_seen_at, removed_at) VALUES (?, ?, {', '.join('?' * len(ENTRY_FIELDS))}, "
+                "?, ?, ?, NULL) ON CONFLICT (list_code, entry_id) DO UPDATE SET "
+                + ", ".join(f"{f} = excluded.{f}" for f in ENTRY_FIELDS)
+                + ", source = excluded.source, last_seen_at = excluded.last_seen_at, removed_at = NULL",
+                [e["list_code"], e["entry_id"], *values, source, at, at],
+            )
+        n = 0
+        for c in changes:
+            n += 1
+            store.db.execute(
+                "INSERT INTO list_events (list_code, entry_id, name, event, at, citation, changed, "
+                "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    c["list_code"],
+                    c["entry_id"],
+                    c["name"],
+                    c["event"],
+                    at,
+                    c["citation"],
+                    json.dumps(c["changed"]) if c["changed"] else None,
+                    source,
+                ],
+            )
+            if c["event"] == "removed":
+                store.db.execute(
+                    "UPDATE list_entries SET removed_at = ? WHERE list_code = ? AND entry_id = ?",
+                    [at, c["list_code"], c["entry_id"]],
+                )
+        store.db.execute(
+            "INSERT INTO list_snapshots (source, fetched_at, entries, changes) "
+            "VALUES (?, ?, (SELECT count(*) FROM list_entries WHERE source = ? AND removed_at IS NULL), ?)",
+            [source, at, source, n],
+        )
+        if validators is not None:
+            store.save_validators(*validators, now=now)
+
+
+def list_counts(store: Store) -> list[dict[str, Any]]:
+    """Per list: entries on it, entries removed, the last snapshot and the last event."""
+    sql = """
+        SELECT e.list_code,
+               sum(e.removed_at IS NULL) AS entries,
+               sum(e.removed_at IS NOT NULL) AS removed,
+               max(e.last_seen_at) AS last_seen,
+               (SELECT max(at) FROM list_events v WHERE v.list_code = e.list_code) AS last_change
+        FROM list_entries e GROUP BY e.list_code ORDER BY e.list_code
+    """
+    return list(store.db.query(sql))
+
+
+def list_events(
+    store: Store, since: datetime | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """List events, newest first."""
+    sql = "SELECT list_code, entry_id, name, event, at, citation, changed, source FROM list_events"
+    params: list[Any] = []
+    if since is not None:
+        sql += " WHERE at >= ?"
+        params.append(iso(since))
+    sql += " ORDER BY at DESC, id DESC LIMIT ?"
+    rows = list(store.db.query(sql, [*params, limit]))
+    for row in rows:
+        row["changed"] = json.loads(row["changed"]) if row["changed"] else []
+    return rows
