@@ -197,3 +197,46 @@ def test_a_broken_or_implausible_snapshot_changes_nothing(
     counts = {r["list"]: r["entries"] for r in json.loads(invoke("lists", "-f", "json").stdout)}
     assert counts == {"EL": 30, "MEU": 1}
     assert changes() == []
+
+
+SMIC_ROWS = [
+    row(
+        "el-smic",
+        "Semiconductor Manufacturing International Corporation",
+        alt_names="SMIC; 中芯国际集成电路制造有限公司",
+        federal_register_notice="85 FR 83420",
+        start_date="2020-12-22",
+    ),
+    row(
+        "el-smic-bj",  # a subsidiary listed on its own: never what "SMIC" means
+        "Semiconductor Manufacturing International (Beijing) Corporation",
+        federal_register_notice="85 FR 83420",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["smic", "中芯國際集成電路製造", "Semiconductor Manufacturing International Corp.", "中芯国际"],
+)
+def test_entity_finds_a_listed_company_by_any_of_its_names(
+    lists_home: ListServer, name: str
+) -> None:
+    lists_home.body = csv_of(BASE + SMIC_ROWS)
+    assert invoke("fetch").exit_code == 0
+    found = json.loads(invoke("entity", name, "-f", "json").stdout)
+    assert [(e["list_code"], e["entry_id"]) for e in found["entries"]] == [("EL", "el-smic")]
+    assert found["entries"][0]["citation"] == "85 FR 83420"
+    text = CliRunner().invoke(cli, ["entity", name], env={"COLUMNS": "120"}).stdout
+    assert "Entity List (EL): Semiconductor Manufacturing International Corporation" in text
+    assert "2020-12-22" in text
+
+
+def test_entity_says_plainly_when_a_name_is_on_no_list(lists_home: ListServer) -> None:
+    assert invoke("fetch").exit_code == 0
+    result = invoke("entity", "Zeta Optics")
+    assert result.exit_code == 0
+    assert "Zeta Optics: on none of the lists kept" in result.stdout
+    short = invoke("entity", "AB")
+    assert short.exit_code == 2
+    assert "too short" in short.stderr

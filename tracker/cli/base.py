@@ -65,6 +65,7 @@ COMMAND_MODULES = {
     "eval-tags": "tagcmds",
     "digest": "digestcmds",
     "lists": "recordcmds",
+    "entity": "recordcmds",
     "run": "digestcmds",
 }
 

@@ -96,3 +96,117 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
         Column("source", drop=4),
     ]
     print_plain_rows(rows, fmt, columns, empty="No list changes match.")
+
+
+@cli.command()
+@click.argument("name", nargs=-1, required=True)
+@click.option("--articles", "-n", default=10, show_default=True, type=click.IntRange(0, 1000))
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None:
+    """Is NAME on a list, since when, under which citation; its history; the latest news.
+
+    NAME is any of its names, in any script (SMIC, 中芯国际, Semiconductor Manufacturing
+    International Corporation); a company in the vocabulary brings all its aliases.
+    Legal suffixes (Co., Ltd., 有限公司) and punctuation do not matter.
+
+    \b
+    Examples:
+      tracker entity smic
+      tracker entity 中芯國際 --format json | jq '.entries[].citation'
+    """
+    import json
+
+    from tracker.cli.base import maybe_config
+    from tracker.record.names import name_keys
+    from tracker.search.engine import search
+    from tracker.store.record import entries_named, list_counts
+
+    query = " ".join(name).strip()
+    store = state.store(readonly=True)
+    tagger = state.tagger(maybe_config(state))
+    tags = [t for t in tagger.lookup(query) if t.startswith("company:")]
+    names = [query]
+    for e in tagger.entries:
+        if e.tag_id in tags:
+            names += [e.name, *e.aliases, *e.cased]
+    keys = name_keys(names)
+    if not keys:
+        raise click.BadParameter(
+            f"{query!r} is too short to match a name on its own; give more of the name",
+            param_hint="NAME",
+        )
+    found = entries_named(store, keys)
+    hits = []
+    if articles:
+        hits = [
+            h.as_dict()
+            for h in search(
+                store,
+                "" if tags else f'"{query}"',
+                tags=tags[:1],
+                sort="newest",
+                limit=articles,
+                expand=tagger.lookup,
+            )
+        ]
+    if fmt == "json":
+        out = {"query": query, "keys": keys, "tags": tags, "entries": found, "articles": hits}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    _print_entity(query, found, hits, bool(list_counts(store)))
+
+
+def _print_entity(
+    query: str, found: list[dict[str, object]], hits: list[dict[str, object]], have_lists: bool
+) -> None:
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from tracker.cli.render import make_console
+    from tracker.record import LIST_NAMES
+
+    console = make_console()
+    if not have_lists:
+        console.print(
+            "No lists kept yet: add a screening-list source (README) and run tracker fetch.",
+            markup=False,
+        )
+    elif not found:
+        console.print(f"{query}: on none of the lists kept, under any of its names.", markup=False)
+    for e in found:
+        head = Text()
+        code = str(e["list_code"])
+        head.append(f"{LIST_NAMES.get(code, code)} ({code})", style="bold")
+        head.append(": ")
+        head.append(str(e["name"]), style="bold")
+        if e["removed_at"]:
+            head.append(f"  removed {str(e['removed_at'])[:10]}", style="red")
+        console.print(head)
+        details = [
+            ("since", e["start_date"]),
+            ("citation", e["citation"]),
+            ("licence", e["license_requirement"]),
+            ("policy", e["license_policy"]),
+            ("also known as", "; ".join(map(str, e["alt_names"]))),  # type: ignore[call-overload]
+            ("address", e["addresses"]),
+        ]
+        for label, value in details:
+            if value:
+                line = Text(f"{label:>13}  ", style="dim")
+                line.append(str(value))
+                console.print(line)
+        for ev in e["events"]:  # type: ignore[attr-defined]
+            line = Text(f"{'':>13}  ", style="dim")
+            line.append(f"{str(ev['at'])[:10]}  {ev['event']}  {ev['citation'] or ''}")
+            console.print(line)
+    if hits:
+        console.print(Text("\nLatest articles", style="bold"))
+        for h in hits:
+            line = Text()
+            line.append(f"{str(h['id'])[:8]}  ", style="dim")
+            line.append(f"{str(h.get('published_at') or '')[:10]}  {h['source']}: ")
+            line.append(str(h["title"] or ""))
+            console.print(Padding(line, (0, 0, 0, 2)))

@@ -338,6 +338,16 @@ def m013_add_official_lists(db: Database) -> None:
     )
 
 
+@step
+def m014_add_list_names(db: Database) -> None:
+    """Every list entry's names in matching form (``tracker.record.names``), to find an entity
+    by any of its names in any script without reading the whole list."""
+    db.table("list_names").create(
+        {"key": str, "list_code": str, "entry_id": str}, pk=("key", "list_code", "entry_id")
+    )
+    db.table("list_names").create_index(["list_code", "entry_id"])
+
+
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
 MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

@@ -67,6 +67,15 @@ def apply_snapshot(
                 + ", source = excluded.source, last_seen_at = excluded.last_seen_at, removed_at = NULL",
                 [e["list_code"], e["entry_id"], *values, source, at, at],
             )
+            store.db.execute(
+                "DELETE FROM list_names WHERE list_code = ? AND entry_id = ?",
+                [e["list_code"], e["entry_id"]],
+            )
+            for key in e.get("keys", ()):
+                store.db.execute(
+                    "INSERT OR IGNORE INTO list_names (key, list_code, entry_id) VALUES (?, ?, ?)",
+                    [key, e["list_code"], e["entry_id"]],
+                )
         n = 0
         for c in changes:
             n += 1
@@ -96,6 +105,31 @@ def apply_snapshot(
         )
         if validators is not None:
             store.save_validators(*validators, now=now)
+
+
+def entries_named(store: Store, keys: list[str]) -> list[dict[str, Any]]:
+    """List entries (on a list or removed) one of whose names folds to one of ``keys``, each
+    with its events, oldest first."""
+    if not keys:
+        return []
+    marks = ",".join("?" * len(keys))
+    sql = (
+        "SELECT DISTINCT e.* FROM list_names n JOIN list_entries e "
+        "ON e.list_code = n.list_code AND e.entry_id = n.entry_id "
+        f"WHERE n.key IN ({marks}) ORDER BY e.removed_at IS NOT NULL, e.list_code, e.name"
+    )
+    rows = list(store.db.query(sql, keys))
+    for row in rows:
+        row["alt_names"] = json.loads(row["alt_names"] or "[]")
+        row["countries"] = json.loads(row["countries"] or "[]")
+        row["events"] = list(
+            store.db.query(
+                "SELECT event, at, citation, changed, source FROM list_events "
+                "WHERE list_code = ? AND entry_id = ? ORDER BY at, id",
+                [row["list_code"], row["entry_id"]],
+            )
+        )
+    return rows
 
 
 def list_counts(store: Store) -> list[dict[str, Any]]:

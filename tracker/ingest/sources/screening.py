@@ -21,6 +21,7 @@ CSL_CSV = "https://data.trade.gov/downloadable_consolidated_screening_list/v1/co
 
 def _collect(visit: Visit) -> Collected:
     from tracker.record.diff import check_shrink, diff_lists, kept
+    from tracker.record.names import name_keys
     from tracker.record.screening import parse_screening_list
     from tracker.store.record import apply_snapshot, current_entries
 
@@ -51,7 +52,7 @@ def _collect(visit: Visit) -> Collected:
     apply_snapshot(
         store,
         source.name,
-        [e.as_row() for e in entries],
+        [{**e.as_row(), "keys": name_keys([e.name, *e.alt_names])} for e in entries],
         [
             {
                 "list_code": c.list_code,
