@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,20 @@ from tracker.ingest.http import Fetcher, make_session
 from tracker.ingest.pipeline import SourceReport
 
 from .conftest import Sleeps
+
+
+@pytest.fixture
+def no_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose resolver answers nothing but loopback, as offline: every other name
+    fails as glibc fails it (socket.gaierror), and no test query leaves the machine."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return real(host, *args, **kwargs)  # type: ignore[arg-type]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def invoke(*args: str) -> Result:
@@ -57,6 +72,7 @@ def test_when_every_source_is_backing_off_fetch_says_when_and_exits_75(
     assert forced.exit_code == 1  # tried again, and failed again: a failure, not "nothing due"
 
 
+@pytest.mark.usefixtures("no_resolver")
 def test_an_offline_machine_is_named_once_and_nothing_backs_off(tmp_path: Path) -> None:
     names = {f"s{i}": f"http://feed{i}.tracker.invalid/rss" for i in range(5)}
     config(tmp_path, names)
@@ -72,6 +88,7 @@ def test_an_offline_machine_is_named_once_and_nothing_backs_off(tmp_path: Path) 
     assert "looks offline" in again.stderr
 
 
+@pytest.mark.usefixtures("no_resolver")
 def test_a_name_that_does_not_resolve_is_not_retried(sleeps: Sleeps) -> None:
     settings = Settings(retries=3, backoff=1.0, min_interval=0.0)
     fetcher = Fetcher(make_session(settings), settings, clock=sleeps.clock, sleep=sleeps.sleep)

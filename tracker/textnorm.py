@@ -148,6 +148,10 @@ def fold_chars(text: str) -> str:
     return to_simplified_chars(text).lower()
 
 
+HANT_HINTS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")  # language tags that mean traditional
+HANS_HINTS = ("zh-hans", "zh-cn", "zh-sg")
+
+
 def script_of(text: str, hint: str | None = None) -> str | None:
     """``hant`` or ``hans`` for Chinese text; None for other text.
 
@@ -164,7 +168,7 @@ def script_of(text: str, hint: str | None = None) -> str | None:
     hinted = (hint or "").lower()
     # The s2t table takes ~40 ms to load: asked only when the cheap count cannot settle it
     # (nothing traditional and no traditional hint: simplified; plenty traditional: traditional).
-    if traditional == 0 and hinted not in ("zh-hant", "zh-tw", "zh-hk", "zh-mo"):
+    if traditional == 0 and hinted not in HANT_HINTS:
         return "hans" if len(han) >= 4 or hinted.startswith("zh") else None
     if traditional >= 2 and traditional >= 0.15 * len(han):
         return "hant"
@@ -173,9 +177,9 @@ def script_of(text: str, hint: str | None = None) -> str | None:
         return "hant"
     if simplified >= 2 * traditional + 1 and simplified >= 2:
         return "hans"
-    if hinted in ("zh-hant", "zh-tw", "zh-hk", "zh-mo"):
+    if hinted in HANT_HINTS:
         return "hant"
-    if hinted in ("zh-hans", "zh-cn", "zh-sg"):
+    if hinted in HANS_HINTS:
         return "hans"
     if len(han) < 4:
         return None

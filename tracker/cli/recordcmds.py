@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tracker.cli.base import State, cli, utc_now
-from tracker.cli.render import FORMATS, print_plain_rows
+from tracker.cli.render import FORMATS, minute, print_plain_rows
 
 
 @cli.group(invoke_without_command=True)
@@ -43,7 +43,7 @@ def lists(ctx: click.Context, fmt: str) -> None:
     if fmt == "table":
         for row in rows:
             for key in ("last_snapshot", "last_change"):
-                row[key] = (row[key] or "")[:16].replace("T", " ")
+                row[key] = minute(row[key])
     columns = [
         Column("list"),
         Column("name", fit="wrap", min_width=16, drop=2),

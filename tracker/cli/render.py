@@ -169,6 +169,11 @@ def print_plain_rows(
     print_table(make_console(), rows, columns)
 
 
+def minute(moment: str | None) -> str:
+    """A stored ISO time as a table shows it: ``2026-12-05 14:05`` (UTC), or nothing."""
+    return (moment or "")[:16].replace("T", " ")
+
+
 def say_empty(message: str) -> None:
     """An empty answer: one line on stderr, exit 0, the same in every command, so a pipe gets
     nothing (json gets ``[]``) and a person is told why the screen is empty."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.cli.base import State, cli, maybe_config, utc_now
-from tracker.cli.render import FORMATS, make_console, print_plain_rows
+from tracker.cli.render import FORMATS, make_console, minute, print_plain_rows
 from tracker.errors import ParseError
 from tracker.ingest.sources import KINDS
 
@@ -78,7 +78,7 @@ def sources_list(state: State, fmt: str) -> None:
             row["enabled"] = "on" if row["enabled"] else "off"
             if not row["in_config"]:
                 row["enabled"] = "not in config"
-            row["last_run"] = (row["last_run"] or "")[:16].replace("T", " ")
+            row["last_run"] = minute(row["last_run"])
     columns = [
         Column("name"),
         Column("kind", drop=4),
@@ -155,7 +155,7 @@ def sources_status(state: State, fmt: str) -> None:
     if fmt == "table":
         for row in rows:
             for key in ("last_success", "next_attempt"):
-                row[key] = (row[key] or "")[:16].replace("T", " ")
+                row[key] = minute(row[key])
     columns = [
         Column("name"),
         Column("state", fit="wrap", min_width=11),
