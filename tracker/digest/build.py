@@ -124,12 +124,10 @@ class Digest:
     # Matched but past max_other: counted in the digest ("and N more"), recorded as delivered,
     # so they do not come back every day; tracker search finds them.
     overflow: list[str] = field(default_factory=list)
-    late: list[Item] = field(
-        default_factory=list
-    )  # found now, published days before: one line each
-    stale: list[str] = field(
-        default_factory=list
-    )  # found now, published long ago: left out, recorded
+    # Found now but published days before: one line each under "Found late".
+    late: list[Item] = field(default_factory=list)
+    # Found now but published long ago, or late and off-topic: left out, recorded as delivered.
+    stale: list[str] = field(default_factory=list)
 
     @property
     def stories(self) -> list[Item]:
@@ -369,7 +367,8 @@ def build_digest(
     digest.other = [_story_item(group(k), window, subscriber, score(k)) for k in shown_other]
     unlisted = keys - listed
     digest.overflow = [aid for aid in remaining if key_of[aid] in unlisted]
-    late = _late_items(late_ids, window, subscriber, key_of)
+    late, off_topic = _late_items(late_ids, window, subscriber, key_of)
+    digest.stale += off_topic
     digest.late = late[: settings.max_other]
     digest.overflow += [aid for item in late[settings.max_other :] for aid in item.article_ids]
     for item in digest.official:
@@ -481,20 +480,23 @@ def _by_publication(
 
 def _late_items(
     ids: list[str], window: Window, subscriber: Subscriber, key_of: dict[str, Any]
-) -> list[Item]:
-    """One line per story found late, newest first; only relevant ones (the rest are stale)."""
+) -> tuple[list[Item], list[str]]:
+    """One line per relevant story found late, newest first; and the off-topic ids left out."""
     groups: dict[Any, list[str]] = defaultdict(list)
     for aid in ids:
         groups[key_of[aid]].append(aid)
-    items = [
-        _story_item(group, window, subscriber, max(window.relevance[a] for a in group))
-        for group in groups.values()
-        if max(window.relevance[a] for a in group) >= RELEVANT
-    ]
+    items: list[Item] = []
+    off_topic: list[str] = []
+    for group in groups.values():
+        best = max(window.relevance[a] for a in group)
+        if best >= RELEVANT:
+            items.append(_story_item(group, window, subscriber, best))
+        else:
+            off_topic += group
     items.sort(
         key=lambda i: i.published or datetime.min.replace(tzinfo=subscriber.zone), reverse=True
     )
-    return items
+    return items, off_topic
 
 
 def _today(items: list[Item]) -> list[Item]:
