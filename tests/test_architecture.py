@@ -25,13 +25,13 @@ LEAVES = {"errors", "models", "urls", "textnorm"}
 ALLOWED = {
     "store": set(),
     "tagging": {"store"},
-    "search": {"store", "tagging"},
-    "record": set(),
+    "search": {"record", "store", "tagging"},
+    "record": {"store"},
     "sources": {"record", "store"},
     "config": {"sources", "search", "tagging"},
     "stories": {"config", "store", "tagging"},
     "digest": {"config", "search", "store", "stories", "tagging"},
-    "ingest": {"config", "sources", "store", "stories", "tagging"},
+    "ingest": {"config", "record", "sources", "store", "stories", "tagging"},
     "demo": {"config"},
     "cli": {
         "config",

@@ -224,9 +224,10 @@ def test_entity_finds_a_listed_company_by_any_of_its_names(
 ) -> None:
     lists_home.body = csv_of(BASE + SMIC_ROWS)
     assert invoke("fetch").exit_code == 0
-    found = json.loads(invoke("entity", name, "-f", "json").stdout)
-    assert [(e["list_code"], e["entry_id"]) for e in found["entries"]] == [("EL", "el-smic")]
-    assert found["entries"][0]["citation"] == "85 FR 83420"
+    found = json.loads(invoke("entity", name, "-f", "json").stdout)["entities"]
+    assert [e["id"] for e in found] == ["smic"]  # the vocabulary's SMIC and the list's, one
+    assert [(e["list_code"], e["entry_id"]) for e in found[0]["entries"]] == [("EL", "el-smic")]
+    assert found[0]["entries"][0]["citation"] == "85 FR 83420"
     text = CliRunner().invoke(cli, ["entity", name], env={"COLUMNS": "120"}).stdout
     assert "Entity List (EL): Semiconductor Manufacturing International Corporation" in text
     assert "2020-12-22" in text
@@ -236,7 +237,7 @@ def test_entity_says_plainly_when_a_name_is_on_no_list(lists_home: ListServer) -
     assert invoke("fetch").exit_code == 0
     result = invoke("entity", "Zeta Optics")
     assert result.exit_code == 0
-    assert "Zeta Optics: on none of the lists kept" in result.stdout
+    assert "Zeta Optics: no entity of that name on the lists kept" in result.stdout
     short = invoke("entity", "AB")
     assert short.exit_code == 2
     assert "too short" in short.stderr

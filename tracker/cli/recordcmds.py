@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tracker.cli.base import State, cli, utc_now
@@ -100,7 +102,14 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
 
 @cli.command()
 @click.argument("name", nargs=-1, required=True)
-@click.option("--articles", "-n", default=10, show_default=True, type=click.IntRange(0, 1000))
+@click.option(
+    "--articles",
+    "-n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Latest articles shown, per language.",
+)
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -108,60 +117,62 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
 def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None:
     """Is NAME on a list, since when, under which citation; its history; the latest news.
 
-    NAME is any of its names, in any script (SMIC, 中芯国际, Semiconductor Manufacturing
-    International Corporation); a company in the vocabulary brings all its aliases.
+    NAME is an entity's id (as search's entity:ID filter takes it) or any of its names, in any
+    script (SMIC, 中芯国际, Semiconductor Manufacturing International Corporation): names on the
+    lists, the vocabulary's aliases, and aliases read from Entity List rules all lead to it.
     Legal suffixes (Co., Ltd., 有限公司) and punctuation do not matter.
 
     \b
     Examples:
       tracker entity smic
-      tracker entity 中芯國際 --format json | jq '.entries[].citation'
+      tracker entity 中芯國際 --format json | jq '.entities[].entries[].citation'
+      tracker search 'entity:smic' --since 30d
     """
     import json
 
     from tracker.cli.base import maybe_config
     from tracker.record.names import name_keys
-    from tracker.search.engine import search
-    from tracker.store.record import entries_named, list_counts
+    from tracker.store import entities as db
+    from tracker.store.record import list_counts
 
     query = " ".join(name).strip()
     store = state.store(readonly=True)
     tagger = state.tagger(maybe_config(state))
-    tags = [t for t in tagger.lookup(query) if t.startswith("company:")]
     names = [query]
+    tags = [t for t in tagger.lookup(query) if t.startswith("company:")]
     for e in tagger.entries:
         if e.tag_id in tags:
             names += [e.name, *e.aliases, *e.cased]
     keys = name_keys(names)
-    if not keys:
+    found = db.find_entities(store, query.lower(), keys)
+    if not found and tags:
+        found = db.find_entities(store, tags[0], [])
+    if not found and not keys:
         raise click.BadParameter(
             f"{query!r} is too short to match a name on its own; give more of the name",
             param_hint="NAME",
         )
-    found = entries_named(store, keys)
-    hits = []
-    if articles:
-        hits = [
-            h.as_dict()
-            for h in search(
-                store,
-                "" if tags else f'"{query}"',
-                tags=tags[:1],
-                sort="newest",
-                limit=articles,
-                expand=tagger.lookup,
-            )
-        ]
+    out = []
+    for ent in found:
+        ids: list[str] = []
+        for lang in ("en", "zh"):
+            ids += db.entity_article_ids(store, ent["id"], ent["tag"], articles, lang)
+        latest = sorted(db.article_briefs(store, ids), key=lambda r: r["at"] or "", reverse=True)
+        out.append(
+            {
+                **ent,
+                "names": sorted(db.entity_keys(store, ent["id"])),
+                "entries": db.entity_entries(store, ent["id"]),
+                "articles": latest if articles else [],
+            }
+        )
     if fmt == "json":
-        out = {"query": query, "keys": keys, "tags": tags, "entries": found, "articles": hits}
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"query": query, "entities": out}, ensure_ascii=False, indent=2))
         return
-    _print_entity(query, found, hits, bool(list_counts(store)))
+    _print_entities(query, out, bool(list_counts(store)))
 
 
-def _print_entity(
-    query: str, found: list[dict[str, object]], hits: list[dict[str, object]], have_lists: bool
-) -> None:
+def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -> None:
     from rich.padding import Padding
     from rich.text import Text
 
@@ -174,39 +185,54 @@ def _print_entity(
             "No lists kept yet: add a screening-list source (README) and run tracker fetch.",
             markup=False,
         )
-    elif not found:
-        console.print(f"{query}: on none of the lists kept, under any of its names.", markup=False)
-    for e in found:
-        head = Text()
-        code = str(e["list_code"])
-        head.append(f"{LIST_NAMES.get(code, code)} ({code})", style="bold")
-        head.append(": ")
-        head.append(str(e["name"]), style="bold")
-        if e["removed_at"]:
-            head.append(f"  removed {str(e['removed_at'])[:10]}", style="red")
+    if not found:
+        console.print(
+            f"{query}: no entity of that name on the lists kept or in the vocabulary.",
+            markup=False,
+        )
+    for n, ent in enumerate(found):
+        if n:
+            console.print()
+        head = Text(str(ent["name"]), style="bold")
+        head.append(f"  (entity:{ent['id']})", style="dim")
         console.print(head)
-        details = [
-            ("since", e["start_date"]),
-            ("citation", e["citation"]),
-            ("licence", e["license_requirement"]),
-            ("policy", e["license_policy"]),
-            ("also known as", "; ".join(map(str, e["alt_names"]))),  # type: ignore[call-overload]
-            ("address", e["addresses"]),
-        ]
-        for label, value in details:
-            if value:
-                line = Text(f"{label:>13}  ", style="dim")
-                line.append(str(value))
-                console.print(line)
-        for ev in e["events"]:  # type: ignore[attr-defined]
-            line = Text(f"{'':>13}  ", style="dim")
-            line.append(f"{str(ev['at'])[:10]}  {ev['event']}  {ev['citation'] or ''}")
+        if ent.get("parent"):
+            console.print(Text(f"  part of entity:{ent['parent']}", style="dim"))
+        if have_lists and not ent["entries"]:
+            console.print("  on none of the lists kept, under any of its names.", markup=False)
+        for e in ent["entries"]:
+            line = Text("  ")
+            code = str(e["list_code"])
+            line.append(f"{LIST_NAMES.get(code, code)} ({code})", style="bold")
+            line.append(": " + str(e["name"]))
+            if e["removed_at"]:
+                line.append(f"  removed {str(e['removed_at'])[:10]}", style="red")
             console.print(line)
-    if hits:
-        console.print(Text("\nLatest articles", style="bold"))
-        for h in hits:
-            line = Text()
-            line.append(f"{str(h['id'])[:8]}  ", style="dim")
-            line.append(f"{str(h.get('published_at') or '')[:10]}  {h['source']}: ")
-            line.append(str(h["title"] or ""))
-            console.print(Padding(line, (0, 0, 0, 2)))
+            details = [
+                ("since", e["start_date"]),
+                ("citation", e["citation"]),
+                ("licence", e["license_requirement"]),
+                ("policy", e["license_policy"]),
+                ("also known as", "; ".join(map(str, e["alt_names"]))),
+                ("address", e["addresses"]),
+            ]
+            for label, value in details:
+                if value:
+                    row = Text(f"  {label:>13}  ", style="dim")
+                    row.append(str(value))
+                    console.print(row)
+            for ev in e["events"]:
+                row = Text(f"  {'':>13}  ", style="dim")
+                cite = ev["citation"] or ""
+                if ev.get("document"):
+                    cite = f"{cite} (FR {ev['document']})".strip()
+                row.append(f"{str(ev['at'])[:10]}  {ev['event']}  {cite}")
+                console.print(row)
+        if ent["articles"]:
+            console.print(Text("  Latest articles", style="bold"))
+            for a in ent["articles"]:
+                line = Text()
+                line.append(f"{str(a['id'])[:8]}  ", style="dim")
+                line.append(f"{str(a['at'] or '')[:10]}  {a['source']}: ")
+                line.append(str(a["title"] or ""))
+                console.print(Padding(line, (0, 0, 0, 4)))

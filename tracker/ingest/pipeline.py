@@ -28,6 +28,7 @@ from tracker.ingest.pool import Extractor
 from tracker.ingest.prefetch import Page, prefetch
 from tracker.ingest.sources import KINDS
 from tracker.models import Article, FeedItem, Source, TagHit
+from tracker.record.linking import LinkReport, companies_of, link_articles
 from tracker.store import LogEntry, Store
 from tracker.stories.place import PlaceReport, place_pending
 from tracker.tagging.tagger import Tagger, relevance
@@ -67,6 +68,7 @@ class SourceReport:
 class FetchReport:
     sources: list[SourceReport] = field(default_factory=list)
     stories: PlaceReport = field(default_factory=PlaceReport)
+    links: LinkReport = field(default_factory=LinkReport)
 
     @property
     def failures(self) -> list[SourceReport]:
@@ -204,6 +206,12 @@ def run_fetch(
             # The articles are saved; they stay pending and the next run places them.
             log.warning("story placement stopped (%s); run 'tracker stories update'", exc)
             stories = PlaceReport()
+        # Then the entities: new list names in stored articles, new articles' list names.
+        try:
+            links = link_articles(store, companies_of(tagger.entries), should_stop=stop.is_set)
+        except sqlite3.Error as exc:
+            log.warning("linking articles to entities stopped (%s); the next fetch goes on", exc)
+            links = LinkReport()
     except BaseException:
         # Ctrl-C or SIGTERM: tell the source threads to stop after their current article (what
         # they committed stays), and drop the work not yet started.
@@ -213,7 +221,7 @@ def run_fetch(
         raise
     pool.shutdown(wait=True)
     extractor.close()
-    return FetchReport(sources=results, stories=stories)
+    return FetchReport(sources=results, stories=stories, links=links)
 
 
 def _why_skip(store: Store, name: str, now: datetime) -> tuple[str | None, datetime | None]:

@@ -23,3 +23,14 @@ LIST_NAMES = {
     "SSI": "Sectoral Sanctions Identifications List",
     "SDN": "Specially Designated Nationals",
 }
+
+
+def list_code_for(value: str) -> str | None:
+    """The list a user means: its code in any case (``el``), or its name as a slug
+    (``entity-list``, ``military-end-user-list``, ``unverified``); None when no list is meant."""
+    wanted = value.strip().lower().replace("_", "-")
+    for code, name in LIST_NAMES.items():
+        slug = name.lower().replace(" ", "-")
+        if wanted in (code.lower(), slug, slug.removesuffix("-list")):
+            return code
+    return None

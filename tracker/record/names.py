@@ -20,6 +20,14 @@ CHINESE_LEGAL = ("股份有限公司", "有限责任公司", "有限公司", "�
 PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
+def normalise(text: str) -> str:
+    """Text in the form names are matched in: folded, punctuation and Latin legal suffixes gone,
+    single spaces (an article's text goes through this too, so both sides line up)."""
+    text = PUNCTUATION.sub(" ", fold(text))
+    text = LATIN_LEGAL.sub(" ", text)
+    return " ".join(text.split())
+
+
 def fold_name(name: str) -> str | None:
     """The matching key of an organisation's name, or None when too short to match alone."""
     text = fold(name)
@@ -27,9 +35,7 @@ def fold_name(name: str) -> str | None:
         if text.endswith(suffix) and len(text) > len(suffix) + 1:
             text = text[: -len(suffix)]
             break
-    text = PUNCTUATION.sub(" ", text)
-    text = LATIN_LEGAL.sub(" ", text)
-    text = " ".join(text.split())
+    text = normalise(text)
     han = len(HAN_RE.findall(text))
     if han >= 2 or (han == 0 and len(text.replace(" ", "")) >= 4):
         return text

@@ -16,6 +16,7 @@ from tracker.search import LANGS, SORTS, known_lang
 from tracker.search.query import Covers, Expand, ParsedQuery, parse_query, parse_when, to_fts
 from tracker.search.snippets import make_snippet, mark_matches
 from tracker.store import Store
+from tracker.store.entities import entities_of
 from tracker.store.search import Filters, newest, ranked
 from tracker.store.stories import story_members
 from tracker.tagging.tagger import RELEVANT
@@ -56,6 +57,7 @@ class Hit:
     story_id: int | None = None
     story_size: int = 1
     also: list[dict[str, Any]] = field(default_factory=list)  # the story's other members
+    entities: list[dict[str, Any]] = field(default_factory=list)  # listed entities it names
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +79,7 @@ class Hit:
             "story_id": self.story_id,
             "story_size": self.story_size,
             "also": self.also,
+            "entities": self.entities,
         }
 
 
@@ -124,6 +127,8 @@ def search(
     sources = [*sources, *parsed.sources]
     lang = _check_lang(lang or parsed.lang)
     filters = Filters(
+        entities=_entity_ids(store, parsed.entities),
+        listed=_list_codes(parsed.listed),
         tags=tags,
         since=since,
         until=until,
@@ -182,6 +187,7 @@ def search(
     )
     members = story_members(store, [r["story_id"] for r in rows if r.get("story_id") is not None])
     tag_map = store.tags_for([r["id"] for r in rows])
+    named = entities_of(store, [r["id"] for r in rows])
     terms = parsed.positive_terms or _raw_words(query if raw else "")
     return [
         Hit(
@@ -193,6 +199,7 @@ def search(
             lang=r["lang"],
             snippet=make_snippet(r["text"] or r["summary"] or "", terms),
             tags=tag_map.get(r["id"], []),
+            entities=named.get(r["id"], []),
             score=round(-r["score"], 3) if r["score"] is not None else 0.0,
             rank_by="match"
             if match and sort == "relevance"
@@ -248,6 +255,37 @@ def query_lang(words: list[str]) -> str | None:
     if HAN_RE.search(text):
         return detect_lang(text)
     return "en" if re.search("[A-Za-z]", text) else None
+
+
+def _entity_ids(store: Store, values: list[str]) -> list[str]:
+    """entity:VALUE filters as entity ids: an id, a vocabulary company, or any of its names."""
+    from tracker.record.names import name_keys
+    from tracker.store.entities import find_entities
+
+    ids = []
+    for value in values:
+        found = find_entities(store, value.lower(), name_keys([value.replace("-", " ")]))
+        if len(found) != 1:
+            what = "no entity" if not found else f"{len(found)} entities"
+            raise QueryError(
+                f"entity:{value}: {what} of that name; find its id with 'tracker entity NAME'"
+            )
+        ids.append(found[0]["id"])
+    return ids
+
+
+def _list_codes(values: list[str]) -> list[str]:
+    from tracker.record import LIST_NAMES, list_code_for
+
+    codes = []
+    for value in values:
+        code = list_code_for(value)
+        if code is None:
+            raise QueryError(
+                f"listed:{value}: no such list; use entity-list or a code: {', '.join(LIST_NAMES)}"
+            )
+        codes.append(code)
+    return codes
 
 
 def _raw_words(query: str) -> list[str]:

@@ -1,7 +1,8 @@
 """The search query language, compiled to SQLite FTS5.
 
 Users type words (all must match), ``"phrases"``, ``OR``, ``-exclude``, ``prefix*``, ``title:word``
-and inline filters ``company:nvidia``, ``source:NAME``, ``lang:zh``. Nothing they type reaches FTS5
+and inline filters ``company:nvidia``, ``source:NAME``, ``lang:zh``, ``entity:smic``,
+``listed:entity-list``. Nothing they type reaches FTS5
 unquoted, so FTS5 syntax errors cannot happen. Terms take the index's own form (folded, Han bigrams;
 :func:`tracker.textnorm.index_form`), so 英偉達 finds 英伟达. A term that is a vocabulary alias also
 matches the articles tagged with it (``tags:`` column), so 英伟达 finds English Nvidia stories.
@@ -45,6 +46,8 @@ class ParsedQuery:
     tags: list[str] = field(default_factory=list)  # inline kind:slug filters
     sources: list[str] = field(default_factory=list)
     lang: str | None = None
+    entities: list[str] = field(default_factory=list)  # entity:ID filters, as typed
+    listed: list[str] = field(default_factory=list)  # listed:LIST filters, as typed
 
     @property
     def expanded(self) -> dict[str, list[str]]:
@@ -125,7 +128,8 @@ def parse_query(
         if group and all(t.exclude for t in group):
             raise QueryError("a query needs at least one word that is not excluded with '-'")
     parsed.groups = [_join_aliases(g, expand, covers) if expand else g for g in parsed.groups if g]
-    if not parsed.groups and not (parsed.tags or parsed.sources or parsed.lang):
+    filters = parsed.tags or parsed.sources or parsed.lang or parsed.entities or parsed.listed
+    if not parsed.groups and not filters:
         raise QueryError("the query has no searchable words")
     return parsed
 
@@ -139,7 +143,8 @@ def _tag_term(word: str) -> Term | None:
 
 
 def _take_filter(word: str, parsed: ParsedQuery, start: int) -> bool:
-    """Inline filters: kind:slug (a tag), source:NAME, lang:CODE. True when ``word`` was one."""
+    """Inline filters: kind:slug (a tag), source:NAME, lang:CODE, entity:ID, listed:LIST. True
+    when ``word`` was one."""
     match = FILTER.match(word)
     if not match or match.group(1):
         return False
@@ -150,6 +155,10 @@ def _take_filter(word: str, parsed: ParsedQuery, start: int) -> bool:
         parsed.sources.append(value)
     elif key == "lang":
         parsed.lang = value
+    elif key == "entity":
+        parsed.entities.append(value)
+    elif key == "listed":
+        parsed.listed.append(value)
     else:
         return False  # title:word, or not a filter at all (a URL, a ratio like 3:1): words
     return True

@@ -353,6 +353,9 @@ class Store:
             self._fts_delete(rowid, aid)  # while the old title, text and tags are still stored
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             conn.execute(f"UPDATE articles SET {assignments} WHERE id = :id", {**values, "id": aid})
+            # Its text changed: the names it mentions are found again after this fetch.
+            conn.execute("DELETE FROM article_mentions WHERE article_id = ?", [aid])
+            conn.execute("INSERT OR IGNORE INTO link_queue (article_id) VALUES (?)", [aid])
         else:
             row = {**values, "id": aid, "source": article.source, "first_seen_at": stamp}
             if article.page == "failed":

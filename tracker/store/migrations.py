@@ -348,6 +348,44 @@ def m014_add_list_names(db: Database) -> None:
     db.table("list_names").create_index(["list_code", "entry_id"])
 
 
+@step
+def m015_add_entities(db: Database) -> None:
+    """Entities (list entries and vocabulary companies joined by name), the list names each
+    article names, Entity List rules read from the Federal Register, and a rule's provisional
+    entries giving way to the screening list's once it catches up."""
+    db.table("entities").create({"id": str, "name": str, "tag": str, "parent": str}, pk="id")
+    db.table("entity_keys").create({"key": str, "entity_id": str}, pk=("key", "entity_id"))
+    db.table("entity_keys").create_index(["entity_id"])
+    db.table("entity_members").create(
+        {"entity_id": str, "list_code": str, "entry_id": str}, pk=("list_code", "entry_id")
+    )
+    db.table("entity_members").create_index(["entity_id"])
+    db.table("article_mentions").create(
+        {"article_id": str, "key": str, "at": str}, pk=("article_id", "key")
+    )
+    db.table("article_mentions").create_index(["key", "at"])
+    db.table("linked_keys").create({"key": str}, pk="key")
+    db.table("link_queue").create({"article_id": str}, pk="article_id")
+    db.table("record_state").create({"name": str, "value": str}, pk="name")
+    db.table("list_rules").create(
+        {
+            "document_number": str,
+            "citation": str,
+            "published": str,
+            "source": str,
+            "status": str,  # parsed | not-understood
+            "added": int,
+            "revised": int,
+            "removed": int,
+            "problem": str,
+            "read_at": str,
+        },
+        pk="document_number",
+    )
+    db.table("list_entries").add_column("superseded_by", str)
+    db.table("list_events").add_column("document", str)
+
+
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
 MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

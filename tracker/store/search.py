@@ -34,6 +34,8 @@ class Filters:
     lang: str | None = None
     min_relevance: float | None = None
     sources: Iterable[str] = field(default_factory=tuple)
+    entities: Iterable[str] = ()  # entity ids: the article names each (by a list name or tag)
+    listed: Iterable[str] = ()  # list codes: the article names an entity now on each
 
     def sql(self, store: Store) -> tuple[list[str], list[Any]]:
         """WHERE terms on ``articles a`` and their parameters."""
@@ -66,7 +68,31 @@ class Filters:
         if sources:
             where.append(f"a.source IN ({','.join('?' * len(sources))})")
             params += sources
+        for entity in self.entities:
+            where.append(f"a.id IN ({_NAMING_ENTITY})")
+            params += [entity, entity]
+        for code in self.listed:
+            where.append(f"a.id IN ({_NAMING_LISTED})")
+            params += [code, code]
         return where, params
+
+
+# Articles naming an entity: by one of its list names found in the text, or by the vocabulary
+# company tag the entity was joined with.
+_NAMING_ENTITY = (
+    "SELECT m.article_id FROM entity_keys k JOIN article_mentions m ON m.key = k.key "
+    "WHERE k.entity_id = ? UNION SELECT t.article_id FROM entities e "
+    "JOIN article_tags t ON t.tag_id = e.tag WHERE e.id = ?"
+)
+_ON_LIST = (
+    "SELECT m.entity_id FROM entity_members m JOIN list_entries l ON l.list_code = m.list_code "
+    "AND l.entry_id = m.entry_id WHERE l.list_code = ? AND l.removed_at IS NULL"
+)
+_NAMING_LISTED = (
+    "SELECT m.article_id FROM entity_keys k JOIN article_mentions m ON m.key = k.key "
+    f"WHERE k.entity_id IN ({_ON_LIST}) UNION SELECT t.article_id FROM entities e "
+    f"JOIN article_tags t ON t.tag_id = e.tag WHERE e.id IN ({_ON_LIST})"
+)
 
 
 def newest(store: Store, filters: Filters, sort: str, limit: int) -> list[dict[str, Any]]:
