@@ -66,6 +66,7 @@ COMMAND_MODULES = {
     "digest": "digestcmds",
     "lists": "recordcmds",
     "entity": "recordcmds",
+    "eval-entities": "recordcmds",
     "run": "digestcmds",
 }
 

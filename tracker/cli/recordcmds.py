@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -236,3 +237,72 @@ def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -
                 line.append(f"{str(a['at'] or '')[:10]}  {a['source']}: ")
                 line.append(str(a["title"] or ""))
                 console.print(Padding(line, (0, 0, 0, 4)))
+
+
+@cli.command(name="eval-entities")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--min-recall", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def eval_entities(
+    state: State, directory: Path, min_precision: float, min_recall: float, fmt: str
+) -> None:
+    """Score entity linking on labelled mentions: precision and recall per language.
+
+    DIRECTORY holds lists.csv (a screening-list file) and TOML files of [[mention]] tables
+    (lang, text, entity, also); see tests/data/entities/README.md. Exits 1 when a language
+    is below --min-precision or --min-recall, listing what went wrong.
+
+    \b
+    Example:
+      tracker eval-entities tests/data/entities --min-precision 0.98 --min-recall 0.9
+    """
+    from tracker.cli.base import maybe_config
+    from tracker.cli.tables import Column
+    from tracker.errors import ParseError
+    from tracker.record.evaluate import Resolver, evaluate, load_mentions
+    from tracker.record.linking import companies_of
+
+    lists_file = directory / "lists.csv"
+    if not lists_file.is_file():
+        raise click.BadParameter(f"{directory} has no lists.csv", param_hint="DIRECTORY")
+    tagger = state.tagger(maybe_config(state))
+    try:
+        mentions = load_mentions(directory)
+        resolver = Resolver(
+            lists_file,
+            companies_of(tagger.entries),
+            lambda text, lang: [h.tag_id for h in tagger.tag("", text, lang)],
+        )
+    except ParseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = evaluate(mentions, resolver.resolve)
+    scores = [*report.by_lang.items(), ("all", report.total())]
+    rows = [
+        {
+            "lang": lang,
+            "mentions": s.mentions,
+            "precision": round(s.precision, 3),
+            "recall": round(s.recall, 3),
+            "tp": s.tp,
+            "fp": s.fp,
+            "fn": s.fn,
+        }
+        for lang, s in scores
+    ]
+    columns = [Column(k, justify="left" if k == "lang" else "right") for k in rows[0]]
+    print_plain_rows(rows, fmt, columns)
+    if fmt == "table":
+        for m, got in report.wrong:
+            want = m.entity or "none"
+            click.echo(f"  {m.id}: wanted {want}, linked {', '.join(got) or 'none'}: {m.text}")
+    low = [
+        lang
+        for lang, s in report.by_lang.items()
+        if s.precision < min_precision or s.recall < min_recall
+    ]
+    if low:
+        raise click.ClickException(f"below the minimum in {', '.join(low)}")

@@ -14,13 +14,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tracker.record.link import usable
 from tracker.record.names import fold_name, name_keys
+from tracker.textnorm import HAN_RE
 
 PARENT = re.compile(
     r"\b(?:a\s+)?(?:subsidiary|affiliate|branch|division)\s+of\s+([^;.()]+)", re.IGNORECASE
 )
 SLUG_DROP = re.compile(r"[^\w]+")
-SLUG_MAX = 48
+SLUG_MAX = 60
 # Which list's name an entity takes first (the export lists before the sanctions lists).
 LIST_ORDER = ("EL", "MEU", "UVL", "DPL")
 
@@ -36,6 +38,15 @@ class Company:
     @property
     def tag(self) -> str:
         return f"company:{self.slug}"
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """One organisation's names in every script (``tracker/data/entities.toml``): the lists
+    write only English, the news often only Chinese."""
+
+    id: str
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,40 @@ class Entity:
     parent: str | None = None  # another entity's id
 
 
+def joinable(key: str) -> bool:
+    """Whether two organisations sharing this name are one: a name that could link an article
+    by itself, or a Chinese name of two characters or more (华为)."""
+    return usable(key) or len(HAN_RE.findall(key)) >= 2
+
+
 def slug_of(name: str) -> str:
     """A readable id: ``Hangzhou Hikvision Digital Technology Co., Ltd.`` -> the folded name
     with dashes; Chinese names keep their characters."""
-    key = fold_name(name) or name.lower()
-    return SLUG_DROP.sub("-", key).strip("-")[:SLUG_MAX].strip("-") or "entity"
+    slug = SLUG_DROP.sub("-", fold_name(name) or name.lower()).strip("-")
+    while len(slug) > SLUG_MAX and "-" in slug:
+        slug = slug.rsplit("-", 1)[0]  # whole words only
+    return slug[:SLUG_MAX] or "entity"
 
 
-def build_entities(companies: Iterable[Company], entries: Iterable[NamedEntry]) -> list[Entity]:
-    """Every entity, each list entry in exactly one; companies with no list entry included."""
+def load_known_names() -> list[KnownNames]:
+    """The packaged table of names in every script."""
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("tracker").joinpath("data/entities.toml").read_text("utf-8")
+    return [
+        KnownNames(str(t["id"]), tuple(str(n) for n in t["names"]))
+        for t in tomllib.loads(text).get("entity", [])
+    ]
+
+
+def build_entities(
+    companies: Iterable[Company],
+    entries: Iterable[NamedEntry],
+    known: Iterable[KnownNames] = (),
+) -> list[Entity]:
+    """Every entity, each list entry in exactly one; vocabulary companies with no list entry
+    included; known names only where they join a company or a list entry."""
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -76,19 +112,22 @@ def build_entities(companies: Iterable[Company], entries: Iterable[NamedEntry]) 
             x = parent[x]
         return x
 
-    nodes: list[Company | NamedEntry] = [*companies, *entries]
+    nodes: list[Company | KnownNames | NamedEntry] = [*companies, *known, *entries]
     owner: dict[str, int] = {}
     node_keys: list[list[str]] = []
     for i, node in enumerate(nodes):
         parent[i] = i
-        names = (
-            [node.name, *node.aliases]
-            if isinstance(node, Company)
-            else [node.name, *node.alt_names]
-        )
+        if isinstance(node, Company):
+            names = [node.name, *node.aliases]
+        elif isinstance(node, KnownNames):
+            names = list(node.names)
+        else:
+            names = [node.name, *node.alt_names]
         keys = name_keys(names)
         node_keys.append(keys)
         for key in keys:
+            if not joinable(key):
+                continue  # "Phoenix", "Global": shared by unrelated organisations
             if key in owner:
                 a, b = find(owner[key]), find(i)
                 if a != b:
@@ -101,6 +140,8 @@ def build_entities(companies: Iterable[Company], entries: Iterable[NamedEntry]) 
     entities: list[Entity] = []
     taken: set[str] = set()
     for members in groups.values():
+        if all(isinstance(nodes[i], KnownNames) for i in members):
+            continue  # names of an organisation neither listed nor in the vocabulary
         entity = _entity([nodes[i] for i in members], taken)
         for i in members:
             entity.keys.update(node_keys[i])
@@ -109,8 +150,9 @@ def build_entities(companies: Iterable[Company], entries: Iterable[NamedEntry]) 
     return entities
 
 
-def _entity(nodes: list[Company | NamedEntry], taken: set[str]) -> Entity:
+def _entity(nodes: list[Company | KnownNames | NamedEntry], taken: set[str]) -> Entity:
     company = next((n for n in nodes if isinstance(n, Company)), None)
+    known = next((n for n in nodes if isinstance(n, KnownNames)), None)
     listed = sorted(
         (n for n in nodes if isinstance(n, NamedEntry)),
         key=lambda e: (
@@ -120,6 +162,8 @@ def _entity(nodes: list[Company | NamedEntry], taken: set[str]) -> Entity:
     )
     if company is not None:
         ident, name, tag = company.slug, company.name, company.tag
+    elif known is not None:
+        ident, name, tag = known.id, listed[0].name, None
     else:
         ident, name, tag = slug_of(listed[0].name), listed[0].name, None
     base, n = ident, 2

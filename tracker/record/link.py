@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import ahocorasick
 
-from tracker.record.names import normalise
+from tracker.record.names import LATIN_DESCRIPTORS, normalise
 from tracker.textnorm import HAN_RE
 
 MIN_HAN = 3  # a list's Chinese name this short is too often part of another word
@@ -33,6 +33,10 @@ _GENERIC_WORDS = """
     union united universal university vector venture victory vision west world zenith
 """
 GENERIC = frozenset(_GENERIC_WORDS.split())
+# Capitalised words after a one-word name that still leave it the same organisation.
+ALONE_AFTER = frozenset(
+    [*LATIN_DESCRIPTORS, "co", "corp", "corporation", "inc", "ltd", "limited", "llc", "plc"]
+)
 
 
 def _is_latin(ch: str) -> bool:
@@ -92,6 +96,16 @@ def usable(key: str) -> bool:
 
 
 def _capitalised(word: str, raw: str) -> bool:
-    """Whether the text writes the word with a capital somewhere (a name, not the common noun)."""
-    found = re.finditer(re.escape(word), raw, re.IGNORECASE)
-    return any(m.group(0) != m.group(0).lower() for m in found)
+    """Whether the text writes the one-word name as a name standing alone: with a capital
+    ("Sugon", not "sugon"), and not as the first word of a longer name ("Inspur said" but not
+    "Inspur Electronic Information", a company of its own; "Huawei Technologies" still is)."""
+    for m in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)(?:'s)?(\s+[^\s]+)?", raw, re.I):
+        name = m.group(0).split()[0]
+        if name == name.lower():
+            continue
+        after = (m.group(1) or "").strip()
+        if not after or not after[0].isupper():
+            return True
+        if re.sub(r"\W", "", after).lower() in ALONE_AFTER:
+            return True
+    return False

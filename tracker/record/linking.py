@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tracker.record.entities import Company, NamedEntry, build_entities
+from tracker.record.entities import Company, NamedEntry, build_entities, load_known_names
 from tracker.record.link import NameMatcher, usable
 from tracker.store import Store
 from tracker.store import entities as db
@@ -46,8 +46,12 @@ def companies_of(entries: Iterable[object]) -> list[Company]:
 
 def refresh_entities(store: Store, companies: list[Company]) -> tuple[bool, int]:
     """Rebuild the entities when a list or the vocabulary changed. (rebuilt?, how many)"""
+    known = load_known_names()
     vocab = hashlib.sha1(
-        json.dumps([(c.slug, c.name, c.aliases) for c in companies], ensure_ascii=False).encode()
+        json.dumps(
+            [[(c.slug, c.name, c.aliases) for c in companies], [(k.id, k.names) for k in known]],
+            ensure_ascii=False,
+        ).encode()
     ).hexdigest()[:12]
     basis = f"{db.record_basis(store)}:{vocab}"
     if db.state(store, db.ENTITIES_BASIS) == basis:
@@ -56,7 +60,7 @@ def refresh_entities(store: Store, companies: list[Company]) -> tuple[bool, int]
         NamedEntry(r["list_code"], r["entry_id"], r["name"], r["alt_names"], r["remarks"] or "")
         for r in db.named_entries(store)
     ]
-    entities = build_entities(companies, entries)
+    entities = build_entities(companies, entries, known)
     db.replace_entities(store, entities, basis)
     return True, len(entities)
 
@@ -80,7 +84,7 @@ def link_articles(
     if not searched and upto >= top and not db.queued_texts(store):
         report.seconds = time.perf_counter() - started
         return report
-    matcher = NameMatcher(db.list_keys(store))
+    matcher = NameMatcher(db.match_keys(store))
 
     def read(
         rows: list[tuple[int, str, str, str, str]], only: set[str] | None

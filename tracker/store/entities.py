@@ -77,13 +77,20 @@ def replace_entities(store: Store, entities: Iterable[Any], basis: str) -> None:
         )
 
 
-def list_keys(store: Store) -> list[str]:
-    return [r[0] for r in store.db.execute("SELECT DISTINCT key FROM list_names")]
+# The names looked for in articles' text: every name of every entity on a list (or once on
+# one), whether the list, the vocabulary or the table of names in every script gave it.
+_MATCH_KEYS = (
+    "SELECT DISTINCT key FROM entity_keys WHERE entity_id IN (SELECT entity_id FROM entity_members)"
+)
+
+
+def match_keys(store: Store) -> list[str]:
+    return [r[0] for r in store.db.execute(_MATCH_KEYS)]
 
 
 def unlinked_keys(store: Store) -> list[str]:
-    """List names no article has been searched for yet."""
-    sql = "SELECT DISTINCT key FROM list_names WHERE key NOT IN (SELECT key FROM linked_keys)"
+    """Names no article has been searched for yet."""
+    sql = f"SELECT key FROM ({_MATCH_KEYS}) WHERE key NOT IN (SELECT key FROM linked_keys)"
     return [r[0] for r in store.db.execute(sql)]
 
 

@@ -1,0 +1,199 @@
+"""Entities: one per organisation across lists, vocabulary and scripts; articles linked to them.
+
+Through the CLI against loopback servers: a screening list (tests/data/entities/lists.csv) and a
+feed of articles written for the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from tests.helpers import rss
+from tracker.cli import cli
+
+DATA = Path(__file__).parent / "data" / "entities"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def item(n: int, title: str, text: str) -> dict[str, str]:
+    date = (NOW - timedelta(hours=n)).isoformat()
+    return {"title": title, "link": f"http://news.test/{n}", "description": text, "date": date}
+
+
+ARTICLES = [
+    item(1, "Camera maker's shares fall", "Hangzhou Hikvision Digital Technology Co., Ltd. fell."),
+    item(2, "海康威视股价下跌", "海康威视的摄像头被禁止用于联邦建筑。"),
+    item(3, "Hikrobot raises funds", "Hikrobot, a maker of machine-vision systems, raised money."),
+    item(4, "Sugon shares rise", "Sugon shares rose after the earnings call."),
+    item(5, "Lens makers", "Like a phoenix, the market rose from the ashes of last year."),
+]
+
+
+class Home:
+    def __init__(self, tmp_path: Path, server: HTTPServer) -> None:
+        self.lists: bytes | None = None
+        self.feed = rss(ARTICLES)
+        server.expect_request("/lists.csv").respond_with_handler(
+            lambda r: Response(self.lists or b"", status=200 if self.lists else 404)
+        )
+        server.expect_request("/feed.xml").respond_with_handler(
+            lambda r: Response(self.feed, content_type="application/rss+xml")
+        )
+        (tmp_path / "tracker.toml").write_text(
+            "[settings]\nmin_interval = 0\nretries = 0\n\n"
+            f'[[sources]]\nname = "csl"\nkind = "screening-list"\n'
+            f'url = "{server.url_for("/lists.csv")}"\nlists = ["EL", "MEU", "UVL"]\n\n'
+            f'[[sources]]\nname = "news"\nkind = "rss"\nurl = "{server.url_for("/feed.xml")}"\n',
+            encoding="utf-8",
+        )
+
+
+@pytest.fixture
+def home(tmp_path: Path, httpserver: HTTPServer) -> Home:
+    return Home(tmp_path, httpserver)
+
+
+def entity_json(name: str) -> list[dict[str, object]]:
+    result = invoke("entity", name, "-f", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["entities"]  # type: ignore[no-any-return]
+
+
+def titles(ent: dict[str, object]) -> set[str]:
+    return {str(a["title"]) for a in ent["articles"]}  # type: ignore[attr-defined]
+
+
+def search_titles(query: str) -> set[str]:
+    result = invoke("search", query, "-f", "json", "--since", "30d")
+    assert result.exit_code == 0, result.output
+    return {h["title"] for h in json.loads(result.stdout)}
+
+
+def test_the_labelled_mentions_resolve_with_the_precision_and_recall_asked() -> None:
+    result = invoke(
+        "eval-entities", str(DATA), "--min-precision", "0.98", "--min-recall", "0.9", "-f", "json"
+    )
+    assert result.exit_code == 0, result.output
+    scores = {r["lang"]: r for r in json.loads(result.stdout)}
+    assert {lang: scores[lang]["mentions"] >= 25 for lang in ("en", "zh-Hans", "zh-Hant")} == {
+        "en": True,
+        "zh-Hans": True,
+        "zh-Hant": True,
+    }
+    assert scores["all"]["mentions"] >= 80
+
+
+def test_a_lower_bar_than_measured_fails_with_the_language_named(tmp_path: Path) -> None:
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "lists.csv").write_bytes((DATA / "lists.csv").read_bytes())
+    (tmp_path / "set" / "m.toml").write_text(
+        '[[mention]]\nlang = "zh-Hant"\ntext = "中芯表示"\nentity = "smic"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli, ["eval-entities", str(tmp_path / "set"), "--min-recall", "0.9"]
+    )
+    assert result.exit_code == 1
+    assert "below the minimum in zh-Hant" in result.output
+
+
+@pytest.mark.parametrize("name", ["hikvision", "海康威視", "Hangzhou Hikvision Digital Technology"])
+def test_an_entity_gathers_its_articles_in_both_languages_and_not_a_similar_name(
+    home: Home, name: str
+) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch").exit_code == 0
+    [ent] = entity_json(name)
+    assert ent["id"] == "hikvision"
+    assert [(e["list_code"], e["citation"]) for e in ent["entries"]] == [("EL", "84 FR 54002")]  # type: ignore[index]
+    assert titles(ent) == {"Camera maker's shares fall", "海康威视股价下跌"}  # not Hikrobot
+
+
+def test_names_new_to_the_store_link_the_articles_already_there(home: Home) -> None:
+    assert invoke("fetch").exit_code == 1  # the list is not there yet: csl fails, news stored
+    assert entity_json("sugon") == []
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch", "--force").exit_code == 0  # the list arrives after the articles
+    [sugon] = entity_json("sugon")
+    assert titles(sugon) == {"Sugon shares rise"}
+    [hik] = entity_json("hikvision")
+    assert titles(hik) == {"Camera maker's shares fall", "海康威视股价下跌"}
+    assert entity_json("phoenix optics")[0]["articles"] == []  # "a phoenix" is a common word
+
+
+def test_a_first_list_in_a_big_store_reads_every_article_once_with_the_same_links(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracker.record.linking as linking
+
+    monkeypatch.setattr(linking, "FULL_SCAN_KEYS", 0)  # as if the list brought many new names
+    invoke("fetch")
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch", "--force").exit_code == 0
+    assert titles(entity_json("sugon")[0]) == {"Sugon shares rise"}
+    assert titles(entity_json("hikvision")[0]) == {"Camera maker's shares fall", "海康威视股价下跌"}
+
+
+def test_search_filters_by_entity_and_by_list_and_rows_carry_entities(home: Home) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch").exit_code == 0
+    assert search_titles("entity:hikvision") == {"Camera maker's shares fall", "海康威视股价下跌"}
+    assert search_titles("shares entity:sugon") == {"Sugon shares rise"}
+    assert search_titles("listed:entity-list") == {
+        "Camera maker's shares fall",
+        "海康威视股价下跌",
+        "Sugon shares rise",
+    }
+    assert search_titles("listed:meu") == set()
+    hits = json.loads(invoke("search", "entity:sugon", "-f", "json").stdout)
+    assert hits[0]["entities"] == [
+        {"id": "sugon", "name": "Dawning Information Industry Co., Ltd.", "lists": ["EL"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("entity:no-such-company", "entity:no-such-company: no entity"),
+        ("listed:nope", "no such list"),
+    ],
+)
+def test_an_unknown_entity_or_list_is_a_usage_error(home: Home, query: str, message: str) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    invoke("fetch")
+    result = CliRunner().invoke(cli, ["search", query])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_article_whose_text_changes_is_linked_again(home: Home) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch").exit_code == 0
+    home.feed = rss(
+        [item(4, "Shares rise", "Megvii shares rose after the earnings call."), *ARTICLES[:1]]
+    )
+    assert invoke("fetch").exit_code == 0
+    assert titles(entity_json("sugon")[0]) == set()
+    assert titles(entity_json("megvii")[0]) == {"Shares rise"}
+
+
+def test_the_entity_page_reads_at_80_columns(home: Home) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch").exit_code == 0
+    text = CliRunner().invoke(cli, ["entity", "海康威视"], env={"COLUMNS": "80"}).stdout
+    assert "Hangzhou Hikvision Digital Technology Co., Ltd.  (entity:hikvision)" in text
+    assert "Entity List (EL)" in text
+    assert "84 FR 54002" in text
+    assert "海康威视股价下跌" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
