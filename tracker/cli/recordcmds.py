@@ -72,7 +72,9 @@ def lists(ctx: click.Context, fmt: str) -> None:
 def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
     """List events: entries added to, revised on or removed from a list, newest first.
 
-    A list's first snapshot is its baseline and makes no events.
+    A list's first snapshot is its baseline and makes no events. An Entity List rule makes its
+    events the day the Federal Register publishes it (document = its number); when the
+    screening list catches up days later, that is a "confirmed" event, not a second addition.
 
     \b
     Examples:
@@ -94,11 +96,49 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
         Column("list_code", header="list"),
         Column("name", fit="wrap", min_width=20),
         Column("citation", drop=1),
+        Column("document", drop=2),
         Column("changed", fit="wrap", min_width=12, drop=2),
         Column("entry_id", header="entry", drop=3),
         Column("source", drop=4),
     ]
     print_plain_rows(rows, fmt, columns, empty="No list changes match.")
+
+
+@lists.command(name="rules")
+@click.option(
+    "--since", default="90d", show_default=True, metavar="WHEN", help="Read since: 90d, a date."
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.pass_obj
+def lists_rules(state: State, since: str, fmt: str) -> None:
+    """Entity List rules read from the Federal Register: what each added, revised, removed.
+
+    A rule whose table could not be understood says why (status not-understood); its document
+    is stored and searchable as any other, and no entry is made up from it.
+
+    \b
+    Examples:
+      tracker lists rules
+      tracker lists rules --since 1y --format csv
+    """
+    from tracker.cli.tables import Column
+    from tracker.search.query import parse_when
+    from tracker.store.record import list_rules
+
+    rows = list_rules(state.store(readonly=True), parse_when(since, utc_now()))
+    columns = [
+        Column("published"),
+        Column("document_number", header="document"),
+        Column("citation", drop=2),
+        Column("added", justify="right"),
+        Column("revised", justify="right"),
+        Column("removed", justify="right"),
+        Column("status", drop=1),
+        Column("problem", fit="wrap", min_width=16, drop=3),
+    ]
+    print_plain_rows(rows, fmt, columns, empty="No Entity List rules read in that time.")
 
 
 @cli.command()
@@ -206,8 +246,12 @@ def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -
             code = str(e["list_code"])
             line.append(f"{LIST_NAMES.get(code, code)} ({code})", style="bold")
             line.append(": " + str(e["name"]))
+            last = e["events"][-1] if e["events"] else None
             if e["removed_at"]:
                 line.append(f"  removed {str(e['removed_at'])[:10]}", style="red")
+            elif last is not None and last["event"] == "removed":
+                # A rule removed it; the screening list has not caught up yet.
+                line.append(f"  removed {str(last['at'])[:10]} by rule", style="red")
             console.print(line)
             details = [
                 ("since", e["start_date"]),

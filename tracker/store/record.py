@@ -33,7 +33,11 @@ def current_entries(store: Store, lists: Iterable[str]) -> dict[tuple[str, str],
     if not codes:
         return {}
     marks = ",".join("?" * len(codes))
-    sql = f"SELECT * FROM list_entries WHERE removed_at IS NULL AND list_code IN ({marks})"
+    # A rule's provisional entries (fr:...) are not the file's: they wait for it to catch up.
+    sql = (
+        "SELECT * FROM list_entries WHERE removed_at IS NULL AND entry_id NOT LIKE 'fr:%' "
+        f"AND list_code IN ({marks})"
+    )
     out = {}
     for row in store.db.query(sql, codes):
         row["alt_names"] = json.loads(row["alt_names"] or "[]")
@@ -79,6 +83,7 @@ def apply_snapshot(
         n = 0
         for c in changes:
             n += 1
+            event = _caught_up(store, c)
             store.db.execute(
                 "INSERT INTO list_events (list_code, entry_id, name, event, at, citation, changed, "
                 "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -86,7 +91,7 @@ def apply_snapshot(
                     c["list_code"],
                     c["entry_id"],
                     c["name"],
-                    c["event"],
+                    event,
                     at,
                     c["citation"],
                     json.dumps(c["changed"]) if c["changed"] else None,
@@ -105,6 +110,152 @@ def apply_snapshot(
         )
         if validators is not None:
             store.save_validators(*validators, now=now)
+
+
+def _caught_up(store: Store, change: Mapping[str, Any]) -> str:
+    """The event a snapshot's change is: "confirmed" when a Federal Register rule already made
+    it (the file catching up with a rule read days before), else the change itself. A rule's
+    provisional entry gives way to the file's: its events move to the file's entry."""
+    code, entry_id, event = change["list_code"], change["entry_id"], str(change["event"])
+    db = store.db
+    if event == "added":
+        keys = list(change.get("keys") or ())
+        if not keys:
+            return event
+        marks = ",".join("?" * len(keys))
+        row = db.execute(
+            "SELECT e.entry_id FROM list_names n JOIN list_entries e ON e.list_code = n.list_code "
+            "AND e.entry_id = n.entry_id WHERE e.list_code = ? AND e.entry_id LIKE 'fr:%' "
+            f"AND e.superseded_by IS NULL AND n.key IN ({marks}) LIMIT 1",
+            [code, *keys],
+        ).fetchone()
+        if row is None:
+            return event
+        db.execute(
+            "UPDATE list_entries SET superseded_by = ? WHERE list_code = ? AND entry_id = ?",
+            [entry_id, code, row[0]],
+        )
+        db.execute(
+            "UPDATE list_events SET entry_id = ? WHERE list_code = ? AND entry_id = ?",
+            [entry_id, code, row[0]],
+        )
+        return "confirmed"
+    ruled = db.execute(
+        "SELECT 1 FROM list_events WHERE list_code = ? AND entry_id = ? AND event = ? "
+        "AND document IS NOT NULL AND id > coalesce((SELECT max(id) FROM list_events "
+        "WHERE list_code = ? AND entry_id = ? AND document IS NULL), 0)",
+        [code, entry_id, event, code, entry_id],
+    ).fetchone()
+    return "confirmed" if ruled else event
+
+
+def rule_read(store: Store, document_number: str) -> bool:
+    """Whether a rule's entries were already read (understood or not)."""
+    row = store.db.execute(
+        "SELECT 1 FROM list_rules WHERE document_number = ?", [document_number]
+    ).fetchone()
+    return row is not None
+
+
+def apply_rule(
+    store: Store,
+    source: str,
+    document: Mapping[str, str],
+    entries: Iterable[Mapping[str, Any]],
+    problems: list[str],
+    now: datetime,
+) -> dict[str, int]:
+    """Record what an Entity List rule did, on the day it is read, in one transaction.
+
+    ``document``: document_number, citation, published. Each entry: action, name, aliases,
+    keys, country, address, license_requirement, license_policy, citation. An addition makes a
+    provisional entry (``fr:<name>``) until the screening list carries it; a revision or removal
+    is an event on the entry already kept under one of its names (or on the name alone).
+    """
+    at = iso(now) or ""
+    counts = {"added": 0, "revised": 0, "removed": 0}
+    doc = document["document_number"]
+    db = store.db
+    with db.atomic():
+        for e in entries:
+            keys = list(e["keys"])
+            existing = _entry_by_keys(store, "EL", keys)
+            entry_id = existing or f"fr:{keys[0] if keys else e['name'].lower()}"
+            if e["action"] == "added" and existing is None:
+                db.execute(
+                    "INSERT OR IGNORE INTO list_entries (list_code, entry_id, name, alt_names, "
+                    "type, addresses, countries, citation, start_date, end_date, "
+                    "license_requirement, license_policy, remarks, source_url, fingerprint, "
+                    "source, first_seen_at, last_seen_at) "
+                    "VALUES ('EL', ?, ?, ?, 'Entity', ?, ?, ?, ?, '', ?, ?, ?, '', '', ?, ?, ?)",
+                    [
+                        entry_id,
+                        e["name"],
+                        json.dumps(list(e["aliases"]), ensure_ascii=False),
+                        e["address"],
+                        json.dumps([e["country"]] if e["country"] else [], ensure_ascii=False),
+                        e["citation"],
+                        document.get("published") or at[:10],
+                        e["license_requirement"],
+                        e["license_policy"],
+                        f"read from Federal Register document {doc}",
+                        source,
+                        at,
+                        at,
+                    ],
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO list_names (key, list_code, entry_id) VALUES (?, 'EL', ?)",
+                    [(k, entry_id) for k in keys],
+                )
+            db.execute(
+                "INSERT INTO list_events (list_code, entry_id, name, event, at, citation, "
+                "changed, source, document) VALUES ('EL', ?, ?, ?, ?, ?, NULL, ?, ?)",
+                [entry_id, e["name"], e["action"], at, document["citation"], source, doc],
+            )
+            counts[e["action"]] += 1
+        db.execute(
+            "INSERT OR REPLACE INTO list_rules (document_number, citation, published, source, "
+            "status, added, revised, removed, problem, read_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                doc,
+                document["citation"],
+                document.get("published"),
+                source,
+                "not-understood" if problems else "parsed",
+                counts["added"],
+                counts["revised"],
+                counts["removed"],
+                "; ".join(problems) or None,
+                at,
+            ],
+        )
+    return counts
+
+
+def _entry_by_keys(store: Store, code: str, keys: list[str]) -> str | None:
+    if not keys:
+        return None
+    marks = ",".join("?" * len(keys))
+    row = store.db.execute(
+        "SELECT e.entry_id FROM list_names n JOIN list_entries e ON e.list_code = n.list_code "
+        "AND e.entry_id = n.entry_id WHERE e.list_code = ? AND e.superseded_by IS NULL "
+        f"AND n.key IN ({marks}) ORDER BY e.removed_at IS NOT NULL, e.entry_id LIKE 'fr:%' "
+        "LIMIT 1",
+        [code, *keys],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def list_rules(store: Store, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Entity List rules read, newest first."""
+    sql = "SELECT * FROM list_rules"
+    params: list[Any] = []
+    if since is not None:
+        sql += " WHERE read_at >= ?"
+        params.append(iso(since))
+    return list(store.db.query(sql + " ORDER BY published DESC, document_number DESC", params))
 
 
 def entries_named(store: Store, keys: list[str]) -> list[dict[str, Any]]:
@@ -149,7 +300,10 @@ def list_events(
     store: Store, since: datetime | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
     """List events, newest first."""
-    sql = "SELECT list_code, entry_id, name, event, at, citation, changed, source FROM list_events"
+    sql = (
+        "SELECT list_code, entry_id, name, event, at, citation, document, changed, source "
+        "FROM list_events"
+    )
     params: list[Any] = []
     if since is not None:
         sql += " WHERE at >= ?"

@@ -9,6 +9,7 @@ deeper; full-text search joins words with AND, so we fetch every document and ta
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,8 @@ from urllib.parse import urlencode
 from tracker.errors import ParseError
 from tracker.ingest.sources.base import Collected, SourceKind, Visit
 from tracker.models import FeedItem
+
+log = logging.getLogger(__name__)
 
 API = "https://www.federalregister.gov/api/v1"
 BIS = "industry-and-security-bureau"
@@ -36,6 +39,7 @@ FIELDS = (
     "html_url",
     "pdf_url",
     "raw_text_url",
+    "full_text_xml_url",
     "citation",
     "cfr_references",
     "agencies",
@@ -113,6 +117,7 @@ def document_item(doc: dict[str, Any]) -> FeedItem:
             "comments_close_on": doc.get("comments_close_on"),
             "html_url": doc.get("html_url"),
             "pdf_url": doc.get("pdf_url"),
+            "full_text_xml_url": doc.get("full_text_xml_url"),
             "cfr_references": doc.get("cfr_references") or [],
         },
     )
@@ -185,12 +190,80 @@ def _collect_documents(visit: Visit) -> Collected:
         pages += 1
     if url:
         warning = warning or f"stopped after {pages} pages (max_pages); more documents remain"
+    notes = [warning] if warning else []
+    if visit.store is not None and options.get("read_rules", True):
+        notes += read_entity_list_rules(visit, items)
     return Collected(
         items=items,
         fetch_pages=bool(options.get("fetch_text", True)),
-        warning=warning,
+        warning="; ".join(notes) or None,
         lang="en",
     )
+
+
+def read_entity_list_rules(visit: Visit, items: list[FeedItem]) -> list[str]:
+    """Read the entries of each new Entity List rule into list events, the day it is published.
+
+    A rule whose XML cannot be fetched is tried again next run; one that cannot be understood is
+    recorded as such (its document is stored as any other) and never yields invented entries.
+    Returns notes for the run's summary.
+    """
+    from tracker.errors import FetchError
+    from tracker.record.names import name_keys
+    from tracker.record.rules import is_entity_list_rule, parse_entity_list_rule
+    from tracker.store.record import apply_rule, rule_read
+
+    store = visit.store
+    assert store is not None
+    notes = []
+    for item in items:
+        f = item.fields
+        doc, xml_url = f.get("document_number"), f.get("full_text_xml_url")
+        if not (doc and xml_url and is_entity_list_rule(item.title, f.get("doc_type"))):
+            continue
+        if rule_read(store, doc):
+            continue
+        try:
+            res = visit.get(xml_url, "rule")
+        except FetchError as exc:
+            notes.append(f"rule {doc}: its XML could not be fetched ({exc.reason}); next run")
+            continue
+        try:
+            parsed = parse_entity_list_rule(res.content, f.get("citation") or "")
+            entries, problems = parsed.entries, parsed.problems
+        except ParseError as exc:
+            entries, problems = [], [str(exc)]
+        counts = apply_rule(
+            store,
+            visit.source.name,
+            {
+                "document_number": doc,
+                "citation": f.get("citation") or "",
+                "published": f.get("publication_date") or "",
+            },
+            [
+                {
+                    "action": e.action,
+                    "name": e.name,
+                    "aliases": e.aliases,
+                    "keys": name_keys([e.name, *e.aliases]),
+                    "country": e.country,
+                    "address": e.address,
+                    "license_requirement": e.license_requirement,
+                    "license_policy": e.license_policy,
+                    "citation": e.citation,
+                }
+                for e in entries
+            ],
+            problems,
+            visit.now,
+        )
+        done = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "no entries"
+        notes.append(f"Entity List rule {doc}: {done}")
+        if problems:
+            log.warning("rule %s: %s", doc, "; ".join(problems))
+            notes.append(f"rule {doc}: not fully understood: {problems[0]}")
+    return notes
 
 
 def _window_start(visit: Visit) -> date:
@@ -239,6 +312,7 @@ DOCUMENTS = SourceKind(
         "max_pages": int,
         "since": str,
         "fetch_text": bool,
+        "read_rules": bool,
     },
     default_url=API,
     collect=_collect_documents,

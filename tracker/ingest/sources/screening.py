@@ -61,6 +61,7 @@ def _collect(visit: Visit) -> Collected:
                 "event": c.event,
                 "citation": c.citation,
                 "changed": c.changed,
+                "keys": name_keys([c.entry.name, *c.entry.alt_names]) if c.entry else [],
             }
             for c in changes
         ],
