@@ -22,6 +22,10 @@ LIST_NAMES = {
     "PLC": "Palestinian Legislative Council List",
     "SSI": "Sectoral Sanctions Identifications List",
     "SDN": "Specially Designated Nationals",
+    # China's lists, from MOFCOM's announcements (the ``mofcom`` source kind).
+    "CN-UEL": "Unreliable Entity List (China)",
+    "CN-ECL": "Export Control Control List (China)",
+    "CN-WATCH": "Export Control Watch List (China)",
 }
 
 

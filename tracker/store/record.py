@@ -313,3 +313,93 @@ def list_events(
     for row in rows:
         row["changed"] = json.loads(row["changed"]) if row["changed"] else []
     return rows
+
+
+def known_documents(store: Store, numbers: list[str]) -> set[str]:
+    """Which document numbers (a MOFCOM notice's key) are stored already, under any URL."""
+    if not numbers:
+        return set()
+    marks = ",".join("?" * len(numbers))
+    sql = f"SELECT document_number FROM articles WHERE document_number IN ({marks})"
+    return {r[0] for r in store.db.execute(sql, numbers)}
+
+
+def apply_notice(
+    store: Store,
+    source: str,
+    notice: Mapping[str, Any],
+    entities: Iterable[Mapping[str, Any]],
+    now: datetime,
+) -> int:
+    """Record what a MOFCOM designation did to its list, in one transaction; returns the events.
+
+    ``notice``: key, label, list_code, action, published, until, targets (keys and labels).
+    Each entity: name (English, else Chinese), names, keys. A listing makes an entry
+    ``mofcom:<name>``; a removal, suspension or restoration is an event on the entry kept under
+    one of its names. A notice that changes another notice (2025 No. 72 suspending a clause of
+    2024 No. 46) is an event on that notice, with the date it runs until.
+    """
+    at = iso(now) or ""
+    code, action, key = notice["list_code"], notice["action"], notice["key"]
+    changed = json.dumps([f"until {notice['until']}"]) if notice.get("until") else None
+    db = store.db
+    n = 0
+    with db.atomic():
+        for e in entities if code else ():
+            keys = list(e["keys"])
+            existing = _entry_by_keys(store, code, keys)
+            entry_id = existing or f"mofcom:{keys[0] if keys else e['name']}"
+            if action == "added" and existing is None:
+                db.execute(
+                    "INSERT OR IGNORE INTO list_entries (list_code, entry_id, name, alt_names, "
+                    "type, addresses, countries, citation, start_date, end_date, "
+                    "license_requirement, license_policy, remarks, source_url, fingerprint, "
+                    "source, first_seen_at, last_seen_at) "
+                    "VALUES (?, ?, ?, ?, 'Entity', '', '[]', ?, ?, '', '', '', '', ?, '', ?, ?, ?)",
+                    [
+                        code,
+                        entry_id,
+                        e["name"],
+                        json.dumps(list(e["names"]), ensure_ascii=False),
+                        notice["label"],
+                        notice.get("published") or at[:10],
+                        notice.get("url") or "",
+                        source,
+                        at,
+                        at,
+                    ],
+                )
+                db.executemany(
+                    "INSERT OR IGNORE INTO list_names (key, list_code, entry_id) VALUES (?, ?, ?)",
+                    [(k, code, entry_id) for k in keys],
+                )
+            if action == "removed":
+                db.execute(
+                    "UPDATE list_entries SET removed_at = ? WHERE list_code = ? AND entry_id = ?",
+                    [at, code, entry_id],
+                )
+            elif action == "restored":
+                db.execute(
+                    "UPDATE list_entries SET removed_at = NULL WHERE list_code = ? AND entry_id = ?",
+                    [code, entry_id],
+                )
+            db.execute(
+                "INSERT INTO list_events (list_code, entry_id, name, event, at, citation, "
+                "changed, source, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [code, entry_id, e["name"], action, at, notice["label"], changed, source, key],
+            )
+            n += 1
+        if not code and action in ("suspended", "restored", "removed", "revised"):
+            for target_key, target_label in notice.get("targets", ()):
+                db.execute(
+                    "INSERT INTO list_events (list_code, entry_id, name, event, at, citation, "
+                    "changed, source, document) VALUES ('MOFCOM', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [target_key, target_label, action, at, notice["label"], changed, source, key],
+                )
+                n += 1
+    return n
+
+
+def notice_applied(store: Store, key: str) -> bool:
+    row = store.db.execute("SELECT 1 FROM list_events WHERE document = ? LIMIT 1", [key]).fetchone()
+    return row is not None

@@ -8,6 +8,7 @@ from tracker.ingest.sources.base import SourceKind
 from tracker.ingest.sources.federal_register import DOCUMENTS, PUBLIC_INSPECTION
 from tracker.ingest.sources.feeds import RSS
 from tracker.ingest.sources.google_news import GOOGLE_NEWS
+from tracker.ingest.sources.mofcom import MOFCOM
 from tracker.ingest.sources.pages import PAGE
 from tracker.ingest.sources.screening import SCREENING_LIST
 
@@ -20,6 +21,7 @@ KINDS: dict[str, SourceKind] = {
         PUBLIC_INSPECTION,  # documents on public inspection before publication
         GOOGLE_NEWS,  # a Google News RSS search
         SCREENING_LIST,  # the US Consolidated Screening List: list entries and their changes
+        MOFCOM,  # China's Ministry of Commerce announcements, keyed on their numbers
     )
 }
 
