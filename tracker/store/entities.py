@@ -217,24 +217,30 @@ def entity_entries(store: Store, entity_id: str) -> list[dict[str, Any]]:
 def entity_article_ids(
     store: Store, entity_id: str, tag: str | None, limit: int, lang: str | None = None
 ) -> list[str]:
-    """The newest articles naming the entity (by a list name, or by its vocabulary tag)."""
-    lang_sql = " AND (lower(a.lang) = ? OR lower(a.lang) LIKE ? || '-%')" if lang else ""
-    lang_args = [lang, lang] if lang else []
-    by_name = (
-        "SELECT m.article_id AS id, m.at AS at FROM entity_keys k "
-        "JOIN article_mentions m ON m.key = k.key JOIN articles a ON a.id = m.article_id "
-        f"WHERE k.entity_id = ?{lang_sql}"
-    )
-    args: list[Any] = [entity_id, *lang_args]
-    sql = by_name
-    if tag:
-        sql += (
-            f" UNION SELECT a.id, {moment('a')} FROM article_tags t JOIN articles a "
-            f"ON a.id = t.article_id WHERE t.tag_id = ?{lang_sql}"
+    """The newest articles naming the entity (by a list name, or by its vocabulary tag).
+
+    Each name, and the tag, is asked for its own newest ``limit`` (an index walk that stops
+    early), then merged: one query over every mention would sort all of a common name's
+    articles to keep ten.
+    """
+    from tracker.store.search import Filters, newest
+
+    lang_sql = " AND (lower(a.lang) = lower(?) OR lower(a.lang) LIKE lower(?) || '-%')"
+    found: dict[str, str] = {}
+    for key in entity_keys(store, entity_id):
+        sql = (
+            "SELECT m.article_id, m.at FROM article_mentions m JOIN articles a "
+            f"ON a.id = m.article_id WHERE m.key = ?{lang_sql if lang else ''} "
+            "ORDER BY m.at DESC LIMIT ?"
         )
-        args += [tag, *lang_args]
-    sql = f"SELECT id FROM ({sql}) GROUP BY id ORDER BY max(at) DESC LIMIT ?"
-    return [r[0] for r in store.db.execute(sql, [*args, limit])]
+        args: list[Any] = [key, *([lang, lang] if lang else []), limit]
+        for aid, at in store.db.execute(sql, args):
+            found[aid] = max(found.get(aid, ""), at or "")
+    if tag:
+        for row in newest(store, Filters(tags=[tag], lang=lang), "newest", limit):
+            at = row["published_at"] or row["first_seen_at"] or ""
+            found[row["id"]] = max(found.get(row["id"], ""), at)
+    return sorted(found, key=lambda aid: found[aid], reverse=True)[:limit]
 
 
 def entities_of(store: Store, article_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
