@@ -166,7 +166,8 @@ def main() -> None:
         seconds, peak, out = run(
             [*tracker, "entity", "Example Trading Company 12345 Limited", "-f", "json"], env
         )
-        rows.append((f"tracker entity (found {len(json.loads(out)['entries'])})", seconds, peak))
+        found = sum(len(e["entries"]) for e in json.loads(out)["entities"])
+        rows.append((f"tracker entity (found {found})", seconds, peak))
         events = json.loads(
             run([*tracker, "lists", "changes", "--since", "1d", "-f", "json"], env)[2]
         )

@@ -50,10 +50,9 @@ class NameMatcher:
         self._automaton = ahocorasick.Automaton()
         self.size = 0
         for key in set(keys):
-            if not usable(key):
-                continue
-            self._automaton.add_word(_pattern(key), key)
-            self.size += 1
+            if usable(key):
+                self._automaton.add_word(key, key)
+                self.size += 1
         if self.size:
             self._automaton.make_automaton()
 
@@ -62,27 +61,28 @@ class NameMatcher:
         if not self.size:
             return set()
         raw = f"{title}\n{text}"
-        folded = f" {normalise(raw)} "
-        spans = [
-            (end - len(_pattern(key)) + 1, end, key) for end, key in self._automaton.iter(folded)
-        ]
+        folded = normalise(raw)
+        spans = []
+        for end, key in self._automaton.iter(folded):
+            start = end - len(key) + 1
+            # A Latin end of a name must not run on into a Latin word or figure ("H20" is not
+            # in "H200"); next to Chinese it may ("示例贸易123被列入").
+            if _is_latin(key[0]) and start > 0 and _is_latin(folded[start - 1]):
+                continue
+            if _is_latin(key[-1]) and end + 1 < len(folded) and _is_latin(folded[end + 1]):
+                continue
+            spans.append((start, end, key))
         spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
         found: set[str] = set()
         reach = -1
         for start, end, key in spans:
-            # Latin patterns share their boundary spaces with neighbours: compare the inner span.
-            inner = (start + (folded[start] == " "), end - (folded[end] == " "))
-            if inner[0] <= reach:
+            if start <= reach:
                 continue
             if " " not in key and _is_latin(key[0]) and not _capitalised(key, raw):
                 continue
             found.add(key)
-            reach = inner[1]
+            reach = end
         return found
-
-
-def _pattern(key: str) -> str:
-    return (" " if _is_latin(key[0]) else "") + key + (" " if _is_latin(key[-1]) else "")
 
 
 def usable(key: str) -> bool:

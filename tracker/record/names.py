@@ -10,27 +10,35 @@ by itself: it would swallow every name it is part of.
 from __future__ import annotations
 
 import re
+import string
 
 from tracker.textnorm import HAN_RE, fold
 
-LATIN_LEGAL = re.compile(
-    r"\b(?:co|company|corp|corporation|inc|incorporated|ltd|limited|llc|plc|gmbh|ag|sa|jsc|pte"
-    r"|pvt|bhd|srl|bv|nv|oy|ab|kg|kk)\b\.?",
-)
+# Legal forms, as words once punctuation is gone ("Co., Ltd." -> "co ltd").
+_LEGAL_WORDS = "co company corp corporation inc incorporated ltd limited llc plc gmbh ag sa jsc pte"
+LATIN_LEGAL = frozenset(f"{_LEGAL_WORDS} pvt bhd srl bv nv oy ab kg kk".split())
+_ASCII_PUNCTUATION = str.maketrans(dict.fromkeys(string.punctuation, " "))
 CHINESE_LEGAL = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司")
 # Trailing words that describe rather than name ("Huawei Technologies" is Huawei, "Yangtze Memory
 # Technologies" the vocabulary's Yangtze Memory); dropped once, when enough name is left.
 LATIN_DESCRIPTORS = ("technologies", "technology", "tech", "group", "holdings", "holding")
 CHINESE_DESCRIPTORS = ("科技", "技术", "集团", "控股")
-PUNCTUATION = re.compile(r"[^\w\s]|_")
+PUNCTUATION = re.compile(r"[^\w\s]+|_+")
 
 
 def normalise(text: str) -> str:
     """Text in the form names are matched in: folded, punctuation and Latin legal suffixes gone,
     single spaces (an article's text goes through this too, so both sides line up)."""
-    text = PUNCTUATION.sub(" ", fold(text))
-    text = LATIN_LEGAL.sub(" ", text)
-    return " ".join(text.split())
+    # A translate table and a word filter where they can, rather than regular expressions:
+    # every article's text goes through this (English text three times faster).
+    text = fold(text)
+    # (str.translate is slow on wide strings, where one regular expression is not.)
+    words = (
+        text.translate(_ASCII_PUNCTUATION) if text.isascii() else PUNCTUATION.sub(" ", text)
+    ).split()
+    if LATIN_LEGAL.isdisjoint(words):
+        return " ".join(words)
+    return " ".join(w for w in words if w not in LATIN_LEGAL)
 
 
 def fold_name(name: str, core: bool = True) -> str | None:
