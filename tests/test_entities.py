@@ -197,3 +197,38 @@ def test_the_entity_page_reads_at_80_columns(home: Home) -> None:
     assert "84 FR 54002" in text
     assert "海康威视股价下跌" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_listed_subsidiary_is_its_own_entity_and_its_articles_count_for_the_parent(
+    home: Home,
+) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    home.feed = rss(
+        [
+            item(
+                1, "Cloud unit listed", "Huawei Cloud Computing Technologies Co., Ltd. was added."
+            ),
+            item(2, "Phones", "Sales of Huawei phones rose."),
+        ]
+    )
+    assert invoke("fetch").exit_code == 0
+    [cloud] = entity_json("Huawei Cloud Computing Technologies")
+    assert (cloud["id"], cloud["parent"]) == ("huawei-cloud", "huawei")
+    assert titles(cloud) == {"Cloud unit listed"}  # not every Huawei article
+    assert titles(entity_json("huawei")[0]) == {"Cloud unit listed", "Phones"}
+    assert search_titles("entity:huawei-cloud") == {"Cloud unit listed"}
+    text = CliRunner().invoke(cli, ["entity", "huawei-cloud"], env={"COLUMNS": "100"}).stdout
+    assert "part of entity:huawei" in text
+
+
+def test_list_events_link_to_their_entity_and_the_news_about_it(home: Home) -> None:
+    lists = (DATA / "lists.csv").read_text(encoding="utf-8")
+    # The list before Sugon was added, then with it: one "added" event.
+    home.lists = "\n".join(x for x in lists.splitlines() if "el-sugon" not in x).encode()
+    assert invoke("fetch").exit_code == 0
+    home.lists = lists.encode()
+    assert invoke("fetch", "--force").exit_code == 0
+    events = json.loads(invoke("lists", "changes", "--since", "1d", "-f", "json").stdout)
+    [added] = [e for e in events if e["event"] == "added"]
+    assert (added["entry_id"], added["entity"]) == ("el-sugon", "sugon")
+    assert len(added["news"]) == 1  # the article "Sugon shares rise"

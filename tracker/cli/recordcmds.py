@@ -83,13 +83,17 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
     """
     from tracker.cli.tables import Column
     from tracker.search.query import parse_when
+    from tracker.store.entities import event_links
     from tracker.store.record import list_events
 
-    rows = list_events(state.store(readonly=True), parse_when(since, utc_now()), limit)
+    store = state.store(readonly=True)
+    rows = list_events(store, parse_when(since, utc_now()), limit)
+    event_links(store, rows)
     if fmt == "table":
         for row in rows:
             row["at"] = (row["at"] or "")[:10]
             row["changed"] = ", ".join(row["changed"])
+            row["news"] = len(row["news"]) or ""
     columns = [
         Column("at", header="date"),
         Column("event"),
@@ -98,8 +102,10 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
         Column("citation", drop=1),
         Column("document", drop=2),
         Column("changed", fit="wrap", min_width=12, drop=2),
-        Column("entry_id", header="entry", drop=3),
-        Column("source", drop=4),
+        Column("news", justify="right", drop=3),
+        Column("entity", drop=4),
+        Column("entry_id", header="entry", drop=5),
+        Column("source", drop=6),
     ]
     print_plain_rows(rows, fmt, columns, empty="No list changes match.")
 

@@ -217,7 +217,8 @@ def entity_entries(store: Store, entity_id: str) -> list[dict[str, Any]]:
 def entity_article_ids(
     store: Store, entity_id: str, tag: str | None, limit: int, lang: str | None = None
 ) -> list[str]:
-    """The newest articles naming the entity (by a list name, or by its vocabulary tag).
+    """The newest articles naming the entity (by a list name, or by its vocabulary tag), or
+    naming a subsidiary the list says is its own.
 
     Each name, and the tag, is asked for its own newest ``limit`` (an index walk that stops
     early), then merged: one query over every mention would sort all of a common name's
@@ -227,7 +228,11 @@ def entity_article_ids(
 
     lang_sql = " AND (lower(a.lang) = lower(?) OR lower(a.lang) LIKE lower(?) || '-%')"
     found: dict[str, str] = {}
-    for key in entity_keys(store, entity_id):
+    children = [
+        r[0] for r in store.db.execute("SELECT id FROM entities WHERE parent = ?", [entity_id])
+    ]
+    keys = {k for e in (entity_id, *children) for k in entity_keys(store, e)}
+    for key in sorted(keys):
         sql = (
             "SELECT m.article_id, m.at FROM article_mentions m JOIN articles a "
             f"ON a.id = m.article_id WHERE m.key = ?{lang_sql if lang else ''} "
@@ -301,3 +306,30 @@ def lists_of(store: Store, entity_ids: list[str]) -> dict[str, list[str]]:
     for eid, code in store.db.execute(sql, entity_ids):
         out.setdefault(eid, []).append(code)
     return out
+
+
+def event_links(store: Store, events: list[dict[str, Any]], news: int = 3) -> None:
+    """Give each list event its entity, the stored article of the document that made it, and
+    the newest articles naming the entity (``entity``, ``document_article``, ``news``)."""
+    entity_of: dict[tuple[str, str], tuple[str, str | None] | None] = {}
+    for ev in events:
+        member = (ev["list_code"], ev["entry_id"])
+        if member not in entity_of:
+            row = store.db.execute(
+                "SELECT e.id, e.tag FROM entity_members m JOIN entities e ON e.id = m.entity_id "
+                "WHERE m.list_code = ? AND m.entry_id = ?",
+                list(member),
+            ).fetchone()
+            entity_of[member] = None if row is None else (row[0], row[1])
+        found = entity_of[member]
+        ev["entity"] = found[0] if found else None
+        ev["news"] = entity_article_ids(store, found[0], found[1], news) if found else []
+        doc = ev.get("document")
+        row = (
+            store.db.execute(
+                "SELECT id FROM articles WHERE document_number = ? LIMIT 1", [doc]
+            ).fetchone()
+            if doc
+            else None
+        )
+        ev["document_article"] = row[0] if row else None

@@ -70,7 +70,7 @@ class Filters:
             params += sources
         for entity in self.entities:
             where.append(f"a.id IN ({_NAMING_ENTITY})")
-            params += [entity, entity]
+            params += [entity, entity, entity]
         for code in self.listed:
             where.append(f"a.id IN ({_NAMING_LISTED})")
             params += [code, code]
@@ -79,9 +79,11 @@ class Filters:
 
 # Articles naming an entity: by one of its list names found in the text, or by the vocabulary
 # company tag the entity was joined with.
+# A parent's articles include those naming its listed subsidiaries (when the list says so).
 _NAMING_ENTITY = (
     "SELECT m.article_id FROM entity_keys k JOIN article_mentions m ON m.key = k.key "
-    "WHERE k.entity_id = ? UNION SELECT t.article_id FROM entities e "
+    "WHERE k.entity_id IN (SELECT id FROM entities WHERE id = ? OR parent = ?) "
+    "UNION SELECT t.article_id FROM entities e "
     "JOIN article_tags t ON t.tag_id = e.tag WHERE e.id = ?"
 )
 _ON_LIST = (
