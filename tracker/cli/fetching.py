@@ -207,6 +207,8 @@ def _demo_tour(store: Store, db_path: Path, tagger: Tagger) -> None:
         f"{prefix} stories",
         f"{prefix} digest",
         f"{prefix} show {DEMO_SHOW_ID}",
+        f"{prefix} entity 中芯国际",
+        f"{prefix} search listed:entity-list",
     ):
         console.print(f"  {command}", markup=False, soft_wrap=True)
 

@@ -221,6 +221,7 @@ def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None
 
 def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -> None:
     from rich.padding import Padding
+    from rich.table import Table
     from rich.text import Text
 
     from tracker.cli.render import make_console
@@ -281,12 +282,15 @@ def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -
                 console.print(row)
         if ent["articles"]:
             console.print(Text("  Latest articles", style="bold"))
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(no_wrap=True)
+            grid.add_column(overflow="fold")
             for a in ent["articles"]:
-                line = Text()
-                line.append(f"{str(a['id'])[:8]}  ", style="dim")
-                line.append(f"{str(a['at'] or '')[:10]}  {a['source']}: ")
-                line.append(str(a["title"] or ""))
-                console.print(Padding(line, (0, 0, 0, 4)))
+                title = Text(f"{a['source']}: ", style="dim")
+                title.append(str(a["title"] or ""))
+                grid.add_row(str(a["id"])[:8], str(a["at"] or "")[:10], title)
+            console.print(Padding(grid, (0, 0, 0, 4)))
 
 
 @cli.command(name="eval-entities")

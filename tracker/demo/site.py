@@ -180,6 +180,8 @@ def build_site(base: str, articles: list[dict[str, Any]] | None = None) -> dict[
     site["/feeds/zh.xml"] = _rss("示例科技", base, by_section.get("zh", []))
     site["/feeds/tw.atom"] = _atom("示範新聞網", base, by_section.get("tw", []))
     site["/policy/"] = _listing(by_section.get("policy", []))
+    lists = resources.files("tracker").joinpath("demo/lists.csv").read_bytes()
+    site["/lists/consolidated.csv"] = Response(lists, "text/csv; charset=utf-8")
     return site
 
 
@@ -221,6 +223,13 @@ def demo_sources(base: str) -> list[Source]:
             options={"link_selector": "ul.headlines li.headline a", "max_links": 50},
             official=True,  # the sample site's stand-in for a government's own pages
             title="Demo Policy Register",
+        ),
+        Source(
+            "demo-lists",
+            "screening-list",
+            f"{base}/lists/consolidated.csv",
+            min_interval=fast,
+            title="Demo Screening List",  # a few real Entity List names, in the CSL's shape
         ),
     ]
 
