@@ -232,3 +232,15 @@ def test_list_events_link_to_their_entity_and_the_news_about_it(home: Home) -> N
     [added] = [e for e in events if e["event"] == "added"]
     assert (added["entry_id"], added["entity"]) == ("el-sugon", "sugon")
     assert len(added["news"]) == 1  # the article "Sugon shares rise"
+
+
+def test_entity_rows_pipe_as_csv(home: Home) -> None:
+    import csv
+    import io
+
+    home.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch").exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(invoke("entity", "海康威视", "-f", "csv").stdout)))
+    assert [(r["entity"], r["list"], r["citation"], r["articles"]) for r in rows] == [
+        ("hikvision", "EL", "84 FR 54002", "2")
+    ]

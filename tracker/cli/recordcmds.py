@@ -158,7 +158,14 @@ def lists_rules(state: State, since: str, fmt: str) -> None:
     help="Latest articles shown, per language.",
 )
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice([*FORMATS, "text"]),
+    default="table",
+    show_default=True,
+    help="table (the page; also 'text'), json or ndjson (one entity a line), csv (one row per "
+    "list entry).",
 )
 @click.pass_obj
 def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None:
@@ -173,6 +180,7 @@ def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None
     Examples:
       tracker entity smic
       tracker entity 中芯國際 --format json | jq '.entities[].entries[].citation'
+      tracker entity hikvision --format csv > hikvision.csv
       tracker search 'entity:smic' --since 30d
     """
     import json
@@ -215,8 +223,36 @@ def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None
         )
     if fmt == "json":
         click.echo(json.dumps({"query": query, "entities": out}, ensure_ascii=False, indent=2))
-        return
-    _print_entities(query, out, bool(list_counts(store)))
+    elif fmt == "ndjson":
+        for ent in out:
+            click.echo(json.dumps(ent, ensure_ascii=False))
+    elif fmt == "csv":
+        print_plain_rows(_entry_rows(out), "csv")
+    else:
+        _print_entities(query, out, bool(list_counts(store)))
+
+
+def _entry_rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (entity, list entry); an entity on no list still has its row."""
+    rows = []
+    for ent in found:
+        for e in ent["entries"] or [{}]:
+            events = e.get("events") or []
+            rows.append(
+                {
+                    "entity": ent["id"],
+                    "entity_name": ent["name"],
+                    "list": e.get("list_code", ""),
+                    "entry_id": e.get("entry_id", ""),
+                    "name": e.get("name", ""),
+                    "since": e.get("start_date", ""),
+                    "citation": e.get("citation", ""),
+                    "removed_at": e.get("removed_at") or "",
+                    "last_event": events[-1]["event"] if events else "",
+                    "articles": len(ent["articles"]),
+                }
+            )
+    return rows
 
 
 def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -> None:
