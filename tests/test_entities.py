@@ -244,3 +244,43 @@ def test_entity_rows_pipe_as_csv(home: Home) -> None:
     assert [(r["entity"], r["list"], r["citation"], r["articles"]) for r in rows] == [
         ("hikvision", "EL", "84 FR 54002", "2")
     ]
+
+
+def test_an_interrupted_link_resumes_and_ends_as_one_uninterrupted_run(tmp_path: Path) -> None:
+    from tracker.models import Article
+    from tracker.record.linking import FULL_SCAN_KEYS, link_articles
+    from tracker.record.names import name_keys
+    from tracker.record.screening import parse_screening_list
+    from tracker.store import Store
+    from tracker.store.record import apply_snapshot
+
+    def store_at(path: Path) -> Store:
+        store = Store.open(path)
+        batch = [
+            (Article(url=f"http://n.test/{i}", source="n", title=f"Item {i}", text=text), [])
+            for i, text in enumerate(
+                ["Sugon shares rose.", "海康威视发布年报。", "Nothing here."] * 400
+            )
+        ]
+        store.save_batch("n", batch, now=NOW)
+        entries = parse_screening_list((DATA / "lists.csv").read_bytes())
+        rows = [{**e.as_row(), "keys": name_keys([e.name, *e.alt_names])} for e in entries]
+        apply_snapshot(store, "csl", rows, [], NOW)
+        return store
+
+    def mentions(store: Store) -> set[tuple[str, str]]:
+        return {
+            (r[0], r[1]) for r in store.db.execute("SELECT article_id, key FROM article_mentions")
+        }
+
+    assert FULL_SCAN_KEYS > 0
+    whole = store_at(tmp_path / "whole.db")
+    link_articles(whole, [])
+    stopped = store_at(tmp_path / "stopped.db")
+    calls = iter(range(1000))
+    first = link_articles(stopped, [], should_stop=lambda: next(calls) == 0)  # stop after a batch
+    assert 0 < first.articles_read < 1200
+    link_articles(stopped, [])
+    assert mentions(stopped) == mentions(whole)
+    assert len(mentions(whole)) == 800
+    assert link_articles(stopped, []).articles_read == 0  # nothing left to do
