@@ -58,6 +58,7 @@ class NamedEntry:
     name: str
     alt_names: tuple[str, ...] = ()
     remarks: str = ""
+    keys: tuple[str, ...] = ()  # its names' keys when already known (stored with the entry)
 
 
 @dataclass
@@ -123,7 +124,7 @@ def build_entities(
             names = list(node.names)
         else:
             names = [node.name, *node.alt_names]
-        keys = name_keys(names)
+        keys = list(node.keys) if isinstance(node, NamedEntry) and node.keys else name_keys(names)
         node_keys.append(keys)
         for key in keys:
             if not joinable(key):

@@ -57,7 +57,9 @@ def refresh_entities(store: Store, companies: list[Company]) -> tuple[bool, int]
     if db.state(store, db.ENTITIES_BASIS) == basis:
         return False, db.entity_count(store)
     entries = [
-        NamedEntry(r["list_code"], r["entry_id"], r["name"], r["alt_names"], r["remarks"] or "")
+        NamedEntry(
+            r["list_code"], r["entry_id"], r["name"], r["alt_names"], r["remarks"] or "", r["keys"]
+        )
         for r in db.named_entries(store)
     ]
     entities = build_entities(companies, entries, known)

@@ -42,11 +42,14 @@ def named_entries(store: Store) -> Iterator[dict[str, Any]]:
     """Every list entry (removed ones too: their history still names them), minus provisional
     entries the screening list has since confirmed."""
     sql = (
-        "SELECT list_code, entry_id, name, alt_names, remarks FROM list_entries "
-        "WHERE superseded_by IS NULL ORDER BY list_code, entry_id"
+        "SELECT e.list_code, e.entry_id, e.name, e.alt_names, e.remarks, "
+        "(SELECT json_group_array(n.key) FROM list_names n WHERE n.list_code = e.list_code "
+        "AND n.entry_id = e.entry_id) AS keys FROM list_entries e "
+        "WHERE e.superseded_by IS NULL ORDER BY e.list_code, e.entry_id"
     )
     for row in store.db.query(sql):
         row["alt_names"] = tuple(json.loads(row["alt_names"] or "[]"))
+        row["keys"] = tuple(json.loads(row["keys"] or "[]"))
         yield row
 
 
