@@ -156,6 +156,10 @@ def test_search_filters_by_entity_and_by_list_and_rows_carry_entities(home: Home
     }
     assert search_titles("listed:meu") == set()
     hits = json.loads(invoke("search", "entity:sugon", "-f", "json").stdout)
+    shown = json.loads(invoke("show", hits[0]["id"], "-f", "json").stdout)
+    assert [e["id"] for e in shown["entities"]] == ["sugon"]
+    page = CliRunner().invoke(cli, ["show", hits[0]["id"]], env={"COLUMNS": "80"}).stdout
+    assert "entities  sugon (EL)" in page
     assert hits[0]["entities"] == [
         {"id": "sugon", "name": "Dawning Information Industry Co., Ltd.", "lists": ["EL"]}
     ]

@@ -173,6 +173,10 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
     row = store.article(article_id)
     if row is not None and row.get("story_id") is not None:
         row["story"] = story_members(store, [row["story_id"]]).get(row["story_id"], [])
+    if row is not None:
+        from tracker.store.entities import entities_of
+
+        row["entities"] = entities_of(store, [row["id"]])[row["id"]]
     if row is None:
         shown = article_id if len(article_id) <= 40 else article_id[:40] + "..."
         raise click.ClickException(
@@ -223,6 +227,11 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
     value = Text(tags or "(none)")
     value.append("  (* = in title)", style="dim")
     grid.add_row("tags", value)
+    if row["entities"]:  # the listed organisations it names, and their lists
+        named = ", ".join(
+            f"{e['id']} ({', '.join(e['lists']) or 'no longer listed'})" for e in row["entities"]
+        )
+        grid.add_row("entities", Text(named))
     console.print(grid)
     if not row["extracted"]:
         console.print(f"[dim]{'':>13}  text is the feed's summary (the page was not read)[/dim]")
