@@ -30,12 +30,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from multiprocessing import Process, Queue
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from lists import make_csv, run, serve, stats
+from lists import make_csv, run, setup, stats
 from search import NOW, articles
 
 from tracker.config.stories import StoryRules
@@ -133,20 +132,8 @@ def main() -> None:
         served.mkdir()
         work = home / "tracker.db"
         shutil.copyfile(base, work)
-        (served / "list.csv").write_bytes(make_csv(args.entries, False))
-        ready: Queue = Queue()
-        server = Process(target=serve, args=(str(served), ready), daemon=True)
-        server.start()
-        port = ready.get(timeout=10)
-        env = {**os.environ, "TRACKER_HOME": str(home), "NO_PROXY": "127.0.0.1"}
+        server, port, env = setup(home, served, args.entries)
         tracker = [sys.executable, "-m", "tracker"]
-        (home / "tracker.toml").write_text(
-            "[settings]\nmin_interval = 0\nobey_robots = false\nsource_deadline = 3600\n\n"
-            f'[[sources]]\nname = "csl"\nkind = "screening-list"\n'
-            f'url = "http://127.0.0.1:{port}/list.csv"\n'
-            'lists = ["EL", "MEU", "UVL", "DPL", "SDN", "SSI"]\nmax_loss = 1.0\n',
-            encoding="utf-8",
-        )
         rows = [
             (
                 "first snapshot: store, entities, read every article",

@@ -134,6 +134,24 @@ def stats(port: int) -> dict[str, int]:
         return dict(json.loads(answer.read()))
 
 
+def setup(home: Path, served: Path, entries: int) -> tuple[Process, int, dict[str, str]]:
+    """The list file served from loopback by its own process, and a tracker home whose one
+    source is that list: (the server, its port, the environment to run tracker in)."""
+    (served / "list.csv").write_bytes(make_csv(entries, False))
+    ready: Queue = Queue()
+    server = Process(target=serve, args=(str(served), ready), daemon=True)
+    server.start()
+    port = ready.get(timeout=10)
+    (home / "tracker.toml").write_text(
+        "[settings]\nmin_interval = 0\nobey_robots = false\nsource_deadline = 3600\n\n"
+        f'[[sources]]\nname = "csl"\nkind = "screening-list"\n'
+        f'url = "http://127.0.0.1:{port}/list.csv"\n'
+        'lists = ["EL", "MEU", "UVL", "DPL", "SDN", "SSI"]\nmax_loss = 1.0\n',
+        encoding="utf-8",
+    )
+    return server, port, {**os.environ, "TRACKER_HOME": str(home), "NO_PROXY": "127.0.0.1"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=30_000)
@@ -142,19 +160,8 @@ def main() -> None:
         home, served = Path(tmp) / "home", Path(tmp) / "served"
         home.mkdir()
         served.mkdir()
-        (served / "list.csv").write_bytes(make_csv(args.entries, False))
-        ready: Queue = Queue()
-        server = Process(target=serve, args=(str(served), ready), daemon=True)
-        server.start()
-        port = ready.get(timeout=10)
-        env = {**os.environ, "TRACKER_HOME": str(home), "NO_PROXY": "127.0.0.1"}
+        server, port, env = setup(home, served, args.entries)
         tracker = [sys.executable, "-m", "tracker"]
-        (home / "tracker.toml").write_text(
-            "[settings]\nmin_interval = 0\nobey_robots = false\n\n[[sources]]\n"
-            f'name = "csl"\nkind = "screening-list"\nurl = "http://127.0.0.1:{port}/list.csv"\n'
-            'lists = ["EL", "MEU", "UVL", "DPL", "SDN", "SSI"]\nmax_loss = 1.0\n',
-            encoding="utf-8",
-        )
         size = (served / "list.csv").stat().st_size / 1e6
         print(f"{args.entries} entries, {size:.1f} MB CSV, fetched with `tracker -q fetch`")
         rows = [("first snapshot (baseline)", *run([*tracker, "-q", "fetch"], env)[:2])]

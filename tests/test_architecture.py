@@ -26,7 +26,7 @@ ALLOWED = {
     "store": set(),
     "tagging": {"store"},
     "search": {"record", "store", "tagging"},
-    "record": {"store"},
+    "record": {"store", "tagging"},
     "sources": {"record", "store"},
     "config": {"sources", "search", "tagging"},
     "stories": {"config", "store", "tagging"},

@@ -371,10 +371,11 @@ def eval_entities(
         raise click.ClickException(str(exc)) from exc
     report = evaluate(mentions, resolver.resolve)
     scores = [*report.by_lang.items(), ("all", report.total())]
+    counts = {**report.mentions, "all": sum(report.mentions.values())}
     rows = [
         {
             "lang": lang,
-            "mentions": s.mentions,
+            "mentions": counts[lang],
             "precision": round(s.precision, 3),
             "recall": round(s.recall, 3),
             "tp": s.tp,

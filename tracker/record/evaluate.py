@@ -18,6 +18,7 @@ from tracker.errors import ParseError
 from tracker.record.entities import Company, Entity, NamedEntry, build_entities, load_known_names
 from tracker.record.link import NameMatcher
 from tracker.record.screening import parse_screening_list
+from tracker.tagging.evaluate import Score
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
 
@@ -34,30 +35,15 @@ class Mention:
 
 
 @dataclass
-class Score:
-    mentions: int = 0
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-
-@dataclass
 class EntityReport:
     by_lang: dict[str, Score] = field(default_factory=dict)
     wrong: list[tuple[Mention, list[str]]] = field(default_factory=list)  # mention, linked
 
+    mentions: dict[str, int] = field(default_factory=dict)  # per language
+
     def total(self) -> Score:
         out = Score()
         for s in self.by_lang.values():
-            out.mentions += s.mentions
             out.tp, out.fp, out.fn = out.tp + s.tp, out.fp + s.fp, out.fn + s.fn
         return out
 
@@ -117,11 +103,11 @@ class Resolver:
 def evaluate(
     mentions: list[Mention], resolve: Callable[[str, str | None], set[str]]
 ) -> EntityReport:
-    report = EntityReport({lang: Score() for lang in LANGS})
+    report = EntityReport({lang: Score() for lang in LANGS}, mentions=dict.fromkeys(LANGS, 0))
     for m in mentions:
         got = resolve(m.text, m.lang)
         score = report.by_lang[m.lang]
-        score.mentions += 1
+        report.mentions[m.lang] += 1
         extra = got - {m.entity} - set(m.also)
         hit = m.entity is not None and m.entity in got
         score.tp += hit

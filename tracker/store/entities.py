@@ -214,6 +214,8 @@ def entity_entries(store: Store, entity_id: str) -> list[dict[str, Any]]:
                 [row["list_code"], row["entry_id"]],
             )
         )
+        for ev in row["events"]:
+            ev["changed"] = json.loads(ev["changed"]) if ev["changed"] else []
     return rows
 
 

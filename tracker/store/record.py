@@ -258,31 +258,6 @@ def list_rules(store: Store, since: datetime | None = None) -> list[dict[str, An
     return list(store.db.query(sql + " ORDER BY published DESC, document_number DESC", params))
 
 
-def entries_named(store: Store, keys: list[str]) -> list[dict[str, Any]]:
-    """List entries (on a list or removed) one of whose names folds to one of ``keys``, each
-    with its events, oldest first."""
-    if not keys:
-        return []
-    marks = ",".join("?" * len(keys))
-    sql = (
-        "SELECT DISTINCT e.* FROM list_names n JOIN list_entries e "
-        "ON e.list_code = n.list_code AND e.entry_id = n.entry_id "
-        f"WHERE n.key IN ({marks}) ORDER BY e.removed_at IS NOT NULL, e.list_code, e.name"
-    )
-    rows = list(store.db.query(sql, keys))
-    for row in rows:
-        row["alt_names"] = json.loads(row["alt_names"] or "[]")
-        row["countries"] = json.loads(row["countries"] or "[]")
-        row["events"] = list(
-            store.db.query(
-                "SELECT event, at, citation, changed, source FROM list_events "
-                "WHERE list_code = ? AND entry_id = ? ORDER BY at, id",
-                [row["list_code"], row["entry_id"]],
-            )
-        )
-    return rows
-
-
 def list_counts(store: Store) -> list[dict[str, Any]]:
     """Per list: entries on it, entries removed, the last snapshot and the last event."""
     sql = """
