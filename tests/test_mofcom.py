@@ -25,6 +25,7 @@ PAGES = {
     "/zwgk/zcfb/art/2025/art_u3.html": "notice_uel_2025_3.html",
     "/zcfb/blgg/art/2025/art_72.html": "notice_2025_72.html",
     "/zcfb/blgg/art/2025/art_61.html": "notice_2025_61.html",
+    "/zcfb/blgg/art/2025/art_09.html": "notice_2025_9.html",
 }
 
 
@@ -94,6 +95,14 @@ class Site:
         server.expect_request("/zcfb/blgg/gg/2025/index.html").respond_with_handler(
             lambda r: Response(self.index, content_type="text/html; charset=utf-8")
         )
+        self.annex_up = True
+        server.expect_request("/zcfb/blgg/art/2025/art_09_annex.html").respond_with_handler(
+            lambda r: Response(
+                (DATA / "annex_2025_9.html").read_bytes() if self.annex_up else b"busy",
+                status=200 if self.annex_up else 503,
+                content_type="text/html; charset=utf-8",
+            )
+        )
         for path, name in PAGES.items():
             server.expect_request(path).respond_with_data(
                 (DATA / name).read_bytes(), content_type="text/html; charset=utf-8"
@@ -144,6 +153,7 @@ def test_notices_are_stored_once_each_and_designations_become_list_events(site: 
         "商务部公告2025年第5号",
         "商务部公告2025年第61号",
         "商务部公告2025年第72号",
+        "商务部公告2025年第9号",
     ]
     events = json.loads(invoke("lists", "changes", "--since", "1d", "-f", "json").stdout)
     got = sorted((e["list_code"], e["event"], e["name"], e["citation"]) for e in events)
@@ -164,12 +174,14 @@ def test_notices_are_stored_once_each_and_designations_become_list_events(site: 
             "Example Optical Instruments Inc.",
             "不可靠实体清单工作机制公告〔2025〕3号",
         ),
+        ("CN-WATCH", "added", "Example Drone Systems Corp.", "商务部公告2025年第9号"),
+        ("CN-WATCH", "added", "Example Satellite Communications, LLC", "商务部公告2025年第9号"),
         ("MOFCOM", "suspended", "商务部公告2024年第46号", "商务部公告2025年第72号"),
     ]
     suspension = next(e for e in events if e["list_code"] == "MOFCOM")
     assert suspension["changed"] == ["until 2026-11-27"]
     counts = {r["list"]: r["entries"] for r in json.loads(invoke("lists", "-f", "json").stdout)}
-    assert counts == {"CN-ECL": 2, "CN-UEL": 2}
+    assert counts == {"CN-ECL": 2, "CN-UEL": 2, "CN-WATCH": 2}
 
     # The same notice under a third URL layout the next day: still stored once, no new events.
     site.index = site.index.replace(
@@ -179,8 +191,8 @@ def test_notices_are_stored_once_each_and_designations_become_list_events(site: 
     again = json.loads(
         invoke("search", "source:mofcom", "-f", "json", "--since", "3000d", "-n", "50").stdout
     )
-    assert len(again) == 5
-    assert len(json.loads(invoke("lists", "changes", "--since", "1d", "-f", "json").stdout)) == 7
+    assert len(again) == 6
+    assert len(json.loads(invoke("lists", "changes", "--since", "1d", "-f", "json").stdout)) == 9
 
 
 def test_an_entity_china_listed_is_found_in_news_in_both_languages(site: Site) -> None:
@@ -195,3 +207,19 @@ def test_an_entity_china_listed_is_found_in_news_in_both_languages(site: Site) -
     assert {"示例航空系统公司被列入管控名单", "Beijing lists Example Aero Systems"} <= {
         h["title"] for h in listed
     }
+
+
+def test_a_designation_whose_annex_fails_is_read_whole_on_the_next_run(site: Site) -> None:
+    site.annex_up = False
+    result = CliRunner().invoke(cli, ["fetch"], env={"COLUMNS": "200"})
+    assert "商务部公告2025年第9号: its annex could not be read" in result.output
+    events = json.loads(invoke("lists", "changes", "--since", "1d", "-f", "json").stdout)
+    assert not [e for e in events if e["list_code"] == "CN-WATCH"]
+    site.annex_up = True
+    assert invoke("fetch", "--force").exit_code == 0
+    events = json.loads(invoke("lists", "changes", "--since", "1d", "-f", "json").stdout)
+    assert len([e for e in events if e["list_code"] == "CN-WATCH"]) == 2
+    read = {
+        r["document_number"]: r for r in json.loads(invoke("lists", "rules", "-f", "json").stdout)
+    }
+    assert (read["MOFCOM-2025-9"]["status"], read["MOFCOM-2025-9"]["added"]) == ("parsed", 2)

@@ -154,3 +154,9 @@ def print_report(report: FetchReport) -> None:
             f"Stories: {placed.placed} articles placed, {placed.joined} joined an existing story, "
             f"{placed.stories} new stories" + (f", {placed.merged} merged" if placed.merged else "")
         )
+    links = report.links
+    if links.mentions:
+        console.print(
+            f"Entities: {links.mentions} mentions of listed names found in {links.articles_read} "
+            "articles read" + (f" ({links.new_names} new names)" if links.new_names else "")
+        )

@@ -380,6 +380,7 @@ def _collect(
         run.progress.start(source.name, 0)
         return None
     report.warning = got.warning
+    report.note = "; ".join(got.notes) or None
     good = [i for i in got.items if usable_link(i.url)]
     report.bad_items += len(got.items) - len(good)
     for item in got.items:

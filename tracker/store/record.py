@@ -214,23 +214,7 @@ def apply_rule(
                 [entry_id, e["name"], e["action"], at, document["citation"], source, doc],
             )
             counts[e["action"]] += 1
-        db.execute(
-            "INSERT OR REPLACE INTO list_rules (document_number, citation, published, source, "
-            "status, added, revised, removed, problem, read_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                doc,
-                document["citation"],
-                document.get("published"),
-                source,
-                "not-understood" if problems else "parsed",
-                counts["added"],
-                counts["revised"],
-                counts["removed"],
-                "; ".join(problems) or None,
-                at,
-            ],
-        )
+        record_read(store, document, source, counts, problems, now)  # in the same transaction
     return counts
 
 
@@ -372,9 +356,51 @@ def apply_notice(
                     [target_key, target_label, action, at, notice["label"], changed, source, key],
                 )
                 n += 1
+        counts = {
+            "added": n if action == "added" else 0,
+            "removed": n if action == "removed" else 0,
+        }
+        counts["revised"] = n - counts["added"] - counts["removed"]
+        record_read(
+            store,
+            {
+                "document_number": key,
+                "citation": notice["label"],
+                "published": notice.get("published") or "",
+            },
+            source,
+            counts,
+            list(notice.get("problems") or ()),
+            now,
+        )
     return n
 
 
-def notice_applied(store: Store, key: str) -> bool:
-    row = store.db.execute("SELECT 1 FROM list_events WHERE document = ? LIMIT 1", [key]).fetchone()
-    return row is not None
+def record_read(
+    store: Store,
+    document: Mapping[str, str],
+    source: str,
+    counts: Mapping[str, int],
+    problems: list[str],
+    now: datetime,
+) -> None:
+    """Note that a document (a rule, a notice) was read for list changes, understood or not,
+    so it is not read again; ``tracker lists rules`` shows it."""
+    with store.db.atomic():
+        store.db.execute(
+            "INSERT OR REPLACE INTO list_rules (document_number, citation, published, source, "
+            "status, added, revised, removed, problem, read_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                document["document_number"],
+                document["citation"],
+                document.get("published"),
+                source,
+                "not-understood" if problems else "parsed",
+                counts.get("added", 0),
+                counts.get("revised", 0),
+                counts.get("removed", 0),
+                "; ".join(problems) or None,
+                iso(now),
+            ],
+        )

@@ -44,6 +44,7 @@ class Collected:
     warning: str | None = None
     lang: str | None = None  # the language the kind implies (a Google News edition)
     record: RecordCounts | None = None  # a list snapshot was applied (no items)
+    notes: list[str] = field(default_factory=list)  # what it did besides (rules, notices read)
 
 
 @dataclass

@@ -190,14 +190,15 @@ def _collect_documents(visit: Visit) -> Collected:
         pages += 1
     if url:
         warning = warning or f"stopped after {pages} pages (max_pages); more documents remain"
-    notes = [warning] if warning else []
+    notes = []
     if visit.store is not None and options.get("read_rules", True):
-        notes += read_entity_list_rules(visit, items)
+        notes = read_entity_list_rules(visit, items)
     return Collected(
         items=items,
         fetch_pages=bool(options.get("fetch_text", True)),
-        warning="; ".join(notes) or None,
+        warning=warning,
         lang="en",
+        notes=notes,
     )
 
 

@@ -70,6 +70,21 @@ def page_text(html: str) -> str:
     return "\n".join(line.strip() for line in soup.get_text("\n").splitlines() if line.strip())
 
 
+def annex_links(html: str, base_url: str) -> list[str]:
+    """Links to a notice's annexes (附件) that are pages we can read (HTML, not PDF or Word)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    links = []
+    for a in soup.find_all("a", href=True):
+        href = str(a["href"])
+        if "附件" in a.get_text(" ") and href.lower().split("?")[0].endswith(
+            (".html", ".htm", ".shtml")
+        ):
+            links.append(urljoin(base_url, href))
+    return list(dict.fromkeys(links))
+
+
 def _collect(visit: Visit) -> Collected:
     from tracker.ingest.sources.decode import decode_bytes
 
@@ -88,21 +103,21 @@ def _collect(visit: Visit) -> Collected:
     if visit.store is not None:
         from tracker.store.record import known_documents
 
-        known = known_documents(visit.store, [i.guid for i in items])
-        items = [i for i in items if i.guid not in known]  # the same notice under another URL
+        # Every designation on the index not yet read (a page that failed is tried again),
+        # then only the notices not stored under any URL become articles.
         notes = _designations(visit, items)
-    return Collected(
-        items=items, fetch_pages=True, warning="; ".join(notes) or None, lang="zh-Hans"
-    )
+        known = known_documents(visit.store, [i.guid for i in items])
+        items = [i for i in items if i.guid not in known]
+    return Collected(items=items, fetch_pages=True, lang="zh-Hans", notes=notes)
 
 
 def _designations(visit: Visit, items: list[FeedItem]) -> list[str]:
     """Read each new designation's entities into list entries and events."""
-    from tracker.errors import FetchError
+    from tracker.errors import FetchError, ParseError
     from tracker.ingest.sources.decode import decode_bytes
     from tracker.record.names import name_keys
     from tracker.record.notices import classify, notice_number, read_notice, title_action
-    from tracker.store.record import apply_notice, notice_applied
+    from tracker.store.record import apply_notice, rule_read
 
     store = visit.store
     assert store is not None
@@ -113,17 +128,28 @@ def _designations(visit: Visit, items: list[FeedItem]) -> list[str]:
         if code is None and title_action(item.title) is None:
             continue
         number = notice_number(item.title)
-        if number is None or notice_applied(store, number.key):
+        if number is None or rule_read(store, number.key):
             continue
         try:
             res = visit.get(item.url, "notice")
         except FetchError as exc:
             notes.append(f"{number.label}: its page could not be read ({exc.reason}); next run")
             continue
-        notice = read_notice(number, item.title, page_text(decode_bytes(res.content, res.charset)))
-        if code is not None and not notice.entities:
-            notes.append(f"{number.label}: no entity names found in its text; nothing listed")
+        html = decode_bytes(res.content, res.charset)
+        text = page_text(html)
+        try:  # the entities are often in an annex page rather than the notice itself
+            for annex in annex_links(html, item.url)[:3]:
+                got = visit.get(annex, "annex")
+                text += "\n" + page_text(decode_bytes(got.content, got.charset))
+        except (FetchError, ParseError) as exc:
+            # Read whole next run rather than list half its entities now.
+            notes.append(f"{number.label}: its annex could not be read ({exc}); next run")
             continue
+        notice = read_notice(number, item.title, text)
+        problems = []
+        if code is not None and not notice.entities:
+            problems.append("no entity names found in its text or annex; nothing listed")
+            notes.append(f"{number.label}: {problems[0]}")
         events = apply_notice(
             store,
             visit.source.name,
@@ -136,6 +162,7 @@ def _designations(visit: Visit, items: list[FeedItem]) -> list[str]:
                 "until": notice.until.isoformat() if notice.until else None,
                 "targets": [(t.key, t.label) for t in notice.targets],
                 "url": item.url,
+                "problems": problems,
             },
             [
                 {"name": en or zh, "names": [n for n in (zh, en) if n], "keys": name_keys([zh, en])}
