@@ -119,10 +119,10 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
 )
 @click.pass_obj
 def lists_rules(state: State, since: str, fmt: str) -> None:
-    """Entity List rules read from the Federal Register: what each added, revised, removed.
+    """Entity List rules and MOFCOM designations read: what each added, revised, removed.
 
-    A rule whose table could not be understood says why (status not-understood); its document
-    is stored and searchable as any other, and no entry is made up from it.
+    One that could not be understood says why (status not-understood); its document is stored
+    and searchable as any other, and no entry is made up from it.
 
     \b
     Examples:
