@@ -98,8 +98,9 @@ def lists_changes(state: State, since: str, limit: int, fmt: str) -> None:
         Column("at", header="date"),
         Column("event"),
         Column("list_code", header="list"),
-        Column("name", fit="wrap", min_width=20),
-        Column("citation", drop=1),
+        Column("name", fit="wrap", min_width=16),
+        # A notice number is 22 cells wide: wrapped inside, it would break in its figures.
+        Column("citation", fit="wrap", min_width=22, drop=1),
         Column("document", drop=2),
         Column("changed", fit="wrap", min_width=12, drop=2),
         Column("news", justify="right", drop=3),
@@ -312,8 +313,9 @@ def _print_entities(query: str, found: list[dict[str, Any]], have_lists: bool) -
             for ev in e["events"]:
                 row = Text(f"  {'':>13}  ", style="dim")
                 cite = ev["citation"] or ""
-                if ev.get("document"):
-                    cite = f"{cite} (FR {ev['document']})".strip()
+                doc = ev.get("document") or ""
+                if doc and not doc.startswith(("MOFCOM-", "UEL-")):  # a notice's key repeats it
+                    cite = f"{cite} (FR document {doc})".strip()
                 row.append(f"{str(ev['at'])[:10]}  {ev['event']}  {cite}")
                 console.print(row)
         if ent["articles"]:
