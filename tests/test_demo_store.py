@@ -106,3 +106,14 @@ def test_the_demo_hints_name_the_demo_store(tmp_path: Path) -> None:
     result = invoke("demo")  # TRACKER_HOME is tmp_path: demo.db beside the default database
     hints = result.stdout.split("Try next:")[1]
     assert f"tracker --db {tmp_path / 'demo.db'} show {DEMO_SHOW_ID}" in hints
+
+
+def test_the_demo_links_its_news_to_the_listed_entities(demo_db: Path) -> None:
+    [smic] = json.loads(invoke("--db", str(demo_db), "entity", "中芯国际", "-f", "json").stdout)[
+        "entities"
+    ]
+    assert [(e["list_code"], e["citation"]) for e in smic["entries"]] == [("EL", "85 FR 83420")]
+    langs = {a["lang"] for a in smic["articles"]}
+    assert {"en", "zh-Hans", "zh-Hant"} <= langs  # the same event in three scripts
+    listed = invoke("--db", str(demo_db), "search", "listed:entity-list", "-f", "json").stdout
+    assert len(json.loads(listed)) >= 3
