@@ -1,0 +1,105 @@
+"""Dates that matter, read from an official document's own words.
+
+The Federal Register gives ``effective_on`` and ``comments_close_on`` as fields; its ``dates``
+text says more ("This rule is effective February 2, 2026. Comments must be received by March 3,
+2026."; "The compliance date is ..."; a correction "delays the effective date ... until ...").
+MOFCOM's notices write dates in Chinese ("自2025年12月1日起施行", "暂停实施至2026年11月27日").
+
+A sentence with a date that matches no pattern is returned as not understood, so the caller can
+log it; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+MONTHS = {name: i for i, name in enumerate(MONTH_NAMES, 1)}
+EN_DATE = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+(\d{1,2}),\s*(\d{4})",
+    re.IGNORECASE,
+)
+ZH_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# A sentence ends at a full stop after a lower-case letter or a figure ("U.S." does not end one).
+# (A semicolon ends a clause with its own date: "effective May 1; comments due June 2".)
+SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.])\s+(?=[A-Z])|(?<=[;。；])")
+# The kind a sentence's date is, by the words around it; the first that matches wins.
+EN_KINDS = (
+    (
+        "delayed-effective",
+        re.compile(r"(?=.*\b(?:delay|postpone)[a-z]*\b)(?=.*\beffective\b)", re.I),
+    ),
+    ("comments-close", re.compile(r"\bcomments?\b.*\b(?:received|submitted|due|close)", re.I)),
+    ("compliance", re.compile(r"\bcompliance date\b|\bcomply\b", re.I)),
+    ("effective", re.compile(r"\beffective\b", re.I)),
+    ("applicable", re.compile(r"\bapplicab(?:le|ility)\b", re.I)),
+)
+ZH_KINDS = (
+    ("suspended-until", re.compile(r"暂停(?:实施|执行)?.{0,20}?至")),
+    ("effective", re.compile(r"(?:起|开始)(?:施行|实施|执行|生效)|生效")),
+)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    # effective, comments-close, compliance, delayed-effective, applicable, suspended-until
+    kind: str
+    on: date
+    text: str  # the sentence it was read from
+
+
+@dataclass
+class DateReading:
+    deadlines: list[Deadline]
+    not_understood: list[str]  # sentences holding a date no pattern placed
+
+
+def read_dates(text: str) -> DateReading:
+    """Every date a ``dates`` text or a notice sets, with its kind."""
+    out = DateReading([], [])
+    seen: set[tuple[str, date]] = set()
+    for part in SENTENCE_END.split(text or ""):
+        sentence = " ".join(part.split())
+        # "The rule published on January 15 is delayed until May 15": the date that is set
+        # follows "until"; a publication date it mentions is no deadline.
+        tail = re.split(r"\buntil\b|推迟至|延期至", sentence, flags=re.I)[-1]
+        tail = re.sub(
+            r"\b(?:published|dated|issued)\s+(?:on\s+)?" + EN_DATE.pattern, "", tail, flags=re.I
+        )
+        dates = _dates(tail)
+        if not dates:
+            continue
+        kind = _kind(sentence)
+        if kind is None:
+            out.not_understood.append(sentence)
+            continue
+        for on in dates:
+            if (kind, on) not in seen:
+                seen.add((kind, on))
+                out.deadlines.append(Deadline(kind, on, sentence))
+    return out
+
+
+def _dates(sentence: str) -> list[date]:
+    found = []
+    for month, day, year in EN_DATE.findall(sentence):
+        found.append((int(year), MONTHS[month.lower()], int(day)))
+    found += [(int(y), int(mo), int(d)) for y, mo, d in ZH_DATE.findall(sentence)]
+    out = []
+    for y, mo, d in found:
+        try:
+            out.append(date(y, mo, d))
+        except ValueError:
+            continue  # "February 30": not a date, never a deadline
+    return out
+
+
+def _kind(sentence: str) -> str | None:
+    kinds = ZH_KINDS if re.search(r"[\u4e00-\u9fff]", sentence) else EN_KINDS
+    return next((k for k, pattern in kinds if pattern.search(sentence)), None)
