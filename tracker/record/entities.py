@@ -80,7 +80,11 @@ def joinable(key: str) -> bool:
 def slug_of(name: str) -> str:
     """A readable id: ``Hangzhou Hikvision Digital Technology Co., Ltd.`` -> the folded name
     with dashes; Chinese names keep their characters."""
-    slug = SLUG_DROP.sub("-", fold_name(name) or name.lower()).strip("-")
+    return slug_from_key(fold_name(name) or name.lower())
+
+
+def slug_from_key(key: str) -> str:
+    slug = SLUG_DROP.sub("-", key).strip("-")
     while len(slug) > SLUG_MAX and "-" in slug:
         slug = slug.rsplit("-", 1)[0]  # whole words only
     return slug[:SLUG_MAX] or "entity"
@@ -166,7 +170,9 @@ def _entity(nodes: list[Company | KnownNames | NamedEntry], taken: set[str]) -> 
     elif known is not None:
         ident, name, tag = known.id, listed[0].name, None
     else:
-        ident, name, tag = slug_of(listed[0].name), listed[0].name, None
+        first = listed[0]  # its stored keys start with its name's (no folding again)
+        ident = slug_from_key(first.keys[0]) if first.keys else slug_of(first.name)
+        name, tag = first.name, None
     base, n = ident, 2
     while ident in taken:  # two organisations folding to one slug stay two entities
         ident, n = f"{base}-{n}", n + 1

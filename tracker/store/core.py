@@ -161,12 +161,11 @@ class Store:
             self.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
         self.db.execute("ANALYZE")
 
-    def tag_frequency(self, tag: str) -> int:
-        return int(
-            self.db.execute("SELECT count(*) FROM article_tags WHERE tag_id = ?", [tag]).fetchone()[
-                0
-            ]
-        )
+    def tag_frequency(self, tag: str, up_to: int = 1_000_000_000) -> int:
+        """Articles carrying ``tag``, counted up to ``up_to`` (counting all of a common tag's
+        hundreds of thousands costs tens of milliseconds a search does not need)."""
+        sql = "SELECT count(*) FROM (SELECT 1 FROM article_tags WHERE tag_id = ? LIMIT ?)"
+        return int(self.db.execute(sql, [tag, up_to]).fetchone()[0])
 
     # ---------------------------------------------------------------- sources and validators
     def ensure_sources(self, sources: Iterable[Source], now: datetime) -> None:

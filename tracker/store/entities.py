@@ -119,9 +119,11 @@ def article_texts(
 
 def queued_texts(store: Store) -> list[tuple[int, str, str, str, str]]:
     """Articles whose text changed since they were last searched for names."""
+    # CROSS JOIN keeps the (usually empty) queue outside: the planner, knowing nothing of it,
+    # would otherwise walk a million articles to probe it.
     sql = (
         f"SELECT a.rowid, a.id, a.title, coalesce(a.text, ''), {moment('a')} FROM link_queue q "
-        "JOIN articles a ON a.id = q.article_id"
+        "CROSS JOIN articles a ON a.id = q.article_id"
     )
     return [tuple(r) for r in store.db.execute(sql)]
 

@@ -386,6 +386,13 @@ def m015_add_entities(db: Database) -> None:
     db.table("list_events").add_column("document", str)
 
 
+@step
+def m016_index_entity_tags_and_parents(db: Database) -> None:
+    """Entities found by their vocabulary tag and by their parent without reading them all."""
+    db.table("entities").create_index(["tag"])
+    db.table("entities").create_index(["parent"])
+
+
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
 MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)

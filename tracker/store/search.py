@@ -44,7 +44,7 @@ class Filters:
         for tag in self.tags:
             # A common tag: walk articles newest first and check each (stops after `limit`); a
             # rare one: start from its few articles and sort them. The planner cannot tell.
-            if store.tag_frequency(tag) > COMMON_TAG:
+            if store.tag_frequency(tag, COMMON_TAG + 1) > COMMON_TAG:
                 where.append(
                     "EXISTS (SELECT 1 FROM article_tags x WHERE x.article_id = a.id "
                     "AND x.tag_id = ?)"
