@@ -288,3 +288,26 @@ def test_an_interrupted_link_resumes_and_ends_as_one_uninterrupted_run(tmp_path:
     assert mentions(stopped) == mentions(whole)
     assert len(mentions(whole)) == 800
     assert link_articles(stopped, []).articles_read == 0  # nothing left to do
+
+
+def test_a_new_name_is_found_in_stored_articles_that_write_it_with_legal_words(
+    home: Home,
+) -> None:
+    home.feed = rss(
+        [item(1, "Trading house named", "Example Trading Company 7 Limited was named.")]
+    )
+    assert invoke("fetch").exit_code == 1  # no list yet: the article is stored, the list fails
+    head, *rows = (DATA / "lists.csv").read_text(encoding="utf-8").splitlines()
+    extra = (
+        rows[0]
+        .replace("el-smic,", "el-x7,")
+        .replace(
+            "Semiconductor Manufacturing International Corporation",
+            "Example Trading Company 7 Limited",
+        )
+        .replace(",SMIC,", ",,")
+    )
+    home.lists = "\n".join([head, *rows, extra]).encode()
+    assert invoke("fetch", "--force").exit_code == 0
+    [ent] = entity_json("Example Trading Company 7 Limited")
+    assert titles(ent) == {"Trading house named"}

@@ -129,16 +129,22 @@ def queued_texts(store: Store) -> list[tuple[int, str, str, str, str]]:
 
 
 def candidates(store: Store, key: str, upto: int) -> list[tuple[int, str, str, str, str]]:
-    """Articles (rowid ≤ ``upto``) whose indexed title or text holds ``key`` as a phrase."""
-    phrase = index_form(key).replace('"', " ").strip()
-    if not phrase:
+    """Articles (rowid ≤ ``upto``) whose indexed title or text holds every word of ``key``.
+
+    Each word, not the whole key as one phrase: a key drops legal words the text keeps
+    ("example trading 7" in "Example Trading Company 7 Limited"); the matcher then reads each
+    candidate to keep only real mentions.
+    """
+    words = [f'"{form}"' for w in key.split() if (form := index_form(w).replace('"', " ").strip())]
+    if not words:
         return []
     sql = (
         f"SELECT a.rowid, a.id, a.title, coalesce(a.text, ''), {moment('a')} FROM articles a "
         "WHERE a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) "
         "AND a.rowid <= ?"
     )
-    return [tuple(r) for r in store.db.execute(sql, [f'{{title body}} : "{phrase}"', upto])]
+    match = "{title body} : (" + " AND ".join(words) + ")"
+    return [tuple(r) for r in store.db.execute(sql, [match, upto])]
 
 
 def save_links(
