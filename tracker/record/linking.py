@@ -87,6 +87,11 @@ def link_articles(
         report.seconds = time.perf_counter() - started
         return report
     matcher = NameMatcher(db.match_keys(store))
+    if not matcher.size:  # no list kept yet: nothing to find, nothing to read
+        queued = db.queued_texts(store)
+        db.save_links(store, [], keys_done=new_keys, upto=top, dequeued=[r[1] for r in queued])
+        report.seconds = time.perf_counter() - started
+        return report
 
     def read(
         rows: list[tuple[int, str, str, str, str]], only: set[str] | None
