@@ -67,6 +67,7 @@ COMMAND_MODULES = {
     "lists": "recordcmds",
     "entity": "recordcmds",
     "eval-entities": "recordcmds",
+    "deadlines": "deadlinecmds",
     "run": "digestcmds",
 }
 

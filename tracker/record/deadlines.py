@@ -11,9 +11,12 @@ log it; nothing is guessed.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
@@ -103,3 +106,89 @@ def _dates(sentence: str) -> list[date]:
 def _kind(sentence: str) -> str | None:
     kinds = ZH_KINDS if re.search(r"[\u4e00-\u9fff]", sentence) else EN_KINDS
     return next((k for k, pattern in kinds if pattern.search(sentence)), None)
+
+
+@dataclass(frozen=True)
+class DocumentDeadline:
+    """A deadline with the document that sets it, as ``tracker deadlines`` shows it."""
+
+    kind: str
+    on: date
+    document: str  # document number or notice key
+    title: str
+    url: str
+    lang: str | None
+    citation: str
+    action: str
+    article_id: str | None
+    story_id: int | None
+    source: str  # where the date was read: the API's field, the dates text, the notice
+    seq: int = 1  # the second and later dates of one kind in one document
+
+    @property
+    def uid(self) -> str:
+        """Stable across runs and re-imports: the document and the kind of date."""
+        more = f"-{self.seq}" if self.seq > 1 else ""
+        return f"{self.document}-{self.kind}{more}@tracker"
+
+
+FIELD_KINDS = (("effective_on", "effective"), ("comments_close_on", "comments-close"))
+
+
+def document_deadlines(row: Mapping[str, Any]) -> tuple[list[DocumentDeadline], list[str]]:
+    """The deadlines one stored document sets (its date fields, its ``dates`` text, a Chinese
+    notice's text), once per kind and date; and the sentences holding a date not understood."""
+    found: dict[tuple[str, date], str] = {}
+    for column, kind in FIELD_KINDS:
+        value = row.get(column)
+        if value:
+            with contextlib.suppress(ValueError):  # a malformed field sets nothing
+                found.setdefault((kind, date.fromisoformat(str(value)[:10])), "field")
+    not_understood: list[str] = []
+    for text, where in ((row.get("dates") or "", "dates"), (row.get("notice_text") or "", "text")):
+        reading = read_dates(text)
+        for d in reading.deadlines:
+            found.setdefault((d.kind, d.on), where)
+        if where == "dates":  # a notice's whole text holds many dates that set nothing
+            not_understood += reading.not_understood
+    out = [
+        DocumentDeadline(
+            kind,
+            on,
+            str(row["document_number"]),
+            str(row.get("title") or ""),
+            str(row.get("url") or ""),
+            row.get("lang"),
+            str(row.get("citation") or ""),
+            str(row.get("action") or ""),
+            row.get("id"),
+            row.get("story_id"),
+            where,
+        )
+        for (kind, on), where in found.items()
+    ]
+    return out, not_understood
+
+
+def suspension_deadline(row: Mapping[str, Any]) -> DocumentDeadline | None:
+    """A list event running until a date ("until 2026-11-27") as a deadline on its notice."""
+    for change in row.get("changed") or ():
+        if str(change).startswith("until "):
+            try:
+                on = date.fromisoformat(str(change)[6:16])
+            except ValueError:
+                return None
+            return DocumentDeadline(
+                "suspended-until",
+                on,
+                str(row.get("document") or row.get("entry_id") or ""),
+                str(row.get("title") or f"{row['event']}: {row['name']}"),
+                str(row.get("url") or ""),
+                row.get("lang"),
+                str(row.get("citation") or ""),
+                f"{row['event']} {row['name']}",
+                row.get("article_id"),
+                row.get("story_id"),
+                "list event",
+            )
+    return None

@@ -29,7 +29,7 @@ from tracker.store.connection import (
     upgrade,
 )
 from tracker.store.fts import fts_row, tag_text
-from tracker.store.migrations import OFFICIAL_COLUMNS
+from tracker.store.migrations import ARTICLE_FIELDS
 from tracker.urls import article_id, canonical_url
 
 T = TypeVar("T")
@@ -344,7 +344,7 @@ class Store:
             "relevance": article.relevance,
         }
         for column, value in article.fields.items():
-            if column in OFFICIAL_COLUMNS:
+            if column in ARTICLE_FIELDS:
                 values[column] = json.dumps(value) if isinstance(value, list | dict) else value
         if existing:
             # Keep the first source and first_seen_at: the update is the same article.

@@ -393,6 +393,16 @@ def m016_index_entity_tags_and_parents(db: Database) -> None:
     db.table("entities").create_index(["parent"])
 
 
+@step
+def m017_add_document_dates(db: Database) -> None:
+    """A Federal Register document's ``dates`` text ("This rule is effective February 2, 2026;
+    comments must be received by ..."), read for deadlines."""
+    db.table("articles").add_column("dates", str)
+
+
+# The fields of an item saved in articles' own columns (m003's, then m017's).
+ARTICLE_FIELDS = frozenset([*OFFICIAL_COLUMNS, "dates"])
+
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).
 MIGRATION_NAMES: tuple[str, ...] = tuple(fn.__name__ for fn in STEPS)
