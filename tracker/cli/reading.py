@@ -75,7 +75,13 @@ class LimitType(click.IntRange):
 )
 @click.option("--limit", "-n", default=20, show_default=True, type=LimitType(1, 10000))
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice([*FORMATS, "atom", "rss"]),
+    default="table",
+    show_default=True,
+    help="atom or rss: a feed of the results (one entry per story), for a feed reader.",
 )
 @click.pass_obj
 def search_cmd(
@@ -116,6 +122,7 @@ def search_cmd(
       tracker search 'NEAR(nvidia h20, 5)' --raw
       tracker search "entity list" --all-copies --since 24h
       tracker search -- -russia sanctions       # -- before a query that starts with '-'
+      tracker search 'entity:smic' --format atom > smic.xml   # a feed for a feed reader
     """
     from tracker.search.engine import parse_when, search
 
@@ -141,7 +148,11 @@ def search_cmd(
         collapse=not all_copies,
     )
     rows = [h.as_dict() for h in hits]
-    if fmt == "table":
+    if fmt in ("atom", "rss"):  # an empty feed is still a feed: a reader polls it again later
+        from tracker.search.feedout import feed
+
+        click.echo(feed(rows, fmt, " ".join(query), now))
+    elif fmt == "table":
         if not rows:
             say_empty("No articles match.")
             return
