@@ -89,3 +89,24 @@ def test_the_rss_feed_round_trips_through_an_rss_source(
         invoke("search", "--since", "3000d", "-f", "json", "--all-copies", env=env).stdout
     )
     assert sorted(r["url"] for r in got) == sorted(r["url"] for r in rows)
+
+
+def test_export_feeds_writes_one_feed_per_subscriber_filter(demo_db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        '[[digest.subscribers]]\nemail = "ana@example.org"\nname = "Ana"\n\n'
+        '[[digest.subscribers]]\nemail = "nv@example.org"\nfilter = "company:nvidia"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "feeds"
+    result = invoke(
+        "--db", str(demo_db), "--config", str(config), "export-feeds", str(out), "--since", "3000d"
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["ana.atom", "nv.atom"]  # no .part left
+    nvidia = feedparser.parse((out / "nv.atom").read_text(encoding="utf-8"))
+    assert not nvidia.bozo
+    assert nvidia.entries
+    assert all("company:nvidia" in [t.term for t in e.tags] for e in nvidia.entries)
+    everyone = feedparser.parse((out / "ana.atom").read_text(encoding="utf-8"))
+    assert len(everyone.entries) > len(nvidia.entries)

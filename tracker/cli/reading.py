@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -253,3 +254,61 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
         console.print(highlighted(mark_matches(text, words)))
     else:
         console.print(text, markup=False)
+
+
+@cli.command(name="export-feeds")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--since", default="30d", show_default=True, metavar="WHEN",
+              help="How far back each feed reaches.")  # fmt: skip
+@click.option("--limit", "-n", default=50, show_default=True, type=LimitType(1, 1000),
+              help="Entries per feed.")  # fmt: skip
+@click.pass_obj
+def export_feeds(state: State, directory: Path, since: str, limit: int) -> None:
+    """Write an Atom feed per digest subscriber's filter into DIRECTORY, for a static web
+    server or a shared folder: a colleague who lives in a feed reader follows the same
+    selection the digest mails (relevant articles when a subscriber has no filter).
+
+    Each file is written whole, then renamed into place, so a web server never serves half a
+    feed. Run it after each fetch (cron) to keep the feeds current.
+
+    \b
+    Examples:
+      tracker export-feeds /var/www/feeds
+      tracker export-feeds ~/Shared/tracker --since 7d -n 100
+    """
+    import os
+    import re as regex
+
+    from tracker.search.engine import parse_when, search
+    from tracker.search.feedout import feed
+
+    config = state.config()
+    subscribers = config.digest.subscribers
+    if not subscribers:
+        raise click.ClickException(
+            f"no [[digest.subscribers]] in {config.path}; add one with a filter (README, digest)"
+        )
+    now = utc_now()
+    store = state.store(readonly=True)
+    tagger = state.tagger(config)
+    directory.mkdir(parents=True, exist_ok=True)
+    for sub in subscribers:
+        name = regex.sub(r"[^a-z0-9]+", "-", (sub.name or sub.email.split("@")[0]).lower())
+        hits = search(
+            store,
+            sub.filter,
+            since=parse_when(since, now),
+            limit=limit,
+            relevant=not sub.filter,
+            sort="newest",
+            expand=tagger.lookup,
+            covers=tagger.covers,
+        )
+        path = directory / f"{name.strip('-') or 'subscriber'}.atom"
+        part = path.with_suffix(".atom.part")
+        part.write_text(
+            feed([h.as_dict() for h in hits], "atom", sub.filter or "relevant articles", now),
+            encoding="utf-8",
+        )
+        os.replace(part, path)
+        click.echo(f"{path}: {len(hits)} entries ({sub.filter or 'relevant articles'})")
