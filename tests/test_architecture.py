@@ -30,7 +30,7 @@ ALLOWED = {
     "sources": {"record", "store"},
     "config": {"sources", "search", "tagging"},
     "stories": {"config", "store", "tagging"},
-    "digest": {"config", "search", "store", "stories", "tagging"},
+    "digest": {"config", "record", "search", "store", "stories", "tagging"},
     "ingest": {"config", "record", "sources", "store", "stories", "tagging"},
     "demo": {"config"},
     "cli": {

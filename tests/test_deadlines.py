@@ -171,3 +171,22 @@ def test_a_mofcom_suspension_is_a_deadline_in_its_language(
     assert all(len(line) <= 75 for line in ics.stdout_bytes.split(b"\r\n"))  # no split character
     [event] = icalendar.Calendar.from_ical(ics.stdout_bytes).walk("VEVENT")
     assert str(event["SUMMARY"]).startswith("暂停至: 商务部公告2025年第72号 关于暂停实施")
+
+
+def test_the_digest_lists_what_is_coming_up_in_the_next_two_weeks(fetched: None) -> None:
+    result = CliRunner().invoke(cli, ["digest", "--since", "30d"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "COMING UP (next 14 days)" in text
+    section = text.split("COMING UP (next 14 days)", 1)[1].split("\n\n\n", 1)[0]
+    assert f"{day(5)}  Effective: Export Controls on Advanced Computing Items" in section
+    assert f"{day(10)}  Effective: Revisions to License Exception ACA" in section
+    assert day(40) not in section  # past the fortnight
+
+
+def test_the_html_digest_has_it_too(fetched: None, tmp_path: Path) -> None:
+    out = tmp_path / "digest.html"
+    assert invoke("digest", "--since", "30d", "-o", str(out)).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Coming up (next 14 days)" in html
+    assert "Revisions to License Exception ACA" in html

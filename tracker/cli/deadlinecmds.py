@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def deadlines(state: State, since: str, until_: str, fmt: str, output: Path | No
       tracker deadlines --until 1y --format ics -o deadlines.ics
     """
     from tracker.cli.tables import Column
-    from tracker.record.deadlines import document_deadlines, suspension_deadline
+    from tracker.record.deadlines import all_deadlines
     from tracker.record.ics import calendar, label
     from tracker.store.deadlines import dated_documents, suspensions
 
@@ -77,27 +76,12 @@ def deadlines(state: State, since: str, until_: str, fmt: str, output: Path | No
     if last < first:
         raise click.BadParameter(f"--until ({last}) is before --since ({first})")
     store = state.store(readonly=True)
-    found, unread = [], 0
-    for row in dated_documents(store):
-        got, not_understood = document_deadlines(row)
-        found += got
-        for sentence in not_understood:
-            unread += 1
-            log.info("%s: a date not understood: %r", row["document_number"], sentence[:200])
-    found += [d for r in suspensions(store) if (d := suspension_deadline(r)) is not None]
-    # A notice's suspension is in its text and in the list event it made: one deadline.
-    unique = {(d.document, d.kind, d.on): d for d in reversed(found)}
-    # Two dates of one kind in one document (rare) get UIDs of their own, numbered by date.
-    seen: dict[tuple[str, str], int] = {}
-    numbered = []
-    for d in sorted(unique.values(), key=lambda d: (d.document, d.kind, d.on)):
-        seen[(d.document, d.kind)] = seen.get((d.document, d.kind), 0) + 1
-        numbered.append(replace(d, seq=seen[(d.document, d.kind)]))
-    found = sorted(
-        (d for d in numbered if first <= d.on <= last), key=lambda d: (d.on, d.document, d.kind)
-    )
+    found, unread = all_deadlines(dated_documents(store), suspensions(store))
+    for document, sentence in unread:
+        log.info("%s: a date not understood: %r", document, sentence[:200])
+    found = [d for d in found if first <= d.on <= last]
     if unread:
-        click.echo(f"{unread} date sentence(s) not understood; -v shows them", err=True)
+        click.echo(f"{len(unread)} date sentence(s) not understood; -v shows them", err=True)
     if fmt == "ics":
         text = calendar(found, now.astimezone(UTC))
         if output:

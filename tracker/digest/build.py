@@ -17,10 +17,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tracker.config.digest import DigestSettings, Subscriber
+from tracker.record.deadlines import DocumentDeadline
 from tracker.search.query import Covers, Expand, parse_query, to_fts
 from tracker.store import Store, digests
 from tracker.store.stories import stories_of
@@ -128,6 +129,8 @@ class Digest:
     late: list[Item] = field(default_factory=list)
     # Found now but published long ago, or late and off-topic: left out, recorded as delivered.
     stale: list[str] = field(default_factory=list)
+    # Deadlines in the next COMING_UP_DAYS (rules taking effect, comments closing ...).
+    coming_up: list[DocumentDeadline] = field(default_factory=list)
 
     @property
     def stories(self) -> list[Item]:
@@ -379,7 +382,22 @@ def build_digest(
     _fill_text(store, [*digest.official, *top])
     if not digest.empty:
         digest.movement = window.movement(window.start - timedelta(hours=settings.late_hours))
+    digest.coming_up = coming_up(store, window.end.date())
     return digest
+
+
+COMING_UP_DAYS = 14
+
+
+def coming_up(store: Store, today: date, days: int = COMING_UP_DAYS) -> list[DocumentDeadline]:
+    """Deadlines from today to ``days`` ahead, soonest first, once each (the same as
+    ``tracker deadlines`` shows; every subscriber gets them: the record concerns everyone)."""
+    from tracker.record.deadlines import all_deadlines
+    from tracker.store.deadlines import dated_documents, suspensions
+
+    found, _ = all_deadlines(dated_documents(store), suspensions(store))
+    last = today + timedelta(days=days)
+    return [d for d in found if today <= d.on <= last]
 
 
 def _item(row: dict[str, Any], window: Window, zone: Any, official: bool = False) -> Item:

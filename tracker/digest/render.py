@@ -11,6 +11,7 @@ import jinja2
 
 from tracker.config.digest import DigestSettings
 from tracker.digest.build import Digest, Item
+from tracker.record.ics import label as deadline_label
 from tracker.urls import safe_href
 
 
@@ -32,6 +33,7 @@ def _environment() -> jinja2.Environment:
     env.filters["href"] = lambda url: safe_href(url) or ""
     env.filters["wrap"] = lambda text: "\n".join("  " + line for line in wrap_cells(text, 74))
     env.filters["bars"] = movement_lines
+    env.filters["deadline_label"] = lambda d: deadline_label(d.kind, d.lang)
     return env
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -192,3 +192,25 @@ def suspension_deadline(row: Mapping[str, Any]) -> DocumentDeadline | None:
                 "list event",
             )
     return None
+
+
+def all_deadlines(
+    documents: Iterable[Mapping[str, Any]], events: Iterable[Mapping[str, Any]]
+) -> tuple[list[DocumentDeadline], list[tuple[str, str]]]:
+    """Every deadline of the stored documents and list events, soonest first, once each (a
+    notice's suspension is in its text and in the event it made); two dates of one kind in one
+    document get UIDs of their own. Also (document, sentence) for each date not understood."""
+    found: list[DocumentDeadline] = []
+    unread: list[tuple[str, str]] = []
+    for row in documents:
+        got, not_understood = document_deadlines(row)
+        found += got
+        unread += [(str(row["document_number"]), s) for s in not_understood]
+    found += [d for r in events if (d := suspension_deadline(r)) is not None]
+    unique = {(d.document, d.kind, d.on): d for d in reversed(found)}
+    seen: dict[tuple[str, str], int] = {}
+    numbered = []
+    for d in sorted(unique.values(), key=lambda d: (d.document, d.kind, d.on)):
+        seen[(d.document, d.kind)] = seen.get((d.document, d.kind), 0) + 1
+        numbered.append(replace(d, seq=seen[(d.document, d.kind)]))
+    return sorted(numbered, key=lambda d: (d.on, d.document, d.kind)), unread
