@@ -311,3 +311,31 @@ def test_a_new_name_is_found_in_stored_articles_that_write_it_with_legal_words(
     assert invoke("fetch", "--force").exit_code == 0
     [ent] = entity_json("Example Trading Company 7 Limited")
     assert titles(ent) == {"Trading house named"}
+
+
+def test_a_digest_subscriber_can_follow_an_entity(home: Home, tmp_path: Path) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    home.feed = rss(
+        [
+            item(
+                1,
+                "Hikvision added to the Entity List",
+                "Hikvision was added to the Entity List under export controls.",
+            ),
+            item(
+                2,
+                "Sugon added to the Entity List",
+                "Sugon was added to the Entity List under export controls.",
+            ),
+        ]
+    )
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[[digest.subscribers]]\nemail = "a@example.org"\nfilter = "entity:hikvision"\n',
+        encoding="utf-8",
+    )
+    assert invoke("fetch").exit_code == 0
+    text = invoke("digest", "--since", "7d").stdout
+    assert "Hikvision added to the Entity List" in text
+    assert "Sugon added" not in text  # a filter on an entity is not "everything"

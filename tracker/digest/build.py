@@ -221,6 +221,16 @@ class Window:
         if parsed.lang:
             want = parsed.lang.lower()
             ids = {aid for aid in ids if (self.rows[aid]["lang"] or "").lower().startswith(want)}
+        if parsed.entities or parsed.listed:
+            from tracker.search.engine import entity_ids, list_codes
+
+            naming = digests.naming_rowids(
+                self.store,
+                self.floor,
+                entity_ids(self.store, parsed.entities),
+                list_codes(parsed.listed),
+            )
+            ids &= {self.by_rowid[r] for r in naming if r in self.by_rowid}
         return ids
 
     def languages(self, ids: Iterable[str]) -> int:

@@ -127,8 +127,8 @@ def search(
     sources = [*sources, *parsed.sources]
     lang = _check_lang(lang or parsed.lang)
     filters = Filters(
-        entities=_entity_ids(store, parsed.entities),
-        listed=_list_codes(parsed.listed),
+        entities=entity_ids(store, parsed.entities),
+        listed=list_codes(parsed.listed),
         tags=tags,
         since=since,
         until=until,
@@ -257,7 +257,7 @@ def query_lang(words: list[str]) -> str | None:
     return "en" if re.search("[A-Za-z]", text) else None
 
 
-def _entity_ids(store: Store, values: list[str]) -> list[str]:
+def entity_ids(store: Store, values: list[str]) -> list[str]:
     """entity:VALUE filters as entity ids: an id, a vocabulary company, or any of its names."""
     from tracker.record.names import name_keys
     from tracker.store.entities import find_entities
@@ -274,7 +274,7 @@ def _entity_ids(store: Store, values: list[str]) -> list[str]:
     return ids
 
 
-def _list_codes(values: list[str]) -> list[str]:
+def list_codes(values: list[str]) -> list[str]:
     from tracker.record import LIST_NAMES, list_code_for
 
     codes = []

@@ -111,3 +111,13 @@ def write_send(store: Store, record: dict[str, Any]) -> None:
             "VALUES (?, ?, ?, ?)",
             [(record["email"], aid, send_id, record["stamp"]) for aid in record["ids"]],
         )
+
+
+def naming_rowids(store: Store, floor: int, entities: list[str], lists: list[str]) -> set[int]:
+    """Rowids from ``floor`` up of the articles naming every one of ``entities`` and an entity
+    now on each of ``lists`` (a subscriber's ``entity:`` and ``listed:`` filters)."""
+    from tracker.store.search import Filters
+
+    where, params = Filters(entities=entities, listed=lists).sql(store)
+    sql = "SELECT a.rowid FROM articles a WHERE a.rowid >= ?" + "".join(f" AND {w}" for w in where)
+    return {r[0] for r in store.db.execute(sql, [floor, *params])}
