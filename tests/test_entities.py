@@ -339,3 +339,19 @@ def test_a_digest_subscriber_can_follow_an_entity(home: Home, tmp_path: Path) ->
     text = invoke("digest", "--since", "7d").stdout
     assert "Hikvision added to the Entity List" in text
     assert "Sugon added" not in text  # a filter on an entity is not "everything"
+
+
+def test_a_subscriber_following_an_unknown_entity_fails_alone(home: Home, tmp_path: Path) -> None:
+    home.lists = (DATA / "lists.csv").read_bytes()
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[[digest.subscribers]]\nemail = "a@example.org"\nfilter = "entity:no-such-firm"\n'
+        + '\n[[digest.subscribers]]\nemail = "b@example.org"\n',
+        encoding="utf-8",
+    )
+    assert invoke("fetch").exit_code == 0
+    result = CliRunner().invoke(cli, ["digest", "--dry-run", "--since", "7d"])
+    assert "a@example.org" in result.output
+    assert "entity:no-such-firm: no entity" in result.output
+    assert "b@example.org" in result.output  # the other subscriber's digest is still built

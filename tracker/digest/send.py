@@ -32,7 +32,7 @@ from tracker.digest.build import Digest, Window, build_digest
 from tracker.digest.journal import Record, SendJournal
 from tracker.digest.mail import Connect, SmtpSettings, build_message, connect, reply_text
 from tracker.digest.render import render_html, render_text, subject
-from tracker.errors import SendError
+from tracker.errors import QueryError, SendError
 from tracker.search.query import Covers, Expand
 from tracker.store import Store, iso
 from tracker.store.digests import last_success, sent_items, write_send
@@ -84,6 +84,9 @@ def prepare(
     for sub in subscribers:
         try:
             yield _prepare_one(store, settings, sub, windows, now, sender, since, expand, covers)
+        except QueryError as exc:  # entity:NAME that no list or vocabulary knows (any more)
+            log.warning("digest to %s not built: its filter: %s", sub.email, exc)
+            yield Failed(sub.email, f"its filter {sub.filter!r}: {exc}")
         except (ValueError, TypeError, KeyError) as exc:  # a header or template refused it
             log.warning("digest to %s not built: %r", sub.email, exc)
             yield Failed(sub.email, f"{type(exc).__name__}: {exc}")
