@@ -31,9 +31,11 @@ ALLOWED = {
     "config": {"sources", "search", "tagging"},
     "stories": {"config", "store", "tagging"},
     "digest": {"config", "record", "search", "store", "stories", "tagging"},
+    "alerts": {"config", "digest", "record", "search", "store"},
     "ingest": {"config", "record", "sources", "store", "stories", "tagging"},
     "demo": {"config"},
     "cli": {
+        "alerts",
         "config",
         "record",
         "demo",

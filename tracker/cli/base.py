@@ -68,6 +68,7 @@ COMMAND_MODULES = {
     "entity": "recordcmds",
     "eval-entities": "recordcmds",
     "deadlines": "deadlinecmds",
+    "alerts": "alertcmds",
     "export-feeds": "reading",
     "run": "digestcmds",
 }

@@ -233,7 +233,7 @@ def _report(state: State, outcomes: list[Outcome]) -> bool:
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Fetch every source, then send the digest to every subscriber (for cron).
+    """Fetch every source, then send the watch lists' alerts and the digest (for cron).
 
     Checks the SMTP settings before fetching, so a missing variable fails fast.
     Exits 1 if a source or a digest failed (the rest still ran).
@@ -255,8 +255,12 @@ def run(ctx: click.Context) -> None:
     except KeyboardInterrupt:
         interrupted()  # the user wants the run to end: no digest
     sent = True
+    if config and any(s.watch for s in config.digest.subscribers):
+        from tracker.cli.alertcmds import send_alert_mail
+
+        sent = send_alert_mail(state, send=True)  # the same hour: before the digest
     if config and mailing:
-        sent = send_digests(state, config, now=utc_now())
+        sent = send_digests(state, config, now=utc_now()) and sent
     elif not state.quiet:
         make_console(stderr=True).print(
             "No [[digest.subscribers]] in tracker.toml: fetched only.", markup=False

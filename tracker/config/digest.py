@@ -47,6 +47,11 @@ class Subscriber:
     lang: str = "en"  # en or zh: which headlines come first when a story has both
     timezone: str = "UTC"
     send_empty: bool = False  # a one-line "nothing new" mail when the window is empty
+    # Alerts within the fetch's run (tracker alerts): queries in the search syntax, such as
+    # "entity:smic" or "company:nvidia chip:h200"; articles need this relevance (official
+    # documents and list events always alert).
+    watch: tuple[str, ...] = ()
+    alert_relevance: float = 0.5
 
     @property
     def zone(self) -> ZoneInfo:
@@ -98,8 +103,14 @@ def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
             raise ConfigError(
                 f"{where}: {label} has unknown key {key!r}; known keys: {', '.join(known)}"
             )
-        expected = bool if key == "send_empty" else str
-        if not isinstance(value, expected):
+        expected: type | tuple[type, ...] = str
+        if key == "send_empty":
+            expected = bool
+        elif key == "watch":
+            expected = list
+        elif key == "alert_relevance":
+            expected = (int, float)
+        if not isinstance(value, expected) or (isinstance(value, bool) and key != "send_empty"):
             raise ConfigError(f"{where}: {label}: {key} = {value!r} has the wrong type")
     email = raw.get("email", "")
     if not valid_address(email):
@@ -110,7 +121,17 @@ def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
                 f"{where}: {label}: {key} holds a control character (a line break?); remove it"
             )
     label = f"subscriber {email}"
-    sub = Subscriber(**raw)
+    watch = raw.get("watch", [])
+    for entry in watch:
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(f"{where}: {label}: watch entries are queries, not {entry!r}")
+        try:
+            parse_query(entry)
+        except QueryError as exc:
+            raise ConfigError(f"{where}: {label}: watch entry {entry!r}: {exc}") from None
+    if not 0 <= raw.get("alert_relevance", 0.5) <= 1:
+        raise ConfigError(f"{where}: {label}: alert_relevance must be between 0 and 1")
+    sub = Subscriber(**{**raw, "watch": tuple(watch)})
     if sub.lang not in ("en", "zh"):
         raise ConfigError(f"{where}: {label}: lang must be en or zh")
     try:

@@ -107,8 +107,8 @@ def build_entities(
     entries: Iterable[NamedEntry],
     known: Iterable[KnownNames] = (),
 ) -> list[Entity]:
-    """Every entity, each list entry in exactly one; vocabulary companies with no list entry
-    included; known names only where they join a company or a list entry."""
+    """Every entity, each list entry in exactly one; vocabulary companies and the names table's
+    organisations included whether listed or not (so they can be watched before they are)."""
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -145,8 +145,6 @@ def build_entities(
     entities: list[Entity] = []
     taken: set[str] = set()
     for members in groups.values():
-        if all(isinstance(nodes[i], KnownNames) for i in members):
-            continue  # names of an organisation neither listed nor in the vocabulary
         entity = _entity([nodes[i] for i in members], taken)
         for i in members:
             entity.keys.update(node_keys[i])
@@ -167,8 +165,8 @@ def _entity(nodes: list[Company | KnownNames | NamedEntry], taken: set[str]) -> 
     )
     if company is not None:
         ident, name, tag = company.slug, company.name, company.tag
-    elif known is not None:
-        ident, name, tag = known.id, listed[0].name, None
+    elif known is not None:  # an organisation we know by name, listed or not (yet): watchable
+        ident, name, tag = known.id, (listed[0].name if listed else known.names[0]), None
     else:
         first = listed[0]  # its stored keys start with its name's (no folding again)
         ident = slug_from_key(first.keys[0]) if first.keys else slug_of(first.name)

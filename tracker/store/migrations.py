@@ -400,6 +400,20 @@ def m017_add_document_dates(db: Database) -> None:
     db.table("articles").add_column("dates", str)
 
 
+@step
+def m018_add_alerts(db: Database) -> None:
+    """Alerts: what each recipient was sent (exactly once per event), and how far each
+    recipient's alerts have looked (the list events and the articles first seen since)."""
+    db.table("alert_sends").create(
+        {"email": str, "key": str, "sent_at": str, "subject": str, "title": str},
+        pk=("email", "key"),
+    )
+    db.table("alert_sends").create_index(["sent_at"])
+    db.table("alert_marks").create(
+        {"email": str, "checked_at": str, "last_event_id": int}, pk="email"
+    )
+
+
 # The fields of an item saved in articles' own columns (m003's, then m017's).
 ARTICLE_FIELDS = frozenset([*OFFICIAL_COLUMNS, "dates"])
 

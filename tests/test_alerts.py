@@ -1,0 +1,132 @@
+"""Alerts from watch lists, mailed within the run to a real SMTP server on loopback, exactly once.
+
+A screening list and a feed on loopback: the first run sets the marks; a list change adding a
+watched entity and an article naming it become one message; nothing is sent twice; a refused
+recipient gets their alerts on the next run and the others nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
+
+from tests.helpers import rss
+from tests.test_entities import DATA, Home, item
+
+from .smtp import Inbox
+
+pytest_plugins = ["tests.smtp"]
+
+WATCH = (
+    '\n[[digest.subscribers]]\nemail = "ana@example.org"\nwatch = ["entity:sugon"]\n'
+    '\n[[digest.subscribers]]\nemail = "bo@example.org"\nwatch = ["entity:sugon", "entity:hikvision"]\n'
+)
+WITHOUT_SUGON = "\n".join(
+    line
+    for line in (DATA / "lists.csv").read_text(encoding="utf-8").splitlines()
+    if "el-sugon" not in line
+).encode()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    from tracker.cli import cli
+
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def watched(tmp_path: Path, httpserver: HTTPServer) -> Home:
+    home = Home(tmp_path, httpserver)
+    home.lists = WITHOUT_SUGON
+    home.feed = rss([item(9, "Unrelated", "Nothing to see.")])
+    config = tmp_path / "tracker.toml"
+    config.write_text(config.read_text(encoding="utf-8") + WATCH, encoding="utf-8")
+    return home
+
+
+def test_a_watched_entity_listed_is_mailed_once_within_the_run(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox
+) -> None:
+    first = invoke("run", env=smtp_env)
+    assert first.exit_code == 0, first.output
+    assert inbox.to("ana@example.org") == []  # the first run is a baseline
+    # The list adds Sugon, and a report names it.
+    watched.lists = (DATA / "lists.csv").read_bytes()
+    watched.feed = rss(
+        [
+            item(
+                1,
+                "Sugon hit by export controls",
+                "Sugon was added to the Entity List under export controls.",
+            )
+        ]
+    )
+    second = (
+        invoke("run", "--force", env=smtp_env)
+        if False
+        else invoke("fetch", "--force", env=smtp_env)
+    )
+    assert second.exit_code == 0, second.output
+    sent = invoke("alerts", "--send", env=smtp_env)
+    assert sent.exit_code == 0, sent.output
+    [mail] = inbox.to("ana@example.org")
+    assert mail["Subject"] == "Entity List: 1 watched entity added (84 FR 29371); 1 more alert"
+    body = mail.get_body(("plain",)).get_content()
+    assert "Dawning Information Industry Co., Ltd.: added (Entity List)" in body
+    assert "Sugon hit by export controls" in body
+    assert len(inbox.to("bo@example.org")) == 1
+    again = invoke("alerts", "--send", env=smtp_env)
+    assert again.exit_code == 0
+    assert len(inbox.to("ana@example.org")) == 1  # exactly once
+    listed = json.loads(invoke("alerts", "list", "--since", "1d", "-f", "json").stdout)
+    assert {r["email"] for r in listed} == {"ana@example.org", "bo@example.org"}
+
+
+def test_a_refused_recipient_gets_the_alerts_next_time_and_the_others_nothing_twice(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox
+) -> None:
+    assert invoke("fetch").exit_code == 0
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # baseline
+    watched.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch", "--force").exit_code == 0
+    inbox.refuse.add("ana@example.org")
+    refused = invoke("alerts", "--send", env=smtp_env)
+    assert refused.exit_code == 1
+    assert "ana@example.org: failed: refused" in refused.output
+    assert len(inbox.to("bo@example.org")) == 1
+    inbox.refuse.clear()
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0
+    assert len(inbox.to("ana@example.org")) == 1
+    assert len(inbox.to("bo@example.org")) == 1  # not again
+
+
+def test_a_dry_run_shows_what_would_go_and_sends_nothing(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox
+) -> None:
+    assert invoke("fetch").exit_code == 0
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # baseline
+    watched.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch", "--force").exit_code == 0
+    shown = invoke("alerts")
+    assert (
+        "ana@example.org: would send 1 alert(s): Entity List: 1 watched entity added"
+        in shown.output
+    )
+    assert inbox.messages == []
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0
+    assert len(inbox.to("ana@example.org")) == 1
+
+
+def test_a_malformed_watch_entry_is_refused_at_load_with_the_entry_named(tmp_path: Path) -> None:
+    (tmp_path / "tracker.toml").write_text(
+        '[[digest.subscribers]]\nemail = "ana@example.org"\nwatch = ["entity:smic", "\\"unclosed"]\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(__import__("tracker.cli", fromlist=["cli"]).cli, ["alerts"])
+    assert result.exit_code == 2
+    assert "tracker.toml" in result.stderr
+    assert "watch entry '\"unclosed'" in result.stderr

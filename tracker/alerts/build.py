@@ -1,0 +1,148 @@
+"""What one recipient's watch list caught since their last alert run.
+
+A first run is a baseline: it sends nothing and remembers where it stood, so a new watch list
+does not mail a year of history. After that, every list event about a watched entity (``entity:``
+entries), and every article first seen since that matches a watched query (official documents
+always; news from the recipient's ``alert_relevance``), is an alert, unless it was sent before.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tracker.config.digest import Subscriber
+from tracker.digest.build import Window
+from tracker.record import LIST_NAMES
+from tracker.search.engine import entity_ids
+from tracker.search.query import Covers, Expand, parse_query
+from tracker.store import Store
+from tracker.store import alerts as db
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str  # event:<id> or article:<id>: what "exactly once" is counted on
+    kind: str  # list | official | news
+    title: str
+    detail: str
+    url: str
+    watch: str  # the watch entry that caught it
+    list_name: str = ""  # a list event's list, event and citation (the subject says them)
+    event: str = ""
+    citation: str = ""
+
+
+@dataclass
+class Batch:
+    subscriber: Subscriber
+    alerts: list[Alert] = field(default_factory=list)
+    baseline: bool = False  # the first run: nothing sent, marks set
+    checked_at: datetime | None = None  # how far this batch looked, saved once it is sent
+    event_id: int = 0
+
+    @property
+    def subject(self) -> str:
+        """What happened, in a few words: "Entity List: 3 watched entities added (90 FR 12345)"."""
+        events = [a for a in self.alerts if a.kind == "list"]
+        if events:
+            (listed, action), n = Counter((a.list_name, a.event) for a in events).most_common(1)[0]
+            cites = sorted(
+                {a.citation for a in events if (a.list_name, a.event) == (listed, action)}
+            )
+            cite = f" ({cites[0]})" if len(cites) == 1 and cites[0] else ""
+            more = len(self.alerts) - n
+            tail = f"; {more} more alert{'s' * (more > 1)}" if more else ""
+            return (
+                f"{listed}: {n} watched {'entity' if n == 1 else 'entities'} {action}{cite}{tail}"
+            )
+        official = [a for a in self.alerts if a.kind == "official"]
+        first = (official or self.alerts)[0]
+        n = len(self.alerts)
+        return f"Watch list: {first.title}" + (f" (+{n - 1} more)" if n > 1 else "")
+
+
+def build_alerts(
+    store: Store,
+    subscriber: Subscriber,
+    now: datetime,
+    *,
+    expand: Expand | None = None,
+    covers: Covers | None = None,
+) -> Batch:
+    """The recipient's alerts since their marks (a baseline on the first run).
+
+    Raises:
+        QueryError: a watch entry names an entity no list or vocabulary knows (any more).
+    """
+    batch = Batch(subscriber, checked_at=now, event_id=db.last_event_id(store))
+    mark = db.marks(store, subscriber.email)
+    if mark is None:
+        batch.baseline = True
+        return batch
+    since, after = mark
+    window = Window(store, since, now)
+    found: dict[str, Alert] = {}
+    for entry in subscriber.watch:
+        parsed = parse_query(entry, expand, covers)
+        for ev in db.entity_events(store, entity_ids(store, parsed.entities), after):
+            listed = LIST_NAMES.get(ev["list_code"], ev["list_code"])
+            found.setdefault(
+                f"event:{ev['id']}",
+                Alert(
+                    f"event:{ev['id']}",
+                    "list",
+                    f"{ev['name']}: {ev['event']} ({listed})",
+                    ev["citation"] or ev["document"] or "",
+                    ev["url"] or "",
+                    entry,
+                    listed,
+                    ev["event"],
+                    ev["citation"] or ev["document"] or "",
+                ),
+            )
+        for aid in sorted(window.matching(entry, expand, covers)):
+            row = window.rows[aid]
+            official = window.official[aid]
+            if not official and window.relevance[aid] < subscriber.alert_relevance:
+                continue
+            found.setdefault(
+                f"article:{aid}",
+                Alert(
+                    f"article:{aid}",
+                    "official" if official else "news",
+                    row["title"] or "",
+                    window.outlet[aid],
+                    row["url"] or "",
+                    entry,
+                ),
+            )
+    sent = db.sent_keys(store, subscriber.email, found)
+    order = {"list": 0, "official": 1, "news": 2}
+    batch.alerts = sorted(
+        (a for k, a in found.items() if k not in sent), key=lambda a: (order[a.kind], a.key)
+    )
+    return batch
+
+
+def render_text(batch: Batch) -> str:
+    """The plain-text message: one short block per alert, under what caught it."""
+    lines = [batch.subject, ""]
+    for heading, kind in (
+        ("List changes", "list"),
+        ("Official documents", "official"),
+        ("News", "news"),
+    ):
+        group = [a for a in batch.alerts if a.kind == kind]
+        if not group:
+            continue
+        lines += [heading.upper(), "=" * len(heading)]
+        for a in group:
+            lines.append(f"- {a.title}")
+            lines.append(f"  {a.detail}  [watch: {a.watch}]".replace("    [", "  ["))
+            if a.url:
+                lines.append(f"  {a.url}")
+        lines.append("")
+    lines.append(f"Sent by tracker to {batch.subscriber.email} for its watch list.")
+    return "\n".join(lines) + "\n"
