@@ -130,3 +130,56 @@ def test_a_malformed_watch_entry_is_refused_at_load_with_the_entry_named(tmp_pat
     assert result.exit_code == 2
     assert "tracker.toml" in result.stderr
     assert "watch entry '\"unclosed'" in result.stderr
+
+
+def test_a_webhook_answering_500_then_200_gets_each_alert_once(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox, tmp_path: Path
+) -> None:
+    from werkzeug import Request, Response
+
+    hook = HTTPServer()
+    hook.start()
+    answers = [500, 200]
+    bodies: list[dict[str, object]] = []
+
+    def receive(request: Request) -> Response:
+        bodies.append(json.loads(request.data))
+        return Response("ok", status=answers.pop(0) if answers else 200)
+
+    hook.expect_request("/hook", method="POST").respond_with_handler(receive)
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'email = "ana@example.org"\n',
+            f'email = "ana@example.org"\nwebhook = "{hook.url_for("/hook")}"\n',
+        ),
+        encoding="utf-8",
+    )
+    try:
+        assert invoke("fetch").exit_code == 0
+        assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # baseline
+        watched.lists = (DATA / "lists.csv").read_bytes()
+        assert invoke("fetch", "--force").exit_code == 0
+        sent = invoke("alerts", "--send", env=smtp_env)
+        assert sent.exit_code == 0, sent.output
+        assert len(bodies) == 2  # a 500, then the retry's 200
+        assert bodies[1]["subject"] == "Entity List: 1 watched entity added (84 FR 29371)"
+        assert "Dawning Information Industry" in str(bodies[1]["text"])  # Slack/Teams read "text"
+        assert invoke("alerts", "--send", env=smtp_env).exit_code == 0
+        assert len(bodies) == 2  # never again after a 2xx
+        assert len(inbox.to("ana@example.org")) == 1
+    finally:
+        hook.stop()
+
+
+def test_a_connection_dropped_mid_batch_loses_and_repeats_nothing(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox
+) -> None:
+    assert invoke("fetch").exit_code == 0
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # baseline
+    watched.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch", "--force").exit_code == 0
+    inbox.drop_on = {"bo@example.org"}  # the server hangs up at the second recipient, once
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # reconnected, sent
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0
+    assert (len(inbox.to("ana@example.org")), len(inbox.to("bo@example.org"))) == (1, 1)

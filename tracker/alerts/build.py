@@ -37,7 +37,8 @@ class Alert:
 @dataclass
 class Batch:
     subscriber: Subscriber
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)  # not yet mailed to this recipient
+    hook_alerts: list[Alert] = field(default_factory=list)  # not yet POSTed to their webhook
     baseline: bool = False  # the first run: nothing sent, marks set
     checked_at: datetime | None = None  # how far this batch looked, saved once it is sent
     event_id: int = 0
@@ -45,22 +46,25 @@ class Batch:
     @property
     def subject(self) -> str:
         """What happened, in a few words: "Entity List: 3 watched entities added (90 FR 12345)"."""
-        events = [a for a in self.alerts if a.kind == "list"]
-        if events:
-            (listed, action), n = Counter((a.list_name, a.event) for a in events).most_common(1)[0]
-            cites = sorted(
-                {a.citation for a in events if (a.list_name, a.event) == (listed, action)}
-            )
-            cite = f" ({cites[0]})" if len(cites) == 1 and cites[0] else ""
-            more = len(self.alerts) - n
-            tail = f"; {more} more alert{'s' * (more > 1)}" if more else ""
-            return (
-                f"{listed}: {n} watched {'entity' if n == 1 else 'entities'} {action}{cite}{tail}"
-            )
-        official = [a for a in self.alerts if a.kind == "official"]
-        first = (official or self.alerts)[0]
-        n = len(self.alerts)
-        return f"Watch list: {first.title}" + (f" (+{n - 1} more)" if n > 1 else "")
+        return subject_of(self.alerts or self.hook_alerts)
+
+
+def subject_of(alerts: list[Alert]) -> str:
+    """The list event most alerts share, with its citation; else the first official document
+    or article, and how many more."""
+    if not alerts:
+        return "Watch list: nothing new"
+    events = [a for a in alerts if a.kind == "list"]
+    if events:
+        (listed, action), n = Counter((a.list_name, a.event) for a in events).most_common(1)[0]
+        cites = sorted({a.citation for a in events if (a.list_name, a.event) == (listed, action)})
+        cite = f" ({cites[0]})" if len(cites) == 1 and cites[0] else ""
+        more = len(alerts) - n
+        tail = f"; {more} more alert{'s' * (more > 1)}" if more else ""
+        return f"{listed}: {n} watched {'entity' if n == 1 else 'entities'} {action}{cite}{tail}"
+    official = [a for a in alerts if a.kind == "official"]
+    first = (official or alerts)[0]
+    return f"Watch list: {first.title}" + (f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else "")
 
 
 def build_alerts(
@@ -118,23 +122,26 @@ def build_alerts(
                     entry,
                 ),
             )
-    sent = db.sent_keys(store, subscriber.email, found)
     order = {"list": 0, "official": 1, "news": 2}
-    batch.alerts = sorted(
-        (a for k, a in found.items() if k not in sent), key=lambda a: (order[a.kind], a.key)
-    )
+    ranked = sorted(found.values(), key=lambda a: (order[a.kind], a.key))
+    mailed = db.sent_keys(store, subscriber.email, found)
+    batch.alerts = [a for a in ranked if a.key not in mailed]
+    if subscriber.webhook:
+        hooked = db.hooked_keys(store, subscriber.email, subscriber.webhook, found)
+        batch.hook_alerts = [a for a in ranked if a.key not in hooked]
     return batch
 
 
-def render_text(batch: Batch) -> str:
+def render_text(batch: Batch, alerts: list[Alert] | None = None) -> str:
     """The plain-text message: one short block per alert, under what caught it."""
-    lines = [batch.subject, ""]
+    alerts = batch.alerts if alerts is None else alerts
+    lines = [subject_of(alerts), ""]
     for heading, kind in (
         ("List changes", "list"),
         ("Official documents", "official"),
         ("News", "news"),
     ):
-        group = [a for a in batch.alerts if a.kind == kind]
+        group = [a for a in alerts if a.kind == kind]
         if not group:
             continue
         lines += [heading.upper(), "=" * len(heading)]

@@ -52,6 +52,7 @@ class Subscriber:
     # documents and list events always alert).
     watch: tuple[str, ...] = ()
     alert_relevance: float = 0.5
+    webhook: str = ""  # alerts also POSTed here as JSON ({"text": ...}: Slack, Teams)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -129,6 +130,9 @@ def _subscriber(raw: Any, index: int, where: str) -> Subscriber:
             parse_query(entry)
         except QueryError as exc:
             raise ConfigError(f"{where}: {label}: watch entry {entry!r}: {exc}") from None
+    hook = raw.get("webhook", "")
+    if hook and not re.match(r"https?://[^\s/]+", hook):
+        raise ConfigError(f"{where}: {label}: webhook must be an http(s) URL, not {hook!r}")
     if not 0 <= raw.get("alert_relevance", 0.5) <= 1:
         raise ConfigError(f"{where}: {label}: alert_relevance must be between 0 and 1")
     sub = Subscriber(**{**raw, "watch": tuple(watch)})

@@ -58,23 +58,33 @@ def sent_keys(store: Store, email: str, keys: Iterable[str]) -> set[str]:
 
 
 def record_sent(
-    store: Store,
-    email: str,
-    sent: Iterable[tuple[str, str]],
-    subject: str,
-    now: datetime,
-    checked_at: datetime,
-    event_id: int,
+    store: Store, email: str, sent: Iterable[tuple[str, str]], subject: str, now: datetime
 ) -> None:
-    """The alerts (key, title) a server accepted for ``email``, and how far they looked, in one
-    transaction: once recorded, an alert is never sent to them again."""
+    """The alerts (key, title) a mail server accepted for ``email``: never mailed again."""
     with store.db.atomic():
         store.db.executemany(
             "INSERT OR IGNORE INTO alert_sends (email, key, sent_at, subject, title) "
             "VALUES (?, ?, ?, ?, ?)",
             [(email, key, iso(now), subject, title) for key, title in sent],
         )
-        set_marks(store, email, checked_at, event_id)
+
+
+def hooked_keys(store: Store, email: str, url: str, keys: Iterable[str]) -> set[str]:
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    marks_ = ",".join("?" * len(wanted))
+    sql = f"SELECT key FROM alert_hooks WHERE email = ? AND url = ? AND key IN ({marks_})"
+    return {r[0] for r in store.db.execute(sql, [email, url, *wanted])}
+
+
+def record_hooked(store: Store, email: str, url: str, keys: Iterable[str], now: datetime) -> None:
+    """The alerts a webhook answered 2xx to: never POSTed again."""
+    with store.db.atomic():
+        store.db.executemany(
+            "INSERT OR IGNORE INTO alert_hooks (email, key, url, sent_at) VALUES (?, ?, ?, ?)",
+            [(email, key, url, iso(now)) for key in keys],
+        )
 
 
 def alerts_sent(store: Store, since: datetime) -> list[dict[str, Any]]:

@@ -414,6 +414,14 @@ def m018_add_alerts(db: Database) -> None:
     )
 
 
+@step
+def m019_add_alert_hooks(db: Database) -> None:
+    """Alerts a recipient's webhook answered 2xx to (never POSTed again)."""
+    db.table("alert_hooks").create(
+        {"email": str, "key": str, "url": str, "sent_at": str}, pk=("email", "key", "url")
+    )
+
+
 # The fields of an item saved in articles' own columns (m003's, then m017's).
 ARTICLE_FIELDS = frozenset([*OFFICIAL_COLUMNS, "dates"])
 
