@@ -84,6 +84,10 @@ def test_a_watched_entity_listed_is_mailed_once_within_the_run(
     assert len(inbox.to("ana@example.org")) == 1  # exactly once
     listed = json.loads(invoke("alerts", "list", "--since", "1d", "-f", "json").stdout)
     assert {r["email"] for r in listed} == {"ana@example.org", "bo@example.org"}
+    digest = invoke("digest", "--since", "7d").stdout  # ana's: alerted, so not new
+    alerted = digest.split("ALERTED SINCE YOUR LAST DIGEST", 1)[1]
+    assert "Sugon hit by export controls" in alerted
+    assert "Sugon hit by export controls" not in digest.split("ALERTED SINCE", 1)[0]
 
 
 def test_a_refused_recipient_gets_the_alerts_next_time_and_the_others_nothing_twice(

@@ -24,6 +24,7 @@ from tracker.config.digest import DigestSettings, Subscriber
 from tracker.record.deadlines import DocumentDeadline
 from tracker.search.query import Covers, Expand, parse_query, to_fts
 from tracker.store import Store, digests
+from tracker.store.alerts import alerted_articles
 from tracker.store.stories import stories_of
 from tracker.stories.match import is_official
 from tracker.tagging import most_specific_first
@@ -131,6 +132,8 @@ class Digest:
     stale: list[str] = field(default_factory=list)
     # Deadlines in the next COMING_UP_DAYS (rules taking effect, comments closing ...).
     coming_up: list[DocumentDeadline] = field(default_factory=list)
+    # Already sent as alerts (tracker alerts) since the last digest: one line each, not as new.
+    alerted: list[Item] = field(default_factory=list)
 
     @property
     def stories(self) -> list[Item]:
@@ -139,7 +142,7 @@ class Digest:
     @property
     def item_ids(self) -> set[str]:
         """Every article this digest delivers (recorded as sent once the server accepts it)."""
-        items = [*self.official, *self.stories, *self.other, *self.late]
+        items = [*self.official, *self.stories, *self.other, *self.late, *self.alerted]
         shown = {aid for item in items for aid in (item.article_ids or [item.article_id])}
         return shown | set(self.overflow) | set(self.stale)
 
@@ -326,6 +329,10 @@ def build_digest(
     digest = Digest(subscriber, window.start.astimezone(zone), window.end.astimezone(zone))
     rows = window.rows
     wanted = window.matching(subscriber.filter, expand, covers) - sent
+    # What the subscriber's watch list already alerted: listed apart, not offered as new.
+    alerted = wanted & alerted_articles(store, subscriber.email)
+    wanted -= alerted
+    digest.alerted = [_item(rows[aid], window, zone) for aid in sorted(alerted)]
     key_of, members, base, first, order = window.story_index()
     wanted, late_ids, digest.stale = _by_publication(wanted, window, settings, key_of)
     sent_stories = stories_of(store, list(sent))

@@ -93,3 +93,9 @@ def alerts_sent(store: Store, since: datetime) -> list[dict[str, Any]]:
         "ORDER BY sent_at DESC, email, key"
     )
     return list(store.db.query(sql, [iso(since)]))
+
+
+def alerted_articles(store: Store, email: str) -> set[str]:
+    """The articles ever alerted to ``email`` (the digest lists them apart, not as new)."""
+    sql = "SELECT substr(key, 9) FROM alert_sends WHERE email = ? AND key LIKE 'article:%'"
+    return {r[0] for r in store.db.execute(sql, [email])}
