@@ -53,11 +53,20 @@ def apply_snapshot(
     changes: Iterable[Mapping[str, Any]],
     now: datetime,
     validators: tuple[str, str | None, str | None] | None = None,
+    seen_lists: Iterable[str] = (),
 ) -> None:
-    """Record a snapshot in one transaction: every entry seen now, each change as an event, the
-    removed entries marked, and the file's validators (so an unchanged list costs a 304)."""
+    """Record a snapshot in one transaction: the new and revised entries written, every entry
+    of ``seen_lists`` still on them marked seen now, each change as an event, the removed
+    entries marked, and the file's validators (so an unchanged list costs a 304)."""
     at = iso(now)
+    codes = list(seen_lists)
     with store.db.atomic():
+        if codes:
+            store.db.execute(
+                "UPDATE list_entries SET last_seen_at = ? WHERE source = ? AND removed_at IS NULL "
+                f"AND list_code IN ({','.join('?' * len(codes))})",
+                [at, source, *codes],
+            )
         for e in entries:
             values = [
                 json.dumps(e[f], ensure_ascii=False) if f in ("alt_names", "countries") else e[f]
