@@ -95,7 +95,8 @@ def test_export_feeds_writes_one_feed_per_subscriber_filter(demo_db: Path, tmp_p
     config = tmp_path / "tracker.toml"
     config.write_text(
         '[[digest.subscribers]]\nemail = "ana@example.org"\nname = "Ana"\n\n'
-        '[[digest.subscribers]]\nemail = "nv@example.org"\nfilter = "company:nvidia"\n',
+        '[[digest.subscribers]]\nemail = "nv@example.org"\nfilter = "company:nvidia"\n'
+        'watch = ["entity:smic", "policy:entity-list"]\n',
         encoding="utf-8",
     )
     out = tmp_path / "feeds"
@@ -103,7 +104,11 @@ def test_export_feeds_writes_one_feed_per_subscriber_filter(demo_db: Path, tmp_p
         "--db", str(demo_db), "--config", str(config), "export-feeds", str(out), "--since", "3000d"
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["ana.atom", "nv.atom"]  # no .part left
+    # no .part left; one feed per watched entity, none for a watched query that is not one
+    assert sorted(p.name for p in out.iterdir()) == ["ana.atom", "entity-smic.atom", "nv.atom"]
+    smic = feedparser.parse((out / "entity-smic.atom").read_text(encoding="utf-8"))
+    assert not smic.bozo
+    assert smic.entries  # the demo's news names SMIC in three scripts
     nvidia = feedparser.parse((out / "nv.atom").read_text(encoding="utf-8"))
     assert not nvidia.bozo
     assert nvidia.entries

@@ -264,9 +264,10 @@ def show(state: State, article_id: str, fmt: str, highlight: str | None) -> None
               help="Entries per feed.")  # fmt: skip
 @click.pass_obj
 def export_feeds(state: State, directory: Path, since: str, limit: int) -> None:
-    """Write an Atom feed per digest subscriber's filter into DIRECTORY, for a static web
-    server or a shared folder: a colleague who lives in a feed reader follows the same
-    selection the digest mails (relevant articles when a subscriber has no filter).
+    """Write an Atom feed per digest subscriber's filter, and one per watched entity
+    (entity-ID.atom), into DIRECTORY, for a static web server or a shared folder: a colleague
+    who lives in a feed reader follows the same selection the digest mails (relevant articles
+    when a subscriber has no filter).
 
     Each file is written whole, then renamed into place, so a web server never serves half a
     feed. Run it after each fetch (cron) to keep the feeds current.
@@ -279,6 +280,7 @@ def export_feeds(state: State, directory: Path, since: str, limit: int) -> None:
     import os
     import re as regex
 
+    from tracker.errors import QueryError
     from tracker.search.engine import parse_when, search
     from tracker.search.feedout import feed
 
@@ -312,3 +314,21 @@ def export_feeds(state: State, directory: Path, since: str, limit: int) -> None:
         )
         os.replace(part, path)
         click.echo(f"{path}: {len(hits)} entries ({sub.filter or 'relevant articles'})")
+    # And one per watched entity (watch = ["entity:smic"]), shared by everyone watching it.
+    watched = sorted(
+        {w.split(":", 1)[1].lower() for sub in subscribers for w in sub.watch
+         if regex.fullmatch(r"entity:\S+", w.strip())}
+    )  # fmt: skip
+    for ident in watched:
+        query = f"entity:{ident}"
+        try:
+            hits = search(store, query, since=parse_when(since, now), limit=limit, sort="newest")
+        except QueryError as exc:  # no longer known: said, and the other feeds still written
+            click.echo(f"{query}: skipped: {exc}", err=True)
+            continue
+        name = regex.sub(r"[^\w]+", "-", ident).strip("-") or "entity"
+        path = directory / f"entity-{name}.atom"
+        part = path.with_suffix(".atom.part")
+        part.write_text(feed([h.as_dict() for h in hits], "atom", query, now), encoding="utf-8")
+        os.replace(part, path)
+        click.echo(f"{path}: {len(hits)} entries ({query})")
