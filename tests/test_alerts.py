@@ -187,3 +187,34 @@ def test_a_connection_dropped_mid_batch_loses_and_repeats_nothing(
     assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # reconnected, sent
     assert invoke("alerts", "--send", env=smtp_env).exit_code == 0
     assert (len(inbox.to("ana@example.org")), len(inbox.to("bo@example.org"))) == (1, 1)
+
+
+def test_a_busy_database_after_the_send_loses_nothing_and_sends_nothing_twice(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox, tmp_path: Path
+) -> None:
+    from tests.test_reliability_mail import WriteLock
+
+    assert invoke("fetch").exit_code == 0
+    assert invoke("alerts", "--send", env=smtp_env).exit_code == 0  # baseline
+    watched.lists = (DATA / "lists.csv").read_bytes()
+    assert invoke("fetch", "--force").exit_code == 0
+    db = next(tmp_path.glob("**/tracker.db"))
+    lock = WriteLock(db)
+    inbox.on_message = lock.take  # busy from the first accepted message on
+    env = {**smtp_env, "TRACKER_BUSY_TIMEOUT": "0.5"}
+    first = invoke("alerts", "--send", env=env)
+    assert first.exit_code == 0, first.output
+    assert len(inbox.messages) == 2  # both recipients mailed
+    journal = db.with_name("tracker.db.alerts-journal")
+    assert len(list(journal.glob("*.json"))) == 2  # neither could be recorded yet
+    again = invoke("alerts", "--send", env=env)
+    assert again.exit_code == 1
+    assert "not yet recorded" in again.stderr
+    lock.release()
+    inbox.on_message = None
+    third = invoke("alerts", "--send", env=env)
+    assert third.exit_code == 0, third.output
+    assert len(inbox.messages) == 2  # nothing twice
+    assert not list(journal.glob("*.json"))
+    listed = json.loads(invoke("alerts", "list", "--since", "1d", "-f", "json").stdout)
+    assert {r["email"] for r in listed} == {"ana@example.org", "bo@example.org"}

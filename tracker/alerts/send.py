@@ -12,6 +12,7 @@ import contextlib
 import html
 import logging
 import smtplib
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,10 +21,11 @@ from typing import Any
 
 from tracker.alerts.build import Batch, render_text, subject_of
 from tracker.config.digest import DigestSettings
+from tracker.digest.journal import SendJournal
 from tracker.digest.mail import Connect, SmtpSettings, build_message, connect
 from tracker.digest.send import unsubscribe_target
 from tracker.errors import SendError
-from tracker.store import Store
+from tracker.store import Store, iso
 from tracker.store import alerts as db
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,34 @@ def send_alerts(
     opener: Connect = connect,
     post: Post | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    journal: SendJournal | None = None,
 ) -> list[AlertOutcome]:
     """Mail each batch with alerts on one SMTP session (reopened once if dropped) and POST it
-    to the recipient's webhook; a recipient's marks move on only when both channels took it."""
+    to the recipient's webhook; a recipient's marks move on only when both channels took it.
+
+    With a ``journal``, what a channel took is journalled before it is recorded, and a record
+    the database cannot take (busy past its timeout, full) stays there for the next run, which
+    records it before building anything: nobody is sent an alert twice.
+    """
     outcomes: list[AlertOutcome] = []
+    unrecorded = False
+
+    def keep(record: dict[str, Any]) -> bool:
+        """Journal, then record; False when the record waits in the journal."""
+        nonlocal unrecorded
+        entry = journal.add(record) if journal is not None else None
+        try:
+            write_record(store, record)
+        except sqlite3.Error as exc:
+            if journal is None:
+                raise
+            unrecorded = True
+            log.warning("alerts to %s sent, not yet recorded (%s)", record["email"], exc)
+            return False
+        if entry is not None and journal is not None:
+            journal.done(entry)
+        return True
+
     session: smtplib.SMTP | None = None
     broken: str | None = None
     try:
@@ -64,24 +90,42 @@ def send_alerts(
             sub = batch.subscriber
             assert batch.checked_at is not None
             if batch.baseline or not (batch.alerts or batch.hook_alerts):
-                db.set_marks(store, sub.email, batch.checked_at, batch.event_id)
+                if not unrecorded:
+                    db.set_marks(store, sub.email, batch.checked_at, batch.event_id)
                 outcomes.append(
                     AlertOutcome(sub.email, "baseline" if batch.baseline else "nothing")
                 )
                 continue
             errors = []
+            recorded = True
+            stamp = iso(now) or ""
             if batch.alerts and smtp is not None:
                 error, session, broken = _mail(batch, smtp, settings, now, session, broken, opener)
                 if error is None:
-                    keys = [(a.key, a.title) for a in batch.alerts]
-                    db.record_sent(store, sub.email, keys, batch.subject, now)
+                    recorded &= keep(
+                        {
+                            "message_id": f"mail|{sub.email}|{stamp}",
+                            "kind": "mail",
+                            "email": sub.email,
+                            "keys": [[a.key, a.title] for a in batch.alerts],
+                            "subject": batch.subject,
+                            "at": stamp,
+                        }
+                    )
                 else:
                     errors.append(error)
             if batch.hook_alerts and sub.webhook:
                 error = _hook(batch, post or post_json, sleep)
                 if error is None:
-                    db.record_hooked(
-                        store, sub.email, sub.webhook, [a.key for a in batch.hook_alerts], now
+                    recorded &= keep(
+                        {
+                            "message_id": f"hook|{sub.email}|{stamp}",
+                            "kind": "hook",
+                            "email": sub.email,
+                            "url": sub.webhook,
+                            "keys": [a.key for a in batch.hook_alerts],
+                            "at": stamp,
+                        }
                     )
                 else:
                     errors.append(f"webhook: {error}")
@@ -93,7 +137,8 @@ def send_alerts(
                     )
                 )
                 continue
-            db.set_marks(store, sub.email, batch.checked_at, batch.event_id)
+            if recorded and not unrecorded:  # (a busy database takes no marks either)
+                db.set_marks(store, sub.email, batch.checked_at, batch.event_id)
             count = len(batch.alerts) or len(batch.hook_alerts)
             outcomes.append(AlertOutcome(sub.email, "sent", batch.subject, count))
     finally:
@@ -187,3 +232,13 @@ def post_json(url: str, body: dict[str, Any]) -> int:
         return requests.post(url, json=body, timeout=(10, 30)).status_code
     except requests.RequestException as exc:
         raise OSError(str(exc)) from exc
+
+
+def write_record(store: Store, record: dict[str, Any]) -> None:
+    """Record what a channel took (idempotent: replaying a journalled record changes nothing)."""
+    at = datetime.fromisoformat(record["at"])
+    if record["kind"] == "mail":
+        keys = [(k, t) for k, t in record["keys"]]
+        db.record_sent(store, record["email"], keys, record["subject"], at)
+    else:
+        db.record_hooked(store, record["email"], record["url"], record["keys"], at)

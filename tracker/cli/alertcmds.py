@@ -20,7 +20,8 @@ def send_alert_mail(state: State, *, send: bool) -> bool:
         ConfigError: ``send`` without the SMTP settings.
     """
     from tracker.alerts.build import Batch, build_alerts, render_text
-    from tracker.alerts.send import AlertOutcome, send_alerts
+    from tracker.alerts.send import AlertOutcome, send_alerts, write_record
+    from tracker.digest.journal import SendJournal
     from tracker.digest.mail import SmtpSettings
     from tracker.errors import QueryError
     from tracker.store.locks import exclusive, lock_path
@@ -34,6 +35,16 @@ def send_alert_mail(state: State, *, send: bool) -> bool:
         )
     smtp = SmtpSettings.from_env(os.environ) if send else None
     store = state.store() if send else state.store(readonly=True)
+    journal = SendJournal(state.db_path.with_name(state.db_path.name + ".alerts-journal"))
+    if send:
+        # Sends a busy database could not take last time are recorded first; while they cannot
+        # be, nothing is sent (it could be sent twice).
+        left = journal.replay(lambda record: write_record(store, record))
+        if left:
+            raise click.ClickException(
+                f"{left} earlier alert send(s) are not yet recorded (the database is busy or "
+                "full); nothing was sent, so nothing goes twice. Run again when it is free"
+            )
     tagger = state.tagger(config)
     now = utc_now()
     batches: list[Batch] = []
@@ -60,7 +71,9 @@ def send_alert_mail(state: State, *, send: bool) -> bool:
             click.echo(f"{outcome.email}: failed: {outcome.error}", err=True)
         return not failed
     with exclusive(lock_path(state.db_path, "alerts"), "an alert send"):
-        outcomes = failed + send_alerts(store, batches, smtp, config.digest, now=now)
+        outcomes = failed + send_alerts(
+            store, batches, smtp, config.digest, now=now, journal=journal
+        )
     for o in outcomes:
         if o.status == "failed":
             click.echo(f"{o.email}: failed: {o.error}", err=True)
