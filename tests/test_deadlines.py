@@ -190,3 +190,34 @@ def test_the_html_digest_has_it_too(fetched: None, tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     assert "Coming up (next 14 days)" in html
     assert "Revisions to License Exception ACA" in html
+
+
+def test_the_digest_says_what_a_correction_moved(tmp_path: Path, httpserver: HTTPServer) -> None:
+    correction = document(
+        "2026-10005",
+        "Revisions to License Exception ACA; Correction; Delay of Effective Date",
+        action="Final rule; correction.",
+        correction_of="https://www.federalregister.gov/documents/2026/11/20/2026-10001/revisions",
+        dates=f"The effective date of the rule published on {words(-15)} is delayed until {words(30)}.",
+    )
+    body = json.dumps({"count": 2, "results": [DOCS[0], correction]})
+    httpserver.expect_request("/api/v1/documents.json").respond_with_data(
+        body, content_type="application/json"
+    )
+    (tmp_path / "tracker.toml").write_text(
+        '[settings]\nmin_interval = 0\nretries = 0\n\n[[sources]]\nname = "fr-bis"\n'
+        f'kind = "federal-register"\nurl = "{httpserver.url_for("/api/v1")}"\n'
+        f'since = "{day(-400)}"\nfetch_text = false\n',
+        encoding="utf-8",
+    )
+    assert invoke("fetch").exit_code == 0
+    text = invoke("digest", "--since", "7d").stdout
+    changed = text.split("CHANGED SINCE YOUR LAST DIGEST", 1)[1]
+    assert (
+        f"2026-10001 (Revisions to License Exception ACA): Effective (delayed) now {day(30)}"
+        in changed
+    )
+    assert "set by 2026-10005" in changed
+    assert (
+        "CHANGED SINCE" not in invoke("digest", "--since", day(-1)).stdout
+    )  # only new corrections

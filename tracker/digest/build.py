@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tracker.config.digest import DigestSettings, Subscriber
-from tracker.record.deadlines import DocumentDeadline
+from tracker.record.deadlines import DeadlineChange, DocumentDeadline
 from tracker.search.query import Covers, Expand, parse_query, to_fts
 from tracker.store import Store, digests
 from tracker.store.alerts import alerted_articles
@@ -132,6 +132,8 @@ class Digest:
     stale: list[str] = field(default_factory=list)
     # Deadlines in the next COMING_UP_DAYS (rules taking effect, comments closing ...).
     coming_up: list[DocumentDeadline] = field(default_factory=list)
+    # Corrections in the window that set another document's date anew ("Changed since").
+    changed: list[DeadlineChange] = field(default_factory=list)
     # Already sent as alerts (tracker alerts) since the last digest: one line each, not as new.
     alerted: list[Item] = field(default_factory=list)
 
@@ -400,6 +402,10 @@ def build_digest(
     if not digest.empty:
         digest.movement = window.movement(window.start - timedelta(hours=settings.late_hours))
     digest.coming_up = coming_up(store, window.end.date())
+    from tracker.record.deadlines import corrections_since
+    from tracker.store.deadlines import dated_documents
+
+    digest.changed = corrections_since(dated_documents(store), window.start)
     return digest
 
 

@@ -15,7 +15,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 MONTH_NAMES = (
@@ -214,3 +214,37 @@ def all_deadlines(
         seen[(d.document, d.kind)] = seen.get((d.document, d.kind), 0) + 1
         numbered.append(replace(d, seq=seen[(d.document, d.kind)]))
     return sorted(numbered, key=lambda d: (d.on, d.document, d.kind)), unread
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """A correction that set a date for another document (a delayed effective date)."""
+
+    deadline: DocumentDeadline  # the new date, on the correcting document
+    corrects: str  # the corrected document's number
+    corrects_title: str  # its title when it is stored, else ""
+
+
+def corrections_since(
+    documents: Iterable[Mapping[str, Any]], since: datetime
+) -> list[DeadlineChange]:
+    """Deadlines set by corrections published from ``since``: what moved, and to when."""
+    rows = list(documents)
+    titles = {str(r["document_number"]): str(r.get("title") or "") for r in rows}
+    out = []
+    for row in rows:
+        original = row.get("correction_of")
+        published = row.get("published")
+        if not original or not published:
+            continue
+        try:
+            when = datetime.fromisoformat(str(published))
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=since.tzinfo)
+        if when < since:
+            continue
+        for d in document_deadlines(row)[0]:
+            out.append(DeadlineChange(d, str(original), titles.get(str(original), "")))
+    return sorted(out, key=lambda c: (c.deadline.on, c.corrects))

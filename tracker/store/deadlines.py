@@ -15,6 +15,7 @@ def dated_documents(store: Store) -> list[dict[str, Any]]:
     sql = (
         "SELECT a.id, a.title, a.url, a.lang, a.source, a.story_id, a.document_number, "
         "a.citation, a.action, a.doc_type, a.effective_on, a.comments_close_on, a.dates, "
+        "a.correction_of, "
         f"{moment('a')} AS published, "
         "CASE WHEN a.lang LIKE 'zh%' THEN coalesce(a.text, '') ELSE '' END AS notice_text "
         "FROM articles a WHERE a.document_number IS NOT NULL"

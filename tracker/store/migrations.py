@@ -422,8 +422,14 @@ def m019_add_alert_hooks(db: Database) -> None:
     )
 
 
-# The fields of an item saved in articles' own columns (m003's, then m017's).
-ARTICLE_FIELDS = frozenset([*OFFICIAL_COLUMNS, "dates"])
+@step
+def m020_add_correction_of(db: Database) -> None:
+    """The document a Federal Register correction corrects (its deadlines may move)."""
+    db.table("articles").add_column("correction_of", str)
+
+
+# The fields of an item saved in articles' own columns (m003's, then m017's and m020's).
+ARTICLE_FIELDS = frozenset([*OFFICIAL_COLUMNS, "dates", "correction_of"])
 
 # Every migration this version knows, in order; a database with others was written by a newer
 # tracker (sqlite-utils keeps the registered list private, hence the attribute).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +38,7 @@ FIELDS = (
     "effective_on",
     "comments_close_on",
     "dates",
+    "correction_of",
     "html_url",
     "pdf_url",
     "raw_text_url",
@@ -67,6 +69,12 @@ def documents_url(
     ]
     params += [("fields[]", f) for f in FIELDS]
     return f"{base.rstrip('/')}/documents.json?{urlencode(params)}"
+
+
+def correction_of(value: Any) -> str | None:
+    """The document number a correction corrects (the API gives a number or its URL)."""
+    found = re.search(r"\d{4}-\d{3,6}", str(value or ""))
+    return found.group(0) if found else None
 
 
 def public_inspection_url(base: str) -> str:
@@ -117,6 +125,7 @@ def document_item(doc: dict[str, Any]) -> FeedItem:
             "effective_on": doc.get("effective_on"),
             "comments_close_on": doc.get("comments_close_on"),
             "dates": doc.get("dates"),
+            "correction_of": correction_of(doc.get("correction_of")),
             "html_url": doc.get("html_url"),
             "pdf_url": doc.get("pdf_url"),
             "full_text_xml_url": doc.get("full_text_xml_url"),
