@@ -218,3 +218,25 @@ def test_a_busy_database_after_the_send_loses_nothing_and_sends_nothing_twice(
     assert not list(journal.glob("*.json"))
     listed = json.loads(invoke("alerts", "list", "--since", "1d", "-f", "json").stdout)
     assert {r["email"] for r in listed} == {"ana@example.org", "bo@example.org"}
+
+
+def test_a_watch_entry_naming_an_unknown_entity_fails_that_subscriber_alone(
+    watched: Home, smtp_env: dict[str, str], inbox: Inbox, tmp_path: Path
+) -> None:
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'watch = ["entity:sugon"]', 'watch = ["entity:no-such-firm"]'
+        ),
+        encoding="utf-8",
+    )
+    assert invoke("fetch").exit_code == 0
+    assert (
+        invoke("alerts", "--send", env=smtp_env).exit_code == 1
+    )  # first run: ana fails, bo's baseline
+    result = invoke("alerts", env=smtp_env)
+    assert (
+        f"ana@example.org: failed: {config}: watch entry 'entity:no-such-firm': entity:no-such-firm: no entity"
+        in result.output
+    )
+    assert "bo@example.org: nothing new" in result.output

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from tracker.config.digest import Subscriber
 from tracker.digest.build import Window
+from tracker.errors import QueryError
 from tracker.record import LIST_NAMES
 from tracker.search.engine import entity_ids
 from tracker.search.query import Covers, Expand, parse_query
@@ -81,6 +82,14 @@ def build_alerts(
         QueryError: a watch entry names an entity no list or vocabulary knows (any more).
     """
     batch = Batch(subscriber, checked_at=now, event_id=db.last_event_id(store))
+    # Every entry's entities first: an unknown one is said at once, even on a first run.
+    entries = []
+    for entry in subscriber.watch:
+        parsed = parse_query(entry, expand, covers)
+        try:
+            entries.append((entry, entity_ids(store, parsed.entities)))
+        except QueryError as exc:
+            raise QueryError(f"watch entry {entry!r}: {exc}") from exc
     mark = db.marks(store, subscriber.email)
     if mark is None:
         batch.baseline = True
@@ -88,9 +97,8 @@ def build_alerts(
     since, after = mark
     window = Window(store, since, now)
     found: dict[str, Alert] = {}
-    for entry in subscriber.watch:
-        parsed = parse_query(entry, expand, covers)
-        for ev in db.entity_events(store, entity_ids(store, parsed.entities), after):
+    for entry, watched in entries:
+        for ev in db.entity_events(store, watched, after):
             listed = LIST_NAMES.get(ev["list_code"], ev["list_code"])
             found.setdefault(
                 f"event:{ev['id']}",

@@ -55,7 +55,7 @@ def send_alert_mail(state: State, *, send: bool) -> bool:
                 build_alerts(store, sub, now, expand=tagger.lookup, covers=tagger.covers)
             )
         except QueryError as exc:
-            failed.append(AlertOutcome(sub.email, "failed", error=f"its watch list: {exc}"))
+            failed.append(AlertOutcome(sub.email, "failed", error=f"{config.path}: {exc}"))
     if smtp is None:
         for batch in batches:
             email = batch.subscriber.email
