@@ -172,6 +172,7 @@ class Window:
             self.tags[aid].append((tag, count, in_title))
             self.names[tag] = name
         self._movement: list[TagMove] | None = None
+        self._deadlines: tuple[list[DocumentDeadline], list[DeadlineChange]] | None = None
         self._index: (
             tuple[dict[str, Any], dict[Any, list[str]], dict[Any, float], dict[Any, str], list[Any]]
             | None
@@ -237,6 +238,21 @@ class Window:
             )
             ids &= {self.by_rowid[r] for r in naming if r in self.by_rowid}
         return ids
+
+    def deadlines(self) -> tuple[list[DocumentDeadline], list[DeadlineChange]]:
+        """The window's "Coming up" and "Changed since" (the same as ``tracker deadlines``
+        reads), read once and shared by every subscriber's digest."""
+        if self._deadlines is None:
+            from tracker.record.deadlines import all_deadlines, corrections_since
+            from tracker.store.deadlines import dated_documents, suspensions
+
+            documents = dated_documents(self.store)
+            found, _ = all_deadlines(documents, suspensions(self.store))
+            self._deadlines = (
+                coming_up(found, self.end.date()),
+                corrections_since(documents, self.start),
+            )
+        return self._deadlines
 
     def languages(self, ids: Iterable[str]) -> int:
         """How many languages (English, Chinese in either script) the articles are in."""
@@ -401,24 +417,18 @@ def build_digest(
     _fill_text(store, [*digest.official, *top])
     if not digest.empty:
         digest.movement = window.movement(window.start - timedelta(hours=settings.late_hours))
-    digest.coming_up = coming_up(store, window.end.date())
-    from tracker.record.deadlines import corrections_since
-    from tracker.store.deadlines import dated_documents
-
-    digest.changed = corrections_since(dated_documents(store), window.start)
+    digest.coming_up, digest.changed = window.deadlines()
     return digest
 
 
 COMING_UP_DAYS = 14
 
 
-def coming_up(store: Store, today: date, days: int = COMING_UP_DAYS) -> list[DocumentDeadline]:
-    """Deadlines from today to ``days`` ahead, soonest first, once each (the same as
-    ``tracker deadlines`` shows; every subscriber gets them: the record concerns everyone)."""
-    from tracker.record.deadlines import all_deadlines
-    from tracker.store.deadlines import dated_documents, suspensions
-
-    found, _ = all_deadlines(dated_documents(store), suspensions(store))
+def coming_up(
+    found: list[DocumentDeadline], today: date, days: int = COMING_UP_DAYS
+) -> list[DocumentDeadline]:
+    """Deadlines from today to ``days`` ahead (every subscriber gets them: the record
+    concerns everyone)."""
     last = today + timedelta(days=days)
     return [d for d in found if today <= d.on <= last]
 

@@ -83,12 +83,12 @@ def link_articles(
     top = db.last_rowid(store)
     searched = [k for k in new_keys if usable(k)]
     report.new_names = len(searched)
-    if not searched and upto >= top and not db.queued_texts(store):
+    queued = db.queued_texts(store)
+    if not searched and upto >= top and not queued:
         report.seconds = time.perf_counter() - started
         return report
     matcher = NameMatcher(db.match_keys(store))
     if not matcher.size:  # no list kept yet: nothing to find, nothing to read
-        queued = db.queued_texts(store)
         db.save_links(store, [], keys_done=new_keys, upto=top, dequeued=[r[1] for r in queued])
         report.seconds = time.perf_counter() - started
         return report
@@ -134,7 +134,6 @@ def link_articles(
         if should_stop():
             return report
     db.save_links(store, [], upto=top)
-    queued = db.queued_texts(store)
     db.save_links(store, read(queued, None), dequeued=[r[1] for r in queued])
     report.seconds = time.perf_counter() - started
     return report
