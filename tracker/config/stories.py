@@ -20,3 +20,10 @@ class StoryRules:
     min_numbers: int = 2  # numbers in common for tags+numbers
     strong_tags: float = 0.65  # with this much tag overlap (4+ tags each), one number is enough
     title_overlap: float = 0.5  # headline words in common (Jaccard), tags+title, one language
+    # The names rule (no vocabulary needed): what the headline and lead name and say, weighted
+    # by how rare each word is in the store.
+    names: bool = True  # false: only the rules above (as before issue 16)
+    name_similarity: float = 0.18  # weighted cosine of headline+lead terms, same day
+    name_similarity_per_day: float = 0.1  # ... rising by this much per day apart
+    name_agreement: float = 0.3  # weighted cosine of the names alone, when both have names
+    translated_share: float = 0.5  # another language: share of its names and figures in common

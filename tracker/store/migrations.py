@@ -428,6 +428,17 @@ def m020_add_correction_of(db: Database) -> None:
     db.table("articles").add_column("correction_of", str)
 
 
+@step
+def m021_add_story_terms(db: Database) -> None:
+    """How many placed articles use each headline-and-lead term (the names rule's rarity
+    weights); the row with the empty term counts the articles. Filled as articles are placed;
+    ``tracker stories rebuild`` counts every stored article."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS story_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) "
+        "WITHOUT ROWID"
+    )
+
+
 # The fields of an item saved in articles' own columns (m003's, then m017's and m020's).
 ARTICLE_FIELDS = frozenset([*OFFICIAL_COLUMNS, "dates", "correction_of"])
 

@@ -241,6 +241,34 @@ def forget_article(store: Store, aid: str) -> int | None:
     return None if story is None else int(story)
 
 
+# ---------------------------------------------------------------- term counts (rarity)
+TOTAL = ""  # the story_terms row counting the articles themselves
+
+
+def term_counts(store: Store, terms: Iterable[str]) -> dict[str, int]:
+    """Stored document frequencies of ``terms`` (absent: not counted yet)."""
+    out: dict[str, int] = {}
+    for chunk, marks in in_chunks(list(terms)):
+        sql = f"SELECT term, df FROM story_terms WHERE term IN ({marks})"
+        out.update(store.db.execute(sql, chunk).fetchall())
+    return out
+
+
+def add_term_counts(store: Store, deltas: dict[str, int]) -> None:
+    """Add to the stored document frequencies (``TOTAL``: to the article count)."""
+    store.db.executemany(
+        "INSERT INTO story_terms (term, df) VALUES (?, ?) "
+        "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+        deltas.items(),
+    )
+
+
+def replace_term_counts(store: Store, counts: dict[str, int]) -> None:
+    """Every document frequency at once (the rebuild counted them all)."""
+    store.db.execute("DELETE FROM story_terms")
+    store.db.executemany("INSERT INTO story_terms (term, df) VALUES (?, ?)", counts.items())
+
+
 # ---------------------------------------------------------------- the full rebuild
 def clear_stories(store: Store) -> None:
     """Empty every story table and drop their indexes (sorting once at the end beats a million

@@ -9,10 +9,15 @@ An article joins the story of the stored article it matches best, for the first 
   so do the numbers (percentages, amounts, counts) or the headline words;
 * ``event: numbers+title``: figures and headline words agree (stories the vocabulary misses);
 * ``event: tags, translated``: a report in the other language with no figures at all, nearly the
-  same tags, within a day.
+  same tags, within a day;
+* ``event: names (…)``: no vocabulary needed (:mod:`tracker.stories.terms`): the words, names
+  and figures of the headline and lead, weighted by how rare they are in the store, agree (more
+  so the further apart in time), and so do the names alone; in the other language, most of its
+  Latin-script names and figures are in the other report. The shared rarest terms are named.
 
 Two articles citing different document numbers are never joined, nor are two whose counts (or
-percentages, or amounts) all differ. An article is compared with every stored article near it, not
+percentages, or amounts) all differ; the names rule also keeps apart two whose numbers, as
+written in headline and lead, all differ (an aftershock of 5.1 and the earthquake of 6.4). An article is compared with every stored article near it, not
 only with story leads, so a translation joins through whichever copy it is closest to. When an
 article matches two stories strongly (a rewrite arrived before its source), the two are merged.
 Incremental placement and the full rebuild give the same stories when articles arrive in time
@@ -43,6 +48,7 @@ from tracker.stories.similarity import (
     similarity,
     title_terms,
 )
+from tracker.stories.terms import Rarity, article_terms
 from tracker.textnorm import fold_chars
 
 HOUR = 3600.0
@@ -54,6 +60,11 @@ MAX_PAIRS = 10  # tag-pair lookup keys per article
 MAX_VALUE_KEYS = 16  # figure lookup keys per article (a rule's tables can hold hundreds)
 FIGURES = ("n:", "pct:", "amt:")  # kinds of figure compared separately
 FIGURES_WITHIN = 3000  # characters of the body read for figures and document numbers
+# A match this strong (tags+numbers and above, not headline words alone) also pulls in the other
+# story its article belongs to.
+MERGE_STRENGTH = 0.5
+TERM_KEYS = 6  # lookup keys per article: its rarest names and figures (then 2 other terms)
+TRANSLATED_DAYS = 1.0  # the names rule joins two languages only this close in time
 
 
 @dataclass(slots=True)
@@ -77,6 +88,10 @@ class Signature:
     bands: tuple[int, ...] = ()  # LSH bucket keys of the text: near-identical copies share one
     keys: tuple[str, ...] = ()  # lookup keys for candidates that may share an event
     figures: tuple[frozenset[str], ...] = ()  # values by kind: counts, percentages, amounts
+    terms: frozenset[str] = frozenset()  # headline and lead (see stories.terms); old rows: none
+    names: frozenset[str] = frozenset()  # the terms written as names
+    host: str = ""  # the outlet's web host: its own boilerplate names itself
+    numerals: frozenset[str] = frozenset()  # the terms that are figures (derived)
 
     def finish(self, lookups: bool = True) -> Signature:
         """Derive the figures by kind and, with ``lookups``, the band and lookup keys (which
@@ -84,6 +99,7 @@ class Signature:
         self.figures = tuple(
             frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
         )
+        self.numerals = frozenset(t for t in self.terms if t[0] == "#")
         if not lookups:
             return self
         self.bands = tuple(band_keys(self.minhash))
@@ -105,9 +121,29 @@ class Signature:
                 "tags": sorted(self.tags),
                 "title": sorted(self.title),
                 "headline": self.headline,
+                "terms": sorted(self.terms),
+                "names": sorted(self.names),
+                "host": self.host,
             },
             ensure_ascii=False,
         )
+
+    def add_term_keys(self, rarity: Rarity) -> None:
+        """Lookup keys for the names rule: the rarest names and figures (what a report in
+        another language keeps) and the rarest other terms, by the store's counts now."""
+        chinese = self.lang == "zh"
+        portable = sorted(
+            (
+                t
+                for t in self.terms
+                if t in self.names or t in self.numerals or (chinese and t.isascii())
+            ),
+            key=lambda t: (-rarity.weight(t), t),
+        )[:TERM_KEYS]
+        rest = sorted(
+            (t for t in self.terms if t not in portable), key=lambda t: (-rarity.weight(t), t)
+        )[: TERM_KEYS // 3]
+        self.keys += tuple(f"t:{t}" for t in (*portable, *rest))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Signature:
@@ -125,6 +161,9 @@ class Signature:
             tags=frozenset(facts["tags"]),
             title=frozenset(facts["title"]),
             headline=facts["headline"],
+            terms=frozenset(facts.get("terms", ())),
+            names=frozenset(facts.get("names", ())),
+            host=facts.get("host", ""),
         ).finish(lookups=False)
 
 
@@ -141,8 +180,10 @@ def is_official(url: str, document_number: str | None) -> bool:
 
 def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
     """The signature of a stored article row (id, url, title, text, summary, lang, moment, ...)."""
-    body = fold_chars(row.get("text") or row.get("summary") or "")
+    raw = row.get("text") or row.get("summary") or ""
+    body = fold_chars(raw)
     title = row.get("title") or ""
+    terms = article_terms(title, raw)
     moment = datetime.fromisoformat(row["moment"]).timestamp() if row.get("moment") else 0.0
     return Signature(
         article_id=row["id"],
@@ -156,7 +197,15 @@ def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
         tags=frozenset(tags),
         title=title_terms(title),
         headline=headline_key(title),
+        terms=terms.all,
+        names=terms.names,
+        host=_host(row.get("url") or ""),
     ).finish()
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -170,13 +219,28 @@ def _figures_disagree(a: Signature, b: Signature) -> bool:
 
 
 def match(
-    new: Signature, old: Signature, rules: StoryRules, banded: bool = True
+    new: Signature,
+    old: Signature,
+    rules: StoryRules,
+    banded: bool = True,
+    rarity: Rarity | None = None,
 ) -> tuple[float, str] | None:
     """Whether ``new`` reports the same story as ``old``: (strength, reason), or None.
 
     ``banded``: the two share an LSH band; texts that share none are (almost surely) not copies,
-    so their similarity is not worth computing.
+    so their similarity is not worth computing. ``rarity``: the store's term counts, for the
+    names rule (None, or ``rules.names`` off: the rules without it).
     """
+    found = _by_vocabulary(new, old, rules, banded)
+    if found is not None or rarity is None or not rules.names:
+        return found
+    return _by_names(new, old, rules, rarity)
+
+
+def _by_vocabulary(
+    new: Signature, old: Signature, rules: StoryRules, banded: bool
+) -> tuple[float, str] | None:
+    """The rules that came first: copies, headlines, document numbers, tags and figures."""
     gap = abs(new.moment - old.moment)
     docs_a, docs_b = new.numbers.documents, old.numbers.documents
     shared_docs = docs_a & docs_b if docs_a and docs_b else None
@@ -234,13 +298,73 @@ def match(
     return None
 
 
+NAMED_IN_REASON = 3  # shared terms the reason names, rarest first
+
+
+def _by_names(
+    new: Signature, old: Signature, rules: StoryRules, rarity: Rarity
+) -> tuple[float, str] | None:
+    """The names rule (see the module docstring). Its strength is at least ``MERGE_STRENGTH``:
+    an article that names the same event as two stories shows they are one."""
+    if not new.terms or not old.terms or new.host == old.host:
+        # One outlet's two articles share its boilerplate ("Korea Chip News. Global desk."),
+        # names and all; its copies of one event join by text.
+        return None
+    docs_a, docs_b = new.numbers.documents, old.numbers.documents
+    if docs_a and docs_b and not docs_a & docs_b:
+        return None
+    days = abs(new.moment - old.moment) / (24 * HOUR)
+    if days * 24 > rules.window_hours:
+        return None
+    if new.numerals and old.numerals and not new.numerals & old.numerals:
+        # The numbers of headline and lead all differ: another event. (Counted as written, not
+        # by kind, and without days of the month: 14日 is not a figure of the event.)
+        return None
+    shared = new.terms & old.terms
+    if not shared:
+        return None
+    if (new.lang == "zh") != (old.lang == "zh") and new.lang and old.lang:
+        if days > TRANSLATED_DAYS:
+            return None
+        # The Chinese report's Latin-script names and its figures are what a translation keeps.
+        zh = new if new.lang == "zh" else old
+        portable = {t for t in zh.terms if t.isascii()}
+        common = portable & shared
+        if len(common) < 2:
+            return None
+        share = rarity.total_weight(common) / (rarity.total_weight(portable) or 1.0)
+        if share < rules.translated_share:
+            return None
+        return MERGE_STRENGTH + share / 10, _named(common, rarity)
+    overlap = rarity.cosine(new.terms, old.terms)
+    if overlap < rules.name_similarity + rules.name_similarity_per_day * days:
+        return None
+    names = new.names | old.names
+    if new.names and old.names:
+        if rarity.cosine(new.terms & names, old.terms & names) < rules.name_agreement:
+            return None
+    elif not new.numerals & old.numerals:
+        return None  # without names (Chinese), a figure must agree too
+    return MERGE_STRENGTH + overlap / 10, _named(shared, rarity)
+
+
+def _named(shared: Iterable[str], rarity: Rarity) -> str:
+    rarest = sorted(shared, key=lambda t: (-rarity.weight(t), t))[:NAMED_IN_REASON]
+    return f"event: names ({', '.join(t.lstrip('#') for t in rarest)})"
+
+
 class CandidateIndex(Protocol):
+    """Where placement finds the stored articles a new one may join, and the term counts."""
+
+    rarity: Rarity
+
+    def count(self, sig: Signature) -> None:
+        """Count the article's terms into the rarity weights (before it is matched)."""
+
     def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[tuple[Signature, bool]]: ...
 
-
-# A match this strong (tags+numbers and above, not headline words alone) also pulls in the other
-# story its article belongs to.
-MERGE_STRENGTH = 0.5
+    def weigh(self, sigs: list[Signature]) -> None:
+        """Make sure the counts of these candidates' terms are at hand."""
 
 
 @dataclass(frozen=True)
@@ -252,12 +376,20 @@ class Match:
 
 
 def matches(sig: Signature, index: CandidateIndex, rules: StoryRules) -> list[Match]:
-    """Every stored article ``sig`` matches, best first (ties: nearer in time first)."""
+    """Every stored article ``sig`` matches, best first (ties: nearer in time first).
+
+    With ``rules.names``, the article's terms are counted first and its term keys added."""
+    rarity = None
+    if rules.names:
+        index.count(sig)
+        rarity = index.rarity
+        sig.add_term_keys(rarity)
+    cands = [(c, b) for c, b in index.candidates(sig, rules) if c.article_id != sig.article_id]
+    if rarity is not None:
+        index.weigh([c for c, _ in cands])
     found = []
-    for cand, banded in index.candidates(sig, rules):
-        if cand.article_id == sig.article_id:
-            continue
-        hit = match(sig, cand, rules, banded)
+    for cand, banded in cands:
+        hit = match(sig, cand, rules, banded, rarity)
         if hit:
             found.append(Match(cand.article_id, hit[0], abs(sig.moment - cand.moment), hit[1]))
     found.sort(key=lambda m: (-m.strength, m.gap, m.article_id))
@@ -285,11 +417,22 @@ class MemoryIndex:
 
     def __init__(self, horizon: float) -> None:
         self.horizon = horizon
+        self.counts: dict[str, int] = {}  # every term's document frequency, whole store
+        self.rarity = Rarity(self.counts, 0)
         self.sigs: dict[str, Signature] = {}
         self.bands: dict[int, list[str]] = {}
         self.keys: dict[str, tuple[list[float], list[str]]] = {}
         self._order: collections.deque[Signature] = collections.deque()
         self._added = 0
+
+    def count(self, sig: Signature) -> None:
+        counts = self.counts
+        for term in sig.terms:
+            counts[term] = counts.get(term, 0) + 1
+        self.rarity.grew(1)
+
+    def weigh(self, sigs: list[Signature]) -> None:
+        pass  # every count is in memory
 
     def add(self, sig: Signature) -> None:
         self.sigs[sig.article_id] = sig

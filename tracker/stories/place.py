@@ -30,6 +30,7 @@ from tracker.stories.match import (
     reason_kind,
     signature,
 )
+from tracker.stories.terms import Rarity
 
 
 @dataclass
@@ -74,6 +75,41 @@ class SqlIndex:
         # Signatures read back (or just placed) in this run: neighbouring articles share most
         # candidates, and reading one back costs a query and a JSON decode.
         self.cache: dict[str, Signature] = {}
+        # Term counts read so far (plus this run's), and what this run added, not yet written.
+        self.counts: dict[str, int] = {}
+        self.pending: dict[str, int] = {}
+        total = tables.term_counts(store, [tables.TOTAL]).get(tables.TOTAL, 0)
+        self.rarity = Rarity(self.counts, total)
+
+    def _load(self, terms: Iterable[str]) -> None:
+        counts = self.counts
+        missing = [t for t in terms if t not in counts]
+        if missing:
+            found = tables.term_counts(self.store, missing)
+            for term in missing:
+                counts[term] = found.get(term, 0)
+
+    def count(self, sig: Signature) -> None:
+        self._load(sig.terms)
+        counts, pending = self.counts, self.pending
+        for term in sig.terms:
+            counts[term] += 1
+            pending[term] = pending.get(term, 0) + 1
+        pending[tables.TOTAL] = pending.get(tables.TOTAL, 0) + 1
+        self.rarity.grew(1)
+
+    def weigh(self, sigs: list[Signature]) -> None:
+        counts = self.counts
+        self._load({t for s in sigs for t in s.terms if t not in counts})
+
+    def flush(self) -> None:
+        """Write this run's term counts (inside the caller's transaction)."""
+        if self.pending:
+            tables.add_term_counts(self.store, self.pending)
+            self.pending = {}
+        if len(self.counts) > 500_000:  # read back as needed
+            self.counts.clear()
+            self.rarity.grew(0)
 
     def remember(self, sig: Signature) -> None:
         if len(self.cache) > 50_000:
@@ -145,6 +181,7 @@ def place_pending(
         with store.transaction():
             for sig in sigs:
                 _place_one(store, index, sig, rules, now, report)
+            index.flush()
         if progress:
             progress(report.placed, len(pending))
     report.seconds = time.perf_counter() - started

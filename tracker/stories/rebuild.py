@@ -83,6 +83,8 @@ def rebuild(
             if progress:
                 progress(report.placed, total)
         report.stories = len(members)
+        if rules.names:
+            tables.replace_term_counts(store, {**index.counts, tables.TOTAL: index.rarity.total})
         tables.write_stories(
             store,
             ((story_of[a], reasons.get(a), a) for a in story_of),

@@ -1,0 +1,222 @@
+"""What an article is about, without the vocabulary: the names, words and figures of its headline
+and lead, for the ``event: names`` join (:mod:`tracker.stories.match`).
+
+Three kinds of term, each a short string with a one-character prefix:
+
+* ``N`` names: in Latin script, words written with a capital where a sentence does not ask for
+  one (``Kushiro``, ``Nordair``, ``RBNZ``), in any language's text (a Chinese report keeps
+  ``Corvel`` and ``NASA``);
+* ``W`` words: the other Latin words (stop words dropped, a crude stem), and Han character pairs
+  (Chinese has no capitals to tell a name, so every pair is a word; the store's rarity weights
+  them);
+* ``F`` figures: amounts and percentages as :func:`similarity.numbers` reads them (``$2.3
+  billion`` = ``23亿美元``), and the other numbers as written (``6.4``, ``7``).
+
+Rarity comes from the store itself (:class:`Rarity`): a term in few stored articles weighs more.
+Pure functions; the counts are kept by :mod:`tracker.store.stories`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from tracker.stories.similarity import numbers
+from tracker.textnorm import HAN, to_simplified_chars
+
+LEAD_CHARS = 600  # characters of the body read after the headline: who, what, where, when
+LEAD_HAN = 160  # Han characters of the body: a Chinese lead says as much in fewer characters
+
+_LATIN = "A-Za-z\u00c0-\u024f"
+_WORD = re.compile(rf"[{HAN}]+|[{_LATIN}][{_LATIN}\d]*(?:['’][{_LATIN}]+)?|\d+(?:[.,]\d+)*")
+_SENTENCE_END = re.compile(r"[.!?:;\"“”‘’(\[\-–—]\s*$|\n\s*$")
+# A number as written, unless a scale or a percent follows (numbers() reads those), it is a day
+# or a month (16日, 3月: the date, not a figure of the event) or part of a model name (H20).
+_NUMBER = re.compile(
+    r"(?<![A-Za-z\d.,])\d+(?:[.,]\d+)*(?![A-Za-z\d.,]|\s*(?:%|percent|per cent|万|亿|trillion|billion"
+    r"|million|bn\b|mn\b|日|号|月|年))",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    re.findall(
+        r"\S+",
+        """a about after against ago all also am amid an and any are around as at be been before
+        being but by can could did do does during each either for from had has have he her here
+        him his how i if in into is it its just last more most my new no nor not now of off on once
+        one only or other our out over own per said says same she should since so some such than
+        that the their them then there these they this those through to too under until up upon us
+        very was we were what when where which while who whom why will with within would yet you
+        your according""",
+    )
+)
+# Capitalised by rule, not because they name anything.
+_CALENDAR = frozenset(
+    re.findall(
+        r"\S+",
+        """monday tuesday wednesday thursday friday saturday sunday january february march april
+        may june july august september october november december""",
+    )
+)
+
+
+def _stem(word: str) -> str:
+    """A crude English stem: enough that "recalls", "recalled" and "recalling" agree."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            # "cancelled", "stopped": the doubled consonant goes too
+            if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2] not in "aeiouls":
+                stem = stem[:-1]
+            return stem
+    return word
+
+
+def _latin_terms(text: str, names: set[str], words: set[str], titlecase: bool) -> None:
+    """Names and words of a Latin-script passage (its Han runs are skipped here)."""
+    tokens = [(m.group(), m.start()) for m in _WORD.finditer(text)]
+    capitalised_inside: set[str] = set()
+    starts: list[bool] = []
+    for i, (token, at) in enumerate(tokens):
+        start = i == 0 or bool(_SENTENCE_END.search(text[max(0, at - 3) : at]))
+        starts.append(start)
+        if token[0].isupper() and not start:
+            capitalised_inside.add(token.lower())
+    for (token, _), start in zip(tokens, starts, strict=True):
+        first = token[0]
+        if first.isdigit() or "\u3400" <= first <= "\u9fff" or "\uf900" <= first <= "\ufaff":
+            continue
+        low = token.lower().replace("’", "'")
+        if low.endswith("'s"):
+            low = low[:-2]
+        if low in _STOP or len(low) < 2:
+            continue
+        upper = first.isupper()
+        acronym = len(token) >= 2 and token.isupper()
+        if low in _CALENDAR:
+            words.add(low)
+        elif acronym or (upper and not titlecase and (not start or low in capitalised_inside)):
+            names.add(low)
+        else:
+            words.add(low)
+
+
+def _han_pairs(text: str, words: set[str], limit: int) -> None:
+    seen = 0
+    for run in re.findall(rf"[{HAN}]+", text):
+        run = run[: max(0, limit - seen)]
+        seen += len(run)
+        words.update(run[i : i + 2] for i in range(len(run) - 1))
+        if len(run) == 1:
+            words.add(run)
+        if seen >= limit:
+            break
+
+
+def _is_titlecase(title: str) -> bool:
+    """A Headline In Title Case capitalises everything, so its capitals say nothing."""
+    latin = [t for t in re.findall(rf"[{_LATIN}]+", title) if t.lower() not in _STOP]
+    return len(latin) >= 3 and sum(t[0].isupper() for t in latin) >= 0.8 * len(latin)
+
+
+def _figures(text: str) -> set[str]:
+    found = set()
+    for value in numbers(text).values:
+        kind, _, number = value.partition(":")
+        # Amounts and percentages as numbers() reads them, so 23亿美元 = $2.3 billion; an amount
+        # and a count of the same size are one figure (86,000 SUVs = 8.6万辆).
+        if kind == "pct":
+            found.add(f"#{number}%")
+        elif kind == "amt":
+            found.add(f"#{number}")
+    for m in _NUMBER.finditer(text):
+        written = m.group().replace(",", "")
+        try:
+            value: float = float(written)
+        except ValueError:
+            continue
+        if 1900 <= value <= 2100 and "." not in written:
+            continue  # years say when, not what
+        found.add(f"#{value:g}")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """An article's terms: ``all`` of headline and lead; ``names`` and ``head`` (the headline's)
+    are subsets of it. A word is one term whether or not it was written as a name."""
+
+    all: frozenset[str]
+    names: frozenset[str]
+    head: frozenset[str]
+
+
+def article_terms(title: str, text: str) -> Terms:
+    """The terms of an article's headline and lead (see the module docstring)."""
+    title = to_simplified_chars(title)
+    body = to_simplified_chars(text[:LEAD_CHARS])
+    han_in_body = len(re.findall(rf"[{HAN}]", body))
+    if han_in_body > len(body) // 3:
+        body = body[: LEAD_HAN + 40]
+    names: set[str] = set()
+    words: set[str] = set()
+    body_names: set[str] = set()
+    _latin_terms(body, body_names, words, titlecase=False)
+    titlecase = _is_titlecase(title)
+    title_names: set[str] = set()
+    title_words: set[str] = set()
+    _latin_terms(title, title_names, title_words, titlecase)
+    if titlecase:  # a title-case word is a name when the body writes it as one
+        title_names |= {w for w in title_words if w in body_names}
+    names = body_names | title_names
+    words |= {w for w in title_words if w not in names}
+    words -= names
+    head = {_stem(w) for w in title_words | title_names}
+    _han_pairs(title, head, LEAD_HAN)
+    head |= _figures(title)
+    _han_pairs(body, words, LEAD_HAN)
+    stemmed_names = {_stem(n) for n in names}
+    every = {_stem(w) for w in words} | stemmed_names | head | _figures(f"{title}\n{body}")
+    return Terms(frozenset(every), frozenset(stemmed_names), frozenset(head))
+
+
+class Rarity:
+    """How rare each term is among the articles counted so far (inverse document frequency).
+
+    ``counts`` holds document frequencies and ``total`` the articles counted; both grow as
+    articles are placed, in time order, so placement and the rebuild weigh alike. Weights are
+    remembered until the counts grow.
+    """
+
+    def __init__(self, counts: Mapping[str, int], total: int) -> None:
+        self.counts = counts
+        self.total = total
+        self._weights: dict[str, float] = {}
+
+    def grew(self, articles: int) -> None:
+        """``articles`` more were counted (their terms already added to ``counts``)."""
+        self.total += articles
+        self._weights.clear()
+
+    def weight(self, term: str) -> float:
+        w = self._weights.get(term)
+        if w is None:
+            df = self.counts.get(term, 0)
+            w = self._weights[term] = max(0.0, math.log((self.total + 1) / (df + 0.5)))
+        return w
+
+    def total_weight(self, terms: Iterable[str]) -> float:
+        return sum(self.weight(t) for t in terms)
+
+    def cosine(self, a: frozenset[str], b: frozenset[str]) -> float:
+        """Cosine of the two term sets, each term weighted by its rarity."""
+        shared = a & b
+        if not shared:
+            return 0.0
+        weight = self.weight
+        num = sum(weight(t) ** 2 for t in shared)
+        den = math.sqrt(sum(weight(t) ** 2 for t in a) * sum(weight(t) ** 2 for t in b))
+        return num / den if den else 0.0
