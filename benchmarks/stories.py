@@ -12,8 +12,12 @@ peak memory is its own:
 2. ``incremental``: 1,000 further articles saved, then placed one by one (``place_pending``), as a
    fetch does; reported per article, with the rebuild's own per-article cost for comparison.
 
-Also prints pairwise precision and recall on the labelled set in tests/data/stories and on the
-held-out set in benchmarks/data/stories-holdout (written after the rules were frozen).
+Both run twice on copies of one generated store, side by side: with the rules before issue 16
+(``[stories] names = false``) and with the names rule.
+
+Also prints pairwise precision and recall, for both rule sets, on the labelled set in
+tests/data/stories, on the held-out set in benchmarks/data/stories-holdout (written after the
+rules of issue 6 were frozen) and on the general-news set in tests/data/stories-general (issue 16).
 Goal (issue 6): rebuild <= 60 s, incremental <= 5 ms per article, peak memory <= 1 GB.
 """
 
@@ -26,12 +30,14 @@ import platform
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -192,10 +198,13 @@ def build(path: Path, n: int, tagger: Tagger, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def child(mode: str, db: Path) -> None:
+RULES = {"old": replace(StoryRules(), names=False), "new": StoryRules()}
+
+
+def child(mode: str, db: Path, rules_name: str) -> None:
     """One measurement in this (fresh) process; prints a JSON line."""
     store = Store.open(db)
-    rules = StoryRules()
+    rules = RULES[rules_name]
     started = time.perf_counter()
     if mode == "rebuild":
         report = rebuild(store, rules, now=NOW)
@@ -247,9 +256,9 @@ def pairwise(store: Store) -> tuple[float, float]:
     return (tp / found if found else 1.0), (tp / true if true else 1.0)
 
 
-def run_child(mode: str, db: Path) -> dict[str, object]:
+def run_child(mode: str, db: Path, rules: str) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--db", str(db)],
+        [sys.executable, __file__, "--child", mode, "--db", str(db), "--rules", rules],
         check=True,
         capture_output=True,
         text=True,
@@ -263,9 +272,10 @@ def main() -> None:
     parser.add_argument("--incremental", type=int, default=1_000)
     parser.add_argument("--db", type=Path, help="keep the generated store here")
     parser.add_argument("--child", choices=["rebuild", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--rules", choices=list(RULES), default="new", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.db)
+        child(args.child, args.db, args.rules)
         return
     tagger = Tagger(load_vocabulary())
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {NOW:%Y-%m-%d}")
@@ -273,56 +283,79 @@ def main() -> None:
     sets = {
         "labelled set": HERE.parent / "tests" / "data" / "stories",
         "held-out set": HERE / "data" / "stories-holdout",
+        "general news": HERE.parent / "tests" / "data" / "stories-general",
     }
     with tempfile.TemporaryDirectory() as tmp:
-        for (name, directory), mode in itertools.product(sets.items(), ("incremental", "rebuild")):
+        for (name, directory), mode, rules_name in itertools.product(
+            sets.items(), ("incremental", "rebuild"), RULES
+        ):
             labelled = load_labelled(directory)
-            store = Store.open(Path(tmp) / f"{name}-{mode}.db")
-            score = evaluate(labelled, store, tagger, StoryRules(), now=NOW, mode=mode, seed=3)
+            store = Store.open(Path(tmp) / f"{name}-{mode}-{rules_name}.db")
+            score = evaluate(labelled, store, tagger, RULES[rules_name], now=NOW, mode=mode, seed=3)
             print(
-                f"{name} ({mode}): {score.articles} articles, pairwise precision "
-                f"{score.precision:.3f}, recall {score.recall:.3f} "
+                f"{name} ({mode}, {rules_name} rules): {score.articles} articles, pairwise "
+                f"precision {score.precision:.3f}, recall {score.recall:.3f} "
                 f"(tp {score.tp}, fp {score.fp}, fn {score.fn})"
             )
             store.close()
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "stories.db"
-        if not db.exists():
+        base = args.db or Path(tmp) / "stories.db"
+        if not base.exists():
             print(f"generating {args.articles:,} articles ...", flush=True)
-            print(f"  built in {build(db, args.articles, tagger, seed=6):.0f} s (not timed below)")
-        full = run_child("rebuild", db)
-        # New articles: more of the same generator, from a different seed, saved unplaced.
-        store = Store.open(db)
-        extra = [
-            (a, tagger.tag(a.title, a.text, a.lang)) for a in articles(args.incremental, seed=99)
-        ]
-        for a, _ in extra:
-            a.url = a.url.replace(".example/", ".example/new/")
-        store.save_batch("bench", extra, now=NOW)
-        store.close()
-        inc = run_child("incremental", db)
+            print(
+                f"  built in {build(base, args.articles, tagger, seed=6):.0f} s (not timed below)"
+            )
+        results = {}
+        for rules_name in RULES:  # each on its own copy of the same store
+            db = Path(tmp) / f"stories-{rules_name}.db"
+            shutil.copyfile(base, db)
+            full = run_child("rebuild", db, rules_name)
+            # New articles: more of the same generator, from a different seed, saved unplaced.
+            store = Store.open(db)
+            extra = [
+                (a, tagger.tag(a.title, a.text, a.lang))
+                for a in articles(args.incremental, seed=99)
+            ]
+            for a, _ in extra:
+                a.url = a.url.replace(".example/", ".example/new/")
+            store.save_batch("bench", extra, now=NOW)
+            store.close()
+            inc = run_child("incremental", db, rules_name)
+            size = db.stat().st_size / 2**20
+            db.unlink()
+            results[rules_name] = (full, inc, size)
 
-    per_rebuild = float(full["seconds"]) / int(full["placed"]) * 1000  # type: ignore[call-overload]
-    per_inc = float(inc["seconds"]) / int(inc["placed"]) * 1000  # type: ignore[call-overload]
     print()
-    print("| run | articles | seconds | ms per article | peak MB | stories | joined |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| rules | run | articles | seconds | ms per article | peak MB | stories | joined |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for rules_name, (full, inc, _) in results.items():
+        per_rebuild = float(full["seconds"]) / int(full["placed"]) * 1000  # type: ignore[call-overload]
+        per_inc = float(inc["seconds"]) / int(inc["placed"]) * 1000  # type: ignore[call-overload]
+        print(
+            f"| {rules_name} | full rebuild | {full['placed']:,} | {full['seconds']:.1f} | "
+            f"{per_rebuild:.2f} | {full['peak_mb']:.0f} | {full['stories']:,} | {full['joined']:,} |"
+        )
+        print(
+            f"| {rules_name} | incremental (place_pending) | {inc['placed']:,} | "
+            f"{inc['seconds']:.2f} | {per_inc:.2f} | {inc['peak_mb']:.0f} | - | {inc['joined']:,} |"
+        )
+    for rules_name, (full, inc, size) in results.items():
+        print(
+            f"\n{rules_name} rules: join reasons in the rebuild {full['reasons']}; largest story "
+            f"{full['largest']}; store after both runs {size:,.0f} MiB"
+        )
+        print(
+            f"  generated events, pairwise: after the rebuild precision {full['precision']:.3f}, "
+            f"recall {full['recall']:.3f}; after the incremental run precision "
+            f"{inc['precision']:.3f}, recall {inc['recall']:.3f}"
+        )
+    old_full, old_inc, _ = results["old"]
+    new_full, new_inc, _ = results["new"]
     print(
-        f"| full rebuild | {full['placed']:,} | {full['seconds']:.1f} | {per_rebuild:.2f} | "
-        f"{full['peak_mb']:.0f} | {full['stories']:,} | {full['joined']:,} |"
+        f"\nnew / old: rebuild {float(new_full['seconds']) / float(old_full['seconds']):.2f}x, "  # type: ignore[arg-type]
+        f"incremental {float(new_inc['seconds']) / float(old_inc['seconds']):.2f}x"  # type: ignore[arg-type]
     )
-    print(
-        f"| incremental (place_pending) | {inc['placed']:,} | {inc['seconds']:.2f} | {per_inc:.2f} "
-        f"| {inc['peak_mb']:.0f} | - | {inc['joined']:,} |"
-    )
-    print(f"\njoin reasons in the rebuild: {full['reasons']}; largest story {full['largest']}")
-    print(
-        f"generated events, pairwise: after the rebuild precision {full['precision']:.3f}, "
-        f"recall {full['recall']:.3f}; after the incremental run precision "
-        f"{inc['precision']:.3f}, recall {inc['recall']:.3f}"
-    )
-    print(f"incremental vs rebuild, per article: {per_inc / per_rebuild:.1f}x")
 
 
 if __name__ == "__main__":

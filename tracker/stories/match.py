@@ -17,8 +17,9 @@ An article joins the story of the stored article it matches best, for the first 
 
 Two articles citing different document numbers are never joined, nor are two whose counts (or
 percentages, or amounts) all differ; the names rule also keeps apart two whose numbers, as
-written in headline and lead, all differ (an aftershock of 5.1 and the earthquake of 6.4). An article is compared with every stored article near it, not
-only with story leads, so a translation joins through whichever copy it is closest to. When an
+written in headline and lead, all differ (an aftershock of 5.1 and the earthquake of 6.4), and
+two from one outlet (they share its boilerplate). An article is compared with every stored
+article near it, not only with story leads, so a translation joins through whichever copy it is closest to. When an
 article matches two stories strongly (a rewrite arrived before its source), the two are merged.
 Incremental placement and the full rebuild give the same stories when articles arrive in time
 order. Stories never split.
@@ -63,7 +64,9 @@ FIGURES_WITHIN = 3000  # characters of the body read for figures and document nu
 # A match this strong (tags+numbers and above, not headline words alone) also pulls in the other
 # story its article belongs to.
 MERGE_STRENGTH = 0.5
-TERM_KEYS = 6  # lookup keys per article: its rarest names and figures (then 2 other terms)
+TERM_KEYS = 5  # lookup keys per article: its rarest names and figures ...
+OTHER_TERM_KEYS = 1  # ... and its rarest other terms
+TERM_CANDIDATES = 6  # per term key, the nearest articles in time that are compared
 TRANSLATED_DAYS = 1.0  # the names rule joins two languages only this close in time
 
 
@@ -99,7 +102,8 @@ class Signature:
         self.figures = tuple(
             frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
         )
-        self.numerals = frozenset(t for t in self.terms if t[0] == "#")
+        if self.terms and not self.numerals:
+            self.numerals = frozenset(t for t in self.terms if t[0] == "#")
         if not lookups:
             return self
         self.bands = tuple(band_keys(self.minhash))
@@ -121,7 +125,8 @@ class Signature:
                 "tags": sorted(self.tags),
                 "title": sorted(self.title),
                 "headline": self.headline,
-                "terms": sorted(self.terms),
+                "terms": sorted(self.terms - self.numerals),
+                "numerals": sorted(self.numerals),
                 "names": sorted(self.names),
                 "host": self.host,
             },
@@ -142,7 +147,7 @@ class Signature:
         )[:TERM_KEYS]
         rest = sorted(
             (t for t in self.terms if t not in portable), key=lambda t: (-rarity.weight(t), t)
-        )[: TERM_KEYS // 3]
+        )[:OTHER_TERM_KEYS]
         self.keys += tuple(f"t:{t}" for t in (*portable, *rest))
 
     @classmethod
@@ -161,8 +166,9 @@ class Signature:
             tags=frozenset(facts["tags"]),
             title=frozenset(facts["title"]),
             headline=facts["headline"],
-            terms=frozenset(facts.get("terms", ())),
+            terms=frozenset(facts.get("terms", ())).union(facts.get("numerals", ())),
             names=frozenset(facts.get("names", ())),
+            numerals=frozenset(facts.get("numerals", ())),
             host=facts.get("host", ""),
         ).finish(lookups=False)
 
@@ -306,23 +312,10 @@ def _by_names(
 ) -> tuple[float, str] | None:
     """The names rule (see the module docstring). Its strength is at least ``MERGE_STRENGTH``:
     an article that names the same event as two stories shows they are one."""
-    if not new.terms or not old.terms or new.host == old.host:
-        # One outlet's two articles share its boilerplate ("Korea Chip News. Global desk."),
-        # names and all; its copies of one event join by text.
-        return None
-    docs_a, docs_b = new.numbers.documents, old.numbers.documents
-    if docs_a and docs_b and not docs_a & docs_b:
+    if not _may_name(new, old, rules):
         return None
     days = abs(new.moment - old.moment) / (24 * HOUR)
-    if days * 24 > rules.window_hours:
-        return None
-    if new.numerals and old.numerals and not new.numerals & old.numerals:
-        # The numbers of headline and lead all differ: another event. (Counted as written, not
-        # by kind, and without days of the month: 14日 is not a figure of the event.)
-        return None
     shared = new.terms & old.terms
-    if not shared:
-        return None
     if (new.lang == "zh") != (old.lang == "zh") and new.lang and old.lang:
         if days > TRANSLATED_DAYS:
             return None
@@ -346,6 +339,32 @@ def _by_names(
     elif not new.numerals & old.numerals:
         return None  # without names (Chinese), a figure must agree too
     return MERGE_STRENGTH + overlap / 10, _named(shared, rarity)
+
+
+def _may_name(new: Signature, old: Signature, rules: StoryRules) -> bool:
+    """The names rule's checks that need no weights (most candidates fail one)."""
+    if not new.terms or not old.terms or new.host == old.host:
+        # One outlet's two articles share its boilerplate ("Korea Chip News. Global desk."),
+        # names and all; its copies of one event join by text.
+        return False
+    if abs(new.moment - old.moment) > rules.window_hours * HOUR:
+        return False
+    docs_a, docs_b = new.numbers.documents, old.numbers.documents
+    if docs_a and docs_b and not docs_a & docs_b:
+        return False
+    return not _numerals_disagree(new.numerals, old.numerals) and not new.terms.isdisjoint(
+        old.terms
+    )
+
+
+def _numerals_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both give percentages, or both give other numbers, and none of them agree: another event
+    on one subject (513 firms and 51 %, 420 firms and 51 %). Numbers as written in headline and
+    lead, without days of the month (14日 says when, not what)."""
+    pa = {t for t in a if t.endswith("%")}
+    pb = {t for t in b if t.endswith("%")}
+    na, nb = a - pa, b - pb
+    return bool((pa and pb and not pa & pb) or (na and nb and not na & nb))
 
 
 def _named(shared: Iterable[str], rarity: Rarity) -> str:
@@ -384,14 +403,23 @@ def matches(sig: Signature, index: CandidateIndex, rules: StoryRules) -> list[Ma
         index.count(sig)
         rarity = index.rarity
         sig.add_term_keys(rarity)
-    cands = [(c, b) for c, b in index.candidates(sig, rules) if c.article_id != sig.article_id]
-    if rarity is not None:
-        index.weigh([c for c, _ in cands])
     found = []
-    for cand, banded in cands:
-        hit = match(sig, cand, rules, banded, rarity)
+    named = []  # candidates only the names rule may join: weighed, then compared
+    for cand, banded in index.candidates(sig, rules):
+        if cand.article_id == sig.article_id:
+            continue
+        hit = _by_vocabulary(sig, cand, rules, banded)
         if hit:
             found.append(Match(cand.article_id, hit[0], abs(sig.moment - cand.moment), hit[1]))
+        elif rarity is not None and _may_name(sig, cand, rules):
+            named.append(cand)
+    if rarity is not None and named:
+        index.weigh(named)
+        for cand in named:
+            hit = _by_names(sig, cand, rules, rarity)
+            if hit:
+                gap = abs(sig.moment - cand.moment)
+                found.append(Match(cand.article_id, hit[0], gap, hit[1]))
     found.sort(key=lambda m: (-m.strength, m.gap, m.article_id))
     return found
 
@@ -482,7 +510,8 @@ class MemoryIndex:
                 continue
             moments, ids = found
             lo = bisect.bisect_left(moments, sig.moment - window)
-            for aid in ids[max(lo, len(ids) - KEY_CANDIDATES) :]:
+            limit = TERM_CANDIDATES if key.startswith("t:") else KEY_CANDIDATES
+            for aid in ids[max(lo, len(ids) - limit) :]:
                 if aid not in seen:
                     seen.add(aid)
                     yield self.sigs[aid], False

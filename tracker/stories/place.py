@@ -24,6 +24,7 @@ from tracker.stories.match import (
     HOUR,
     KEY_CANDIDATES,
     MERGE_STRENGTH,
+    TERM_CANDIDATES,
     Signature,
     lead_rank,
     matches,
@@ -124,8 +125,13 @@ class SqlIndex:
             ids[aid] = True
         window = rules.window_hours * HOUR
         # The nearest in time on either side of the article, per key.
+        keys = [k for k in sig.keys if not k.startswith("t:")]
+        terms = [k for k in sig.keys if k.startswith("t:")]
         near = tables.key_neighbours(
-            self.store, sig.keys, sig.moment, window, KEY_CANDIDATES, KEY_CANDIDATES // 4
+            self.store, keys, sig.moment, window, KEY_CANDIDATES, KEY_CANDIDATES // 4
+        )
+        near += tables.key_neighbours(
+            self.store, terms, sig.moment, window, TERM_CANDIDATES, TERM_CANDIDATES // 2
         )
         for aid in near:
             ids.setdefault(aid, False)

@@ -31,7 +31,7 @@ LEAD_HAN = 160  # Han characters of the body: a Chinese lead says as much in few
 
 _LATIN = "A-Za-z\u00c0-\u024f"
 _WORD = re.compile(rf"[{HAN}]+|[{_LATIN}][{_LATIN}\d]*(?:['’][{_LATIN}]+)?|\d+(?:[.,]\d+)*")
-_SENTENCE_END = re.compile(r"[.!?:;\"“”‘’(\[\-–—]\s*$|\n\s*$")
+_ENDS = frozenset('.!?:;"“”‘’([-–—')  # after these (and a line break), a capital says nothing
 # A number as written, unless a scale or a percent follows (numbers() reads those), it is a day
 # or a month (16日, 3月: the date, not a figure of the event) or part of a model name (H20).
 _NUMBER = re.compile(
@@ -81,7 +81,9 @@ def _latin_terms(text: str, names: set[str], words: set[str], titlecase: bool) -
     capitalised_inside: set[str] = set()
     starts: list[bool] = []
     for i, (token, at) in enumerate(tokens):
-        start = i == 0 or bool(_SENTENCE_END.search(text[max(0, at - 3) : at]))
+        before = text[max(0, at - 3) : at]
+        kept = before.rstrip()
+        start = i == 0 or "\n" in before or not kept or kept[-1] in _ENDS
         starts.append(start)
         if token[0].isupper() and not start:
             capitalised_inside.add(token.lower())
@@ -124,8 +126,8 @@ def _is_titlecase(title: str) -> bool:
 
 def _figures(text: str) -> set[str]:
     found = set()
-    for value in numbers(text).values:
-        kind, _, number = value.partition(":")
+    for read in numbers(text).values:
+        kind, _, number = read.partition(":")
         # Amounts and percentages as numbers() reads them, so 23亿美元 = $2.3 billion; an amount
         # and a count of the same size are one figure (86,000 SUVs = 8.6万辆).
         if kind == "pct":
@@ -135,7 +137,7 @@ def _figures(text: str) -> set[str]:
     for m in _NUMBER.finditer(text):
         written = m.group().replace(",", "")
         try:
-            value: float = float(written)
+            value = float(written)
         except ValueError:
             continue
         if 1900 <= value <= 2100 and "." not in written:
