@@ -330,8 +330,8 @@ def main() -> None:
     print("| rules | run | articles | seconds | ms per article | peak MB | stories | joined |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for rules_name, (full, inc, _) in results.items():
-        per_rebuild = float(full["seconds"]) / int(full["placed"]) * 1000  # type: ignore[call-overload]
-        per_inc = float(inc["seconds"]) / int(inc["placed"]) * 1000  # type: ignore[call-overload]
+        per_rebuild = float(full["seconds"]) / int(full["placed"]) * 1000  # type: ignore[arg-type, call-overload]
+        per_inc = float(inc["seconds"]) / int(inc["placed"]) * 1000  # type: ignore[arg-type, call-overload]
         print(
             f"| {rules_name} | full rebuild | {full['placed']:,} | {full['seconds']:.1f} | "
             f"{per_rebuild:.2f} | {full['peak_mb']:.0f} | {full['stories']:,} | {full['joined']:,} |"
