@@ -174,9 +174,8 @@ def _parse_table(raw: Any, cls: type[T], name: str, where: str) -> T:
             else (type(default),)
         )
         if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
-            raise ConfigError(
-                f"{where}: [{name}] {key} = {value!r} is not a {expected[0].__name__}"
-            )
+            kind = "number" if float in expected else expected[0].__name__
+            raise ConfigError(f"{where}: [{name}] {key} = {value!r} is not a {kind}")
     return cls(**raw)
 
 

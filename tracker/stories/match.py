@@ -328,8 +328,12 @@ def _by_names(
         share = rarity.total_weight(common) / (rarity.total_weight(portable) or 1.0)
         if share < rules.translated_share:
             return None
-        return MERGE_STRENGTH + share / 10, _named(common, rarity)
+        return MERGE_STRENGTH + share / 10, _named(
+            common, zh.names | (portable - zh.numerals), rarity
+        )
     overlap = rarity.cosine(new.terms, old.terms)
+    # Shared numbers do not lower the bar: a deals round-up and a review of one laptop share its
+    # price and model number, and report different things.
     if overlap < rules.name_similarity + rules.name_similarity_per_day * days:
         return None
     names = new.names | old.names
@@ -338,7 +342,7 @@ def _by_names(
             return None
     elif not new.numerals & old.numerals:
         return None  # without names (Chinese), a figure must agree too
-    return MERGE_STRENGTH + overlap / 10, _named(shared, rarity)
+    return MERGE_STRENGTH + overlap / 10, _named(shared, names, rarity)
 
 
 def _may_name(new: Signature, old: Signature, rules: StoryRules) -> bool:
@@ -367,9 +371,33 @@ def _numerals_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool((pa and pb and not pa & pb) or (na and nb and not na & nb))
 
 
-def _named(shared: Iterable[str], rarity: Rarity) -> str:
-    rarest = sorted(shared, key=lambda t: (-rarity.weight(t), t))[:NAMED_IN_REASON]
-    return f"event: names ({', '.join(t.lstrip('#') for t in rarest)})"
+def _named(shared: frozenset[str] | set[str], names: Iterable[str], rarity: Rarity) -> str:
+    """``event: names (kessler, armenia, brooklyn; 46, 3.1e+06)``: the rarest shared names (or,
+    without any, other terms), then the rarest shared numbers."""
+
+    def rarest(terms: Iterable[str], n: int) -> list[str]:
+        return sorted(terms, key=lambda t: (-rarity.weight(t), t))[:n]
+
+    numbers = {t for t in shared if t[0] == "#"}
+    named = rarest(shared & set(names), NAMED_IN_REASON) or rarest(
+        shared - numbers, NAMED_IN_REASON
+    )
+    said = ", ".join(named)
+    if numbers:
+        figures = ", ".join(_readable(t[1:]) for t in rarest(numbers, 2))
+        said = f"{said}; {figures}" if said else figures
+    return f"event: names ({said})"
+
+
+def _readable(number: str) -> str:
+    """``2.3e+09`` -> ``2.3bn``, ``9.5e+07`` -> ``95m``: amounts as a reader writes them."""
+    if "e+" not in number:
+        return number
+    value = float(number)
+    for scale, unit in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:g}{unit}"
+    return f"{value:g}"
 
 
 class CandidateIndex(Protocol):

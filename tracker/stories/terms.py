@@ -39,6 +39,12 @@ _NUMBER = re.compile(
     r"|million|bn\b|mn\b|日|号|月|年))",
     re.IGNORECASE,
 )
+_MONTH = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+# "Oct 14", "14 October": the day says when (a dateline), not what happened.
+_DATE = re.compile(rf"\b(?:(?:{_MONTH})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTH}))\b", re.IGNORECASE)
 _STOP = frozenset(
     re.findall(
         r"\S+",
@@ -66,6 +72,8 @@ def _stem(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     for suffix in ("ing", "ed", "es", "s"):
+        if suffix == "s" and word[-2:-1] in ("s", "u", "i"):
+            continue  # glass, virus, analysis: not plurals
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]
             # "cancelled", "stopped": the doubled consonant goes too
@@ -134,7 +142,7 @@ def _figures(text: str) -> set[str]:
             found.add(f"#{number}%")
         elif kind == "amt":
             found.add(f"#{number}")
-    for m in _NUMBER.finditer(text):
+    for m in _NUMBER.finditer(_DATE.sub(" ", text)):
         written = m.group().replace(",", "")
         try:
             value = float(written)
@@ -185,6 +193,9 @@ def article_terms(title: str, text: str) -> Terms:
     return Terms(frozenset(every), frozenset(stemmed_names), frozenset(head))
 
 
+MIN_ARTICLES = 1000
+
+
 class Rarity:
     """How rare each term is among the articles counted so far (inverse document frequency).
 
@@ -207,7 +218,10 @@ class Rarity:
         w = self._weights.get(term)
         if w is None:
             df = self.counts.get(term, 0)
-            w = self._weights[term] = max(0.0, math.log((self.total + 1) / (df + 0.5)))
+            # A young store has seen few articles: counted as if it had MIN_ARTICLES, so two
+            # reports of one event in a store of two do not make their shared names "common".
+            articles = max(self.total, MIN_ARTICLES)
+            w = self._weights[term] = max(0.0, math.log((articles + 1) / (df + 0.5)))
         return w
 
     def total_weight(self, terms: Iterable[str]) -> float:
