@@ -23,7 +23,7 @@ class StoryRules:
     # The names rule (no vocabulary needed): what the headline and lead name and say, weighted
     # by how rare each word is in the store.
     names: bool = True  # false: only the rules above (as before issue 16)
-    name_similarity: float = 0.2  # weighted cosine of headline+lead terms, same day
+    name_similarity: float = 0.22  # weighted cosine of headline+lead terms, same day
     name_similarity_per_day: float = 0.1  # ... rising by this much per day apart
     name_agreement: float = 0.3  # weighted cosine of the names alone, when both have names
     translated_share: float = 0.5  # another language: share of its names and figures in common
