@@ -356,6 +356,10 @@ def _may_name(new: Signature, old: Signature, rules: StoryRules) -> bool:
     docs_a, docs_b = new.numbers.documents, old.numbers.documents
     if docs_a and docs_b and not docs_a & docs_b:
         return False
+    if new.tags and old.tags and new.tags.isdisjoint(old.tags):
+        # Where the vocabulary knows both, it names different companies, chips and policies:
+        # another event, whatever figures they share (MOFCOM's 623 and Tokyo Electron's 623).
+        return False
     return not _numerals_disagree(new.numerals, old.numerals) and not new.terms.isdisjoint(
         old.terms
     )
