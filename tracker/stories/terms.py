@@ -18,6 +18,7 @@ Pure functions; the counts are kept by :mod:`tracker.store.stories`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -67,6 +68,7 @@ _CALENDAR = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=200_000)  # words repeat: stem each once per process
 def _stem(word: str) -> str:
     """A crude English stem: enough that "recalls", "recalled" and "recalling" agree."""
     if word.endswith("ies") and len(word) > 4:
