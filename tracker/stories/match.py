@@ -19,8 +19,9 @@ Two articles citing different document numbers are never joined, nor are two who
 percentages, or amounts) all differ; the names rule also keeps apart two whose numbers, as
 written in headline and lead, all differ (an aftershock of 5.1 and the earthquake of 6.4), and
 two from one outlet (they share its boilerplate). An article is compared with every stored
-article near it, not only with story leads, so a translation joins through whichever copy it is closest to. When an
-article matches two stories strongly (a rewrite arrived before its source), the two are merged.
+article near it, not only with story leads, so a translation joins through whichever copy it is
+closest to. When an article matches two stories strongly (a rewrite arrived before its source),
+the two are merged.
 Incremental placement and the full rebuild give the same stories when articles arrive in time
 order. Stories never split.
 
@@ -180,7 +181,7 @@ def is_official(url: str, document_number: str | None) -> bool:
     """A government's own record: a Federal Register document, or a page on a government host."""
     if document_number:
         return True
-    host = (urlsplit(url).hostname or "").lower()
+    host = _host(url)
     return host.endswith(".gov") or any(host == h or host.endswith("." + h) for h in OFFICIAL_HOSTS)
 
 
@@ -224,29 +225,15 @@ def _figures_disagree(a: Signature, b: Signature) -> bool:
     return any(x and y and not x & y for x, y in zip(a.figures, b.figures, strict=True))
 
 
-def match(
-    new: Signature,
-    old: Signature,
-    rules: StoryRules,
-    banded: bool = True,
-    rarity: Rarity | None = None,
-) -> tuple[float, str] | None:
-    """Whether ``new`` reports the same story as ``old``: (strength, reason), or None.
-
-    ``banded``: the two share an LSH band; texts that share none are (almost surely) not copies,
-    so their similarity is not worth computing. ``rarity``: the store's term counts, for the
-    names rule (None, or ``rules.names`` off: the rules without it).
-    """
-    found = _by_vocabulary(new, old, rules, banded)
-    if found is not None or rarity is None or not rules.names:
-        return found
-    return _by_names(new, old, rules, rarity)
-
-
 def _by_vocabulary(
     new: Signature, old: Signature, rules: StoryRules, banded: bool
 ) -> tuple[float, str] | None:
-    """The rules that came first: copies, headlines, document numbers, tags and figures."""
+    """Whether ``new`` reports the same story as ``old`` by the rules that came first (copies,
+    headlines, document numbers, tags and figures): (strength, reason), or None.
+
+    ``banded``: the two share an LSH band; texts that share none are (almost surely) not copies,
+    so their similarity is not worth computing.
+    """
     gap = abs(new.moment - old.moment)
     docs_a, docs_b = new.numbers.documents, old.numbers.documents
     shared_docs = docs_a & docs_b if docs_a and docs_b else None

@@ -158,12 +158,11 @@ def _figures(text: str) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    """An article's terms: ``all`` of headline and lead; ``names`` and ``head`` (the headline's)
-    are subsets of it. A word is one term whether or not it was written as a name."""
+    """An article's terms: ``all`` of headline and lead, and the ``names`` among them. A word is
+    one term whether or not it was written as a name."""
 
     all: frozenset[str]
     names: frozenset[str]
-    head: frozenset[str]
 
 
 def article_terms(title: str, text: str) -> Terms:
@@ -186,13 +185,12 @@ def article_terms(title: str, text: str) -> Terms:
     names = body_names | title_names
     words |= {w for w in title_words if w not in names}
     words -= names
-    head = {_stem(w) for w in title_words | title_names}
-    _han_pairs(title, head, LEAD_HAN)
-    head |= _figures(title)
+    headline = {_stem(w) for w in title_words | title_names}
+    _han_pairs(title, headline, LEAD_HAN)
     _han_pairs(body, words, LEAD_HAN)
     stemmed_names = {_stem(n) for n in names}
-    every = {_stem(w) for w in words} | stemmed_names | head | _figures(f"{title}\n{body}")
-    return Terms(frozenset(every), frozenset(stemmed_names), frozenset(head))
+    every = {_stem(w) for w in words} | stemmed_names | headline | _figures(f"{title}\n{body}")
+    return Terms(frozenset(every), frozenset(stemmed_names))
 
 
 MIN_ARTICLES = 1000
