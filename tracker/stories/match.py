@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import heapq
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ TERM_KEYS = 5  # lookup keys per article: its rarest names and figures ...
 OTHER_TERM_KEYS = 1  # ... and its rarest other terms
 TERM_CANDIDATES = 6  # per term key, the nearest articles in time that are compared
 TRANSLATED_DAYS = 1.0  # the names rule joins two languages only this close in time
+# How a candidate was found: through a shared LSH band, a lookup key, or only a term key.
+VIA_BAND, VIA_KEY, VIA_TERM = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -95,16 +98,22 @@ class Signature:
     terms: frozenset[str] = frozenset()  # headline and lead (see stories.terms); old rows: none
     names: frozenset[str] = frozenset()  # the terms written as names
     host: str = ""  # the outlet's web host: its own boilerplate names itself
-    numerals: frozenset[str] = frozenset()  # the terms that are figures (derived)
+    numerals: frozenset[str] = frozenset()  # the terms that are figures
+    percents: frozenset[str] = frozenset()  # the figures that are percentages (derived) ...
+    plain: frozenset[str] = frozenset()  # ... and the others
+    stored: str = ""  # facts() encoded ahead, in a worker; dropped once written
 
     def finish(self, lookups: bool = True) -> Signature:
         """Derive the figures by kind and, with ``lookups``, the band and lookup keys (which
         only an article being placed or indexed needs, not a candidate read back)."""
-        self.figures = tuple(
-            frozenset(v for v in self.numbers.values if v.startswith(kind)) for kind in FIGURES
-        )
-        if self.terms and not self.numerals:
-            self.numerals = frozenset(t for t in self.terms if t[0] == "#")
+        by_kind: dict[str, list[str]] = {kind: [] for kind in FIGURES}
+        for value in self.numbers.values:
+            found = by_kind.get(value[: value.index(":") + 1])
+            if found is not None:
+                found.append(value)
+        self.figures = tuple(frozenset(by_kind[kind]) for kind in FIGURES)
+        self.percents = frozenset(t for t in self.numerals if t[-1] == "%")
+        self.plain = self.numerals - self.percents
         if not lookups:
             return self
         self.bands = tuple(band_keys(self.minhash))
@@ -118,6 +127,9 @@ class Signature:
         return self
 
     def facts(self) -> str:
+        """What ``story_sigs.facts`` stores (encoded ahead where signatures are made, else now)."""
+        if self.stored:
+            return self.stored
         return json.dumps(
             {
                 "docs": sorted(self.numbers.documents),
@@ -138,17 +150,18 @@ class Signature:
         """Lookup keys for the names rule: the rarest names and figures (what a report in
         another language keeps) and the rarest other terms, by the store's counts now."""
         chinese = self.lang == "zh"
-        portable = sorted(
-            (
-                t
-                for t in self.terms
-                if t in self.names or t in self.numerals or (chinese and t.isascii())
-            ),
-            key=lambda t: (-rarity.weight(t), t),
-        )[:TERM_KEYS]
-        rest = sorted(
-            (t for t in self.terms if t not in portable), key=lambda t: (-rarity.weight(t), t)
-        )[:OTHER_TERM_KEYS]
+        counts = rarity.counts
+        # Rarest first is fewest articles first (the weight falls as the count grows), and
+        # counts are cheaper to read than weights.
+        names, numerals = self.names, self.numerals
+        eligible = [
+            t for t in self.terms if t in names or t in numerals or (chinese and t.isascii())
+        ]
+        portable = sorted(eligible, key=lambda t: (counts.get(t, 0), t))[:TERM_KEYS]
+        chosen = set(portable)
+        # the rarest of the rest: sorting every term for one of them cost a rebuild seconds
+        others = [(counts.get(t, 0), t) for t in self.terms if t not in chosen]
+        rest = [t for _, t in heapq.nsmallest(OTHER_TERM_KEYS, others)]
         self.keys += tuple(f"t:{t}" for t in (*portable, *rest))
 
     @classmethod
@@ -206,6 +219,7 @@ def signature(row: dict[str, Any], tags: Iterable[str]) -> Signature:
         headline=headline_key(title),
         terms=terms.all,
         names=terms.names,
+        numerals=frozenset(t for t in terms.all if t[0] == "#"),
         host=_host(row.get("url") or ""),
     ).finish()
 
@@ -347,19 +361,17 @@ def _may_name(new: Signature, old: Signature, rules: StoryRules) -> bool:
         # Where the vocabulary knows both, it names different companies, chips and policies:
         # another event, whatever figures they share (MOFCOM's 623 and Tokyo Electron's 623).
         return False
-    return not _numerals_disagree(new.numerals, old.numerals) and not new.terms.isdisjoint(
-        old.terms
-    )
+    return not _numerals_disagree(new, old) and not new.terms.isdisjoint(old.terms)
 
 
-def _numerals_disagree(a: frozenset[str], b: frozenset[str]) -> bool:
+def _numerals_disagree(a: Signature, b: Signature) -> bool:
     """Both give percentages, or both give other numbers, and none of them agree: another event
     on one subject (513 firms and 51 %, 420 firms and 51 %). Numbers as written in headline and
     lead, without days of the month (14日 says when, not what)."""
-    pa = {t for t in a if t.endswith("%")}
-    pb = {t for t in b if t.endswith("%")}
-    na, nb = a - pa, b - pb
-    return bool((pa and pb and not pa & pb) or (na and nb and not na & nb))
+    if not a.numerals or not b.numerals:
+        return False
+    pa, pb, qa, qb = a.percents, b.percents, a.plain, b.plain
+    return bool((pa and pb and pa.isdisjoint(pb)) or (qa and qb and qa.isdisjoint(qb)))
 
 
 def _named(shared: frozenset[str] | set[str], names: Iterable[str], rarity: Rarity) -> str:
@@ -399,7 +411,8 @@ class CandidateIndex(Protocol):
     def count(self, sig: Signature) -> None:
         """Count the article's terms into the rarity weights (before it is matched)."""
 
-    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[tuple[Signature, bool]]: ...
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterable[tuple[Signature, int]]:
+        """The stored articles ``sig`` may join, each with how it was found (``VIA_*``)."""
 
     def weigh(self, sigs: list[Signature]) -> None:
         """Make sure the counts of these candidates' terms are at hand."""
@@ -424,10 +437,12 @@ def matches(sig: Signature, index: CandidateIndex, rules: StoryRules) -> list[Ma
         sig.add_term_keys(rarity)
     found = []
     named = []  # candidates only the names rule may join: weighed, then compared
-    for cand, banded in index.candidates(sig, rules):
+    for cand, via in index.candidates(sig, rules):
         if cand.article_id == sig.article_id:
             continue
-        hit = _by_vocabulary(sig, cand, rules, banded)
+        # The earlier rules find their pairs through their own bands and keys; a candidate only
+        # a term key found is the names rule's (most of a rebuild's comparisons otherwise).
+        hit = None if via == VIA_TERM else _by_vocabulary(sig, cand, rules, via == VIA_BAND)
         if hit:
             found.append(Match(cand.article_id, hit[0], abs(sig.moment - cand.moment), hit[1]))
         elif rarity is not None and _may_name(sig, cand, rules):
@@ -515,13 +530,13 @@ class MemoryIndex:
                 elif lo:
                     self.keys[key] = (moments[lo:], ids[lo:])
 
-    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, int]]:
         seen: set[str] = set()
         for band in sig.bands:
             for aid in self.bands.get(band, ())[-BAND_CANDIDATES:]:
                 if aid not in seen:
                     seen.add(aid)
-                    yield self.sigs[aid], True
+                    yield self.sigs[aid], VIA_BAND
         window = rules.window_hours * HOUR
         for key in sig.keys:
             found = self.keys.get(key)
@@ -529,8 +544,8 @@ class MemoryIndex:
                 continue
             moments, ids = found
             lo = bisect.bisect_left(moments, sig.moment - window)
-            limit = TERM_CANDIDATES if key.startswith("t:") else KEY_CANDIDATES
-            for aid in ids[max(lo, len(ids) - limit) :]:
+            term = key.startswith("t:")
+            for aid in ids[max(lo, len(ids) - (TERM_CANDIDATES if term else KEY_CANDIDATES)) :]:
                 if aid not in seen:
                     seen.add(aid)
-                    yield self.sigs[aid], False
+                    yield self.sigs[aid], VIA_TERM if term else VIA_KEY

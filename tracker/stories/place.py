@@ -25,6 +25,9 @@ from tracker.stories.match import (
     KEY_CANDIDATES,
     MERGE_STRENGTH,
     TERM_CANDIDATES,
+    VIA_BAND,
+    VIA_KEY,
+    VIA_TERM,
     Signature,
     lead_rank,
     matches,
@@ -50,7 +53,12 @@ class PlaceReport:
 
 
 def signatures_of(rows: list[dict[str, Any]]) -> list[Signature]:
-    return [signature(row, row["tags"]) for row in rows]
+    """Signatures with their stored facts encoded (this runs in worker processes, so the JSON
+    is not left to the one process that places)."""
+    sigs = [signature(row, row["tags"]) for row in rows]
+    for sig in sigs:
+        sig.stored = sig.facts()
+    return sigs
 
 
 def story_row(
@@ -117,28 +125,28 @@ class SqlIndex:
             self.cache.clear()
         self.cache[sig.article_id] = sig
 
-    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, bool]]:
-        ids: dict[str, bool] = {}  # article id -> shares an LSH band
+    def candidates(self, sig: Signature, rules: StoryRules) -> Iterator[tuple[Signature, int]]:
+        ids: dict[str, int] = {}  # article id -> how it was found
         # The newest few per band: a band shared by thousands of near-identical copies would
         # otherwise make every new copy compare with all of them (placement went quadratic).
         for aid in tables.band_neighbours(self.store, sig.bands, BAND_CANDIDATES):
-            ids[aid] = True
+            ids[aid] = VIA_BAND
         window = rules.window_hours * HOUR
         # The nearest in time on either side of the article, per key.
         keys = [k for k in sig.keys if not k.startswith("t:")]
         terms = [k for k in sig.keys if k.startswith("t:")]
-        near = tables.key_neighbours(
+        for aid in tables.key_neighbours(
             self.store, keys, sig.moment, window, KEY_CANDIDATES, KEY_CANDIDATES // 4
-        )
-        near += tables.key_neighbours(
+        ):
+            ids.setdefault(aid, VIA_KEY)
+        for aid in tables.key_neighbours(
             self.store, terms, sig.moment, window, TERM_CANDIDATES, TERM_CANDIDATES // 2
-        )
-        for aid in near:
-            ids.setdefault(aid, False)
-        for aid, banded in ids.items():
+        ):
+            ids.setdefault(aid, VIA_TERM)
+        for aid, via in ids.items():
             cached = self.cache.get(aid)
             if cached is not None:
-                yield cached, banded
+                yield cached, via
         wanted = [aid for aid in ids if aid not in self.cache]
         for row in tables.signature_rows(self.store, wanted):
             cand = Signature.from_row(row)
@@ -221,6 +229,7 @@ def _place_one(
         report.stories += 1
     tables.assign(store, sig.article_id, story, reason)
     tables.write_signatures(store, [sig])
+    sig.stored = ""  # kept in the cache: the parts, not their encoding
     if merged:
         _refresh_story(store, story, stamp)
     elif found:

@@ -42,11 +42,13 @@ def rebuild(
     (readers see the old stories until it commits; an interrupted rebuild changes nothing).
 
     Args:
-        workers: processes computing signatures while this one places them (default: one
-            fewer than the cores, at most 3; 0 computes them here).
+        workers: processes computing signatures while this one places them (default: as
+            many as the cores, at most 3, since a signature costs about what placing it does and
+            this process waits on them; one core: 0, computed here).
     """
     if workers is None:
-        workers = max(0, min(3, (os.cpu_count() or 1) - 1))
+        cores = os.cpu_count() or 1
+        workers = min(3, cores) if cores > 1 else 0
     total = store.count()
     index = MemoryIndex(horizon=max(rules.text_days * 24 * HOUR, rules.window_hours * HOUR))
     story_of: dict[str, int] = {}
@@ -79,6 +81,8 @@ def rebuild(
                 ranks[sig.article_id] = lead_rank(sig)
                 index.add(sig)
             tables.write_signatures(store, batch)
+            for sig in batch:
+                sig.stored = ""  # written: the last weeks of signatures stay in memory, not this
             report.placed += len(batch)
             if progress:
                 progress(report.placed, total)

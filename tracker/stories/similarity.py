@@ -53,18 +53,20 @@ def shingles(text: str, *, folded: bool = False) -> np.ndarray:
     tokens = _TOKEN.findall(text)[:SHINGLE_TOKENS]
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
-    han = sum(1 for t in tokens if len(t) == 1 and _HAN_ONLY.match(t))
+    han = (
+        sum(1 for t in tokens if len(t) == 1 and _HAN_ONLY.match(t))
+        if _HAN_ONLY.search(text)
+        else 0
+    )
     width = SHINGLE_HAN if han * 2 > len(tokens) else SHINGLE_LATIN
     # Hash each distinct token once, then combine each run of `width` token hashes polynomially,
     # in numpy: a hash per token, not a string and a hash per shingle.
     cache = _TOKEN_HASHES
     if len(cache) > 500_000:
         cache.clear()
-    h = np.fromiter(
-        (cache[t] if t in cache else cache.setdefault(t, zlib.crc32(t.encode())) for t in tokens),
-        dtype=np.uint64,
-        count=len(tokens),
-    )
+    for t in set(tokens).difference(cache):
+        cache[t] = zlib.crc32(t.encode())
+    h = np.array(list(map(cache.__getitem__, tokens)), dtype=np.uint64)
     if len(h) <= width:
         width = len(h)
     count = len(h) - width + 1
@@ -113,7 +115,7 @@ def band_keys(sig: bytes) -> list[int]:
 
 
 # ---------------------------------------------------------------- numbers and document numbers
-_SCALES = {
+SCALES = {  # what a figure's unit multiplies it by
     "trillion": 1e12,
     "billion": 1e9,
     "bn": 1e9,
@@ -161,12 +163,14 @@ def _amount(value: float) -> str:
 
 
 # Every figure in one scan: a match consumes its text, so the digits of a document number or a
-# date are not counted again. Alternatives starting with a digit come after the (?=\d) guard.
+# date are not counted again. Alternatives starting with a digit come after the (?=\d) guard; the
+# guard in front skips, at one test, the positions no alternative can start at (a third faster).
 _MONTH = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _FIGURE = re.compile(
+    r"(?=[\dajfmsond])(?:"
     r"(?P<mofcom_en>announcement\s+(?:no\.?|number)\s*(\d{1,3})\s*(?:of\s*|\[|\(|,\s*)(\d{4}))"
     rf"|(?P<date_en>\b({_MONTH})\.?\s+(\d{{1,2}})\b)"
     r"|(?=\d)(?:"
@@ -178,7 +182,7 @@ _FIGURE = re.compile(
     r"|(?P<pct>(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b))"
     r"|(?P<scaled>(\d+(?:\.\d+)?)\s*(trillion|billion|million|bn\b|mn\b|m\b|万亿|亿|万))"
     r"|(?P<count>(?<![a-z\d.,-])(\d{1,3}(?:,\d{3})+|\d+)(?![a-z\d.]|\s*年))"
-    r")"
+    r"))"
 )
 
 
@@ -201,7 +205,7 @@ def numbers(text: str, *, folded: bool = False) -> Numbers:
         elif kind == "pct":
             values.add(f"pct:{float(m[i + 1]):g}")
         elif kind == "scaled":
-            values.add(_amount(float(m[i + 1]) * _SCALES[m[i + 2]]))
+            values.add(_amount(float(m[i + 1]) * SCALES[m[i + 2]]))
         elif kind == "date_en":
             dates.add(f"date:{_MONTHS[m[i + 1]]:02d}-{int(m[i + 2]):02d}")
         elif kind == "date_zh":

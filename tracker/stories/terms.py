@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tracker.stories.similarity import numbers
-from tracker.textnorm import HAN, to_simplified_chars
+from tracker.stories.similarity import SCALES as _SCALES
+from tracker.textnorm import HAN, HAN_RE, to_simplified_chars
 
 LEAD_CHARS = 600  # characters of the body read after the headline: who, what, where, when
 LEAD_HAN = 160  # Han characters of the body: a Chinese lead says as much in fewer characters
@@ -33,19 +33,24 @@ LEAD_HAN = 160  # Han characters of the body: a Chinese lead says as much in few
 _LATIN = "A-Za-z\u00c0-\u024f"
 _WORD = re.compile(rf"[{HAN}]+|[{_LATIN}][{_LATIN}\d]*(?:['’][{_LATIN}]+)?|\d+(?:[.,]\d+)*")
 _ENDS = frozenset('.!?:;"“”‘’([-–—')  # after these (and a line break), a capital says nothing
-# A number as written, unless a scale or a percent follows (numbers() reads those), it is a day
-# or a month (16日, 3月: the date, not a figure of the event) or part of a model name (H20).
-_NUMBER = re.compile(
-    r"(?<![A-Za-z\d.,])\d+(?:[.,]\d+)*(?![A-Za-z\d.,]|\s*(?:%|percent|per cent|万|亿|trillion|billion"
-    r"|million|bn\b|mn\b|日|号|月|年))",
+# A number as written, with what follows it: a percent or a scale (read as an amount, as
+# similarity.numbers reads them, so 23亿 = 2.3 billion), 日/号/月/年 (a date, not a figure of the
+# event), or nothing that makes it part of a name (H20, 5G). A number a comma or full stop
+# follows is not read (the rules were measured so; "rose to 46." is lost, see docs/stories.md).
+_FIGURE = re.compile(
+    r"(?<![A-Za-z\d.,])(\d+(?:[.,]\d+)*)(?:\s*(%|％|percent\b|per cent\b|trillion\b|billion\b"
+    r"|million\b|bn\b|mn\b|m\b|万亿|亿|万|日|号|月|年)|(?![A-Za-z\d.,]))",
     re.IGNORECASE,
 )
+_PERCENT = frozenset(("%", "％", "percent", "per cent"))
 _MONTH = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-# "Oct 14", "14 October": the day says when (a dateline), not what happened.
-_DATE = re.compile(rf"\b(?:(?:{_MONTH})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTH}))\b", re.IGNORECASE)
+# "Oct 14", "14 October": the day says when (a dateline), not what. Looked for only around the
+# few short numbers found, not over the whole lead.
+_MONTH_BEFORE = re.compile(rf"\b(?:{_MONTH})\.?\s+$", re.IGNORECASE)
+_MONTH_AFTER = re.compile(rf"\s+(?:{_MONTH})\b", re.IGNORECASE)
 _STOP = frozenset(
     re.findall(
         r"\S+",
@@ -85,40 +90,65 @@ def _stem(word: str) -> str:
     return word
 
 
+# A Latin word, found from its first letter (a letter right after a digit, as in 5nm or 10am,
+# begins no word: units and times say nothing of the event). Lower-case words, most of a text,
+# are collected without asking where they stand; capitalised ones need their position. A code
+# that starts with a digit and has capitals (3A090, 5G) is a name.
+_AFTER = rf"(?<![{_LATIN}\d])(?<![{_LATIN}]['’])"
+_REST = rf"[{_LATIN}\d]*"
+_LOWER_WORD = re.compile(rf"{_AFTER}[a-z\u00df-\u00ff]{_REST}")
+_OTHER_WORD = re.compile(rf"{_AFTER}[A-Z\u00c0-\u00de\u0100-\u024f]{_REST}(?:['’][{_LATIN}]+)?")
+_CODE = re.compile(rf"\d(?<![{_LATIN}\d.,]\d)\d*[A-Z][A-Z\d]*(?![{_LATIN}\d])")
+
+
+def _clean(token: str) -> str:
+    low = token.lower()
+    if "'" in low or "’" in low:
+        low = low.replace("’", "'").removesuffix("'s")
+    return low
+
+
 def _latin_terms(text: str, names: set[str], words: set[str], titlecase: bool) -> None:
-    """Names and words of a Latin-script passage (its Han runs are skipped here)."""
-    tokens = [(m.group(), m.start()) for m in _WORD.finditer(text)]
-    capitalised_inside: set[str] = set()
-    starts: list[bool] = []
-    for i, (token, at) in enumerate(tokens):
+    """Names and words of a Latin-script passage (its Han runs and numbers are skipped here)."""
+    # Lower-case words in bulk (one lower() for all; "don't" reads as "don", "n't" says nothing).
+    lower = set(" ".join(_LOWER_WORD.findall(text)).lower().split())
+    words.update(w for w in lower - _STOP if len(w) > 1)
+    names.update(code.lower() for code in _CODE.findall(text))
+    capitalised: list[tuple[str, bool]] = []  # (lower-cased, at a sentence start)
+    inside: set[str] = set()  # capitalised somewhere a sentence does not ask for it
+    for m in _OTHER_WORD.finditer(text):
+        token = m.group()
+        low = _clean(token)
+        if len(low) < 2 or low in _STOP:
+            continue
+        if not token[0].isupper():  # a lower-case letter of Latin Extended
+            words.add(low)
+            continue
+        if token.isupper():  # an acronym (two letters at least: short ones were dropped)
+            (words if low in _CALENDAR else names).add(low)
+            continue
+        at = m.start()
         before = text[max(0, at - 3) : at]
         kept = before.rstrip()
-        start = i == 0 or "\n" in before or not kept or kept[-1] in _ENDS
-        starts.append(start)
-        if token[0].isupper() and not start:
-            capitalised_inside.add(token.lower())
-    for (token, _), start in zip(tokens, starts, strict=True):
-        first = token[0]
-        if first.isdigit() or "\u3400" <= first <= "\u9fff" or "\uf900" <= first <= "\ufaff":
-            continue
-        low = token.lower().replace("’", "'")
-        if low.endswith("'s"):
-            low = low[:-2]
-        if low in _STOP or len(low) < 2:
-            continue
-        upper = first.isupper()
-        acronym = len(token) >= 2 and token.isupper()
+        start = "\n" in before or not kept or kept[-1] in _ENDS
+        capitalised.append((low, start))
+        if not start:
+            inside.add(low)
+    for low, start in capitalised:
         if low in _CALENDAR:
             words.add(low)
-        elif acronym or (upper and not titlecase and (not start or low in capitalised_inside)):
+        elif not titlecase and (not start or low in inside):
             names.add(low)
         else:
             words.add(low)
 
 
+_HAN_RUN = re.compile(rf"[{HAN}]+")
+
+
 def _han_pairs(text: str, words: set[str], limit: int) -> None:
     seen = 0
-    for run in re.findall(rf"[{HAN}]+", text):
+    for run in _HAN_RUN.findall(text):
         run = run[: max(0, limit - seen)]
         seen += len(run)
         words.update(run[i : i + 2] for i in range(len(run) - 1))
@@ -136,23 +166,29 @@ def _is_titlecase(title: str) -> bool:
 
 def _figures(text: str) -> set[str]:
     found = set()
-    for read in numbers(text).values:
-        kind, _, number = read.partition(":")
-        # Amounts and percentages as numbers() reads them, so 23亿美元 = $2.3 billion; an amount
-        # and a count of the same size are one figure (86,000 SUVs = 8.6万辆).
-        if kind == "pct":
-            found.add(f"#{number}%")
-        elif kind == "amt":
-            found.add(f"#{number}")
-    for m in _NUMBER.finditer(_DATE.sub(" ", text)):
-        written = m.group().replace(",", "")
+    for m in _FIGURE.finditer(text):
+        written, unit = m.group(1).replace(",", ""), (m.group(2) or "").lower()
         try:
             value = float(written)
         except ValueError:
             continue
-        if 1900 <= value <= 2100 and "." not in written:
+        if unit in _PERCENT:
+            found.add(f"#{value:g}%")
+        elif unit in _SCALES:
+            # three significant digits, as numbers() keeps amounts ($2.3 billion = 23亿)
+            found.add(f"#{float(f'{value * _SCALES[unit]:.3g}'):g}")
+        elif unit:
+            continue  # 16日, 3月, 2025年: when, not what
+        elif 1900 <= value <= 2100 and "." not in written:
             continue  # years say when, not what
-        found.add(f"#{value:g}")
+        elif len(written) <= 2 and (
+            _MONTH_BEFORE.search(text, max(0, m.start() - 12), m.start())
+            or _MONTH_AFTER.match(text, m.end())
+        ):
+            continue  # a day of the month
+        else:
+            # an amount and a count of the same size are one figure (86,000 SUVs = 8.6万辆)
+            found.add(f"#{value:g}")
     return found
 
 
@@ -167,11 +203,14 @@ class Terms:
 
 def article_terms(title: str, text: str) -> Terms:
     """The terms of an article's headline and lead (see the module docstring)."""
-    title = to_simplified_chars(title)
-    body = to_simplified_chars(text[:LEAD_CHARS])
-    han_in_body = len(re.findall(rf"[{HAN}]", body))
-    if han_in_body > len(body) // 3:
-        body = body[: LEAD_HAN + 40]
+    body = text[:LEAD_CHARS]
+    # Most articles have no Han at all: then nothing is converted, counted or paired.
+    han = bool(HAN_RE.search(title) or HAN_RE.search(body))
+    if han:
+        title = to_simplified_chars(title)
+        body = to_simplified_chars(body)
+        if len(HAN_RE.findall(body)) > len(body) // 3:
+            body = body[: LEAD_HAN + 40]
     names: set[str] = set()
     words: set[str] = set()
     body_names: set[str] = set()
@@ -186,8 +225,9 @@ def article_terms(title: str, text: str) -> Terms:
     words |= {w for w in title_words if w not in names}
     words -= names
     headline = {_stem(w) for w in title_words | title_names}
-    _han_pairs(title, headline, LEAD_HAN)
-    _han_pairs(body, words, LEAD_HAN)
+    if han:
+        _han_pairs(title, headline, LEAD_HAN)
+        _han_pairs(body, words, LEAD_HAN)
     stemmed_names = {_stem(n) for n in names}
     every = {_stem(w) for w in words} | stemmed_names | headline | _figures(f"{title}\n{body}")
     return Terms(frozenset(every), frozenset(stemmed_names))
