@@ -71,6 +71,7 @@ COMMAND_MODULES = {
     "alerts": "alertcmds",
     "export-feeds": "reading",
     "run": "digestcmds",
+    "serve": "servecmds",
 }
 
 

@@ -1,0 +1,226 @@
+"""`tracker serve`: the web reader, tested over real HTTP on loopback against a demo store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+import requests
+import uvicorn
+from click.testing import CliRunner
+
+from tracker.cli import cli
+from tracker.cli.servecmds import is_loopback
+from tracker.models import Article
+from tracker.store import Store
+from tracker.tagging.tagger import Tagger
+from tracker.web.app import MAX_QUERY, Reader, create_app
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory, tagger: Tagger) -> Path:
+    db = tmp_path_factory.mktemp("serve") / "demo.db"
+    result = CliRunner().invoke(cli, ["--db", str(db), "demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    store = Store.open(db)
+    hostile = Article(
+        url="https://hostile.example/x",
+        source="hostile",
+        title=f"Nvidia H20 {HOSTILE}",
+        text=f"Nvidia said {HOSTILE} about the H20 licence.",
+        published_at=NOW,
+        lang="en",
+    )
+    store.save_batch("hostile", [(hostile, tagger.tag(hostile.title, hostile.text, "en"))], now=NOW)
+    store.close()
+    return db
+
+
+@pytest.fixture(scope="module")
+def base(demo_db: Path, tagger: Tagger) -> Iterator[str]:
+    port = free_port()
+    app = create_app(Reader(demo_db, tagger, lambda: datetime.now(UTC)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def get(base: str, path: str, **params: Any) -> requests.Response:
+    return requests.get(base + path, params=params, timeout=10)
+
+
+def test_a_chinese_search_finds_the_stories_in_both_languages(base: str) -> None:
+    page = get(base, "/search", q="英伟达")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert page.text.count('<a class="title"') >= 2
+    assert 'lang="zh"' in page.text
+    assert 'lang="en"' in page.text
+
+
+def test_json_and_atom_are_the_same_search_at_the_same_url(base: str) -> None:
+    rows = get(base, "/search", q="Entity List", format="json").json()
+    assert rows
+    assert all("Entity List" in r["title"] or r["tags"] for r in rows)
+    feed = feedparser.parse(get(base, "/search", q="Entity List", format="atom").content)
+    assert not feed.bozo
+    assert [e.title for e in feed.entries] == [r["title"] for r in rows]
+
+
+def test_an_article_page_shows_text_tags_and_its_story(base: str) -> None:
+    rows = get(base, "/search", q="Entity List", format="json").json()
+    with_story = next(r for r in rows if r["story_size"] > 1)
+    page = get(base, f"/article/{with_story['id']}")
+    assert page.status_code == 200
+    assert "In this story" in page.text
+    assert "/search?tag=" in page.text  # tags are links
+
+
+def test_stored_markup_is_shown_as_text_and_no_inline_script_may_run(base: str) -> None:
+    rows = get(base, "/search", q="H20", format="json").json()
+    hostile = next(r for r in rows if r["source"] == "hostile")
+    for page in (get(base, "/search", q="H20"), get(base, f"/article/{hostile['id']}")):
+        assert page.status_code == 200
+        assert "<script>" not in page.text
+        assert "<img src=x" not in page.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("x" * 100_000, f"keep it under {MAX_QUERY:,}"),
+        ("nvidia\x00h20", "control characters"),
+    ],
+)
+def test_hostile_queries_get_a_400_page_with_the_reason(base: str, query: str, says: str) -> None:
+    page = get(base, "/search", q=query)
+    assert page.status_code == 400
+    assert says in page.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['NEAR("a"', '"unbalanced', "*", "' OR 1=1; DROP TABLE articles;--", "title:", "AND OR NOT"],
+)
+def test_query_syntax_and_sql_looking_text_never_make_a_500(base: str, query: str) -> None:
+    page = get(base, "/search", q=query)
+    assert page.status_code in (200, 400), page.text[:300]
+    assert get(base, "/search", q="Entity List", format="json").json()  # the store is intact
+
+
+def test_static_files_refuse_paths_outside_their_folder(base: str) -> None:
+    assert get(base, "/static/reader.css").status_code == 200
+    for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2f..%2fpyproject.toml"):
+        page = requests.get(base + path, timeout=10)
+        assert page.status_code == 404, path
+        assert "create_app" not in page.text
+
+
+def test_unknown_and_malformed_article_ids(base: str) -> None:
+    assert get(base, "/article/ffffffffffff").status_code == 404
+    assert get(base, "/article/..%2f..%2fetc").status_code in (400, 404)
+    assert get(base, "/article/xyz!").status_code == 400
+
+
+def test_pages_keep_answering_while_a_fetch_holds_the_write_lock(base: str, demo_db: Path) -> None:
+    stop = threading.Event()
+
+    def writer() -> None:
+        store = Store.open(demo_db)
+        while not stop.is_set():
+            with store.transaction():  # BEGIN IMMEDIATE: what a fetch holds while saving
+                store.db.execute("UPDATE articles SET relevance = relevance WHERE rowid = 1")
+                time.sleep(0.3)
+        store.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        codes = [get(base, "/search", q="Nvidia").status_code for _ in range(15)]
+    finally:
+        stop.set()
+        thread.join(10)
+    assert codes == [200] * 15
+
+
+def test_loopback_is_told_apart_from_other_addresses() -> None:
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("192.168.1.5")
+    assert not is_loopback("example.org")
+
+
+def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c(demo_db: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--db", str(demo_db), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/search?q=H20", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "never answered"
+                time.sleep(0.1)
+        assert page.status_code == 200
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        assert "Stopped." in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_taken_port_fails_in_one_line(demo_db: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--db", str(demo_db), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert "pick another --port" in result.output
+    assert len(result.output.strip().splitlines()) == 1
