@@ -34,6 +34,7 @@ ALLOWED = {
     "alerts": {"config", "digest", "record", "search", "store"},
     "ingest": {"config", "record", "sources", "store", "stories", "tagging"},
     "demo": {"config"},
+    "web": {"record", "search", "store", "stories", "tagging"},
     "cli": {
         "alerts",
         "config",
@@ -46,9 +47,20 @@ ALLOWED = {
         "store",
         "stories",
         "tagging",
+        "web",
     },
 }
-HEAVY = ("trafilatura", "feedparser", "bs4", "numpy", "requests", "sqlite_utils", "jinja2")
+HEAVY = (
+    "trafilatura",
+    "feedparser",
+    "bs4",
+    "numpy",
+    "requests",
+    "sqlite_utils",
+    "jinja2",
+    "starlette",
+    "uvicorn",
+)
 
 
 def module_name(path: Path) -> str:
