@@ -50,11 +50,10 @@ def serve(state: State, host: str, port: int) -> None:
             "store; the page has no login. For a team, put it behind a proxy with auth.",
             err=True,
         )
+    _check_free(host, port)
     reader = Reader(state.db_path, state.tagger(maybe_config(state)), utc_now)
     config = uvicorn.Config(create_app(reader), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
-
-    _check_free(host, port)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving {state.db_path} at http://{shown}:{port}/ (Ctrl-C stops)")
     # uvicorn shuts down first, then passes Ctrl-C on: a clean stop, not "Aborted!"

@@ -158,21 +158,26 @@ class Numbers:
     dates: frozenset[str] = field(default_factory=frozenset)  # date:12-02
 
 
+def amount_text(value: float) -> str:
+    """An amount to three significant digits, so $2.3 billion and 23亿 read alike: ``2.3e+09``."""
+    return f"{float(f'{value:.3g}'):g}"
+
+
 def _amount(value: float) -> str:
-    return f"amt:{float(f'{value:.3g}'):g}"
+    return f"amt:{amount_text(value)}"
 
 
 # Every figure in one scan: a match consumes its text, so the digits of a document number or a
 # date are not counted again. Alternatives starting with a digit come after the (?=\d) guard; the
 # guard in front skips, at one test, the positions no alternative can start at (a third faster).
-_MONTH = (
+MONTH = (  # an English month name, as written in datelines (lower case; or IGNORECASE)
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
 _FIGURE = re.compile(
     r"(?=[\dajfmsond])(?:"
     r"(?P<mofcom_en>announcement\s+(?:no\.?|number)\s*(\d{1,3})\s*(?:of\s*|\[|\(|,\s*)(\d{4}))"
-    rf"|(?P<date_en>\b({_MONTH})\.?\s+(\d{{1,2}})\b)"
+    rf"|(?P<date_en>\b({MONTH})\.?\s+(\d{{1,2}})\b)"
     r"|(?=\d)(?:"
     r"(?P<fr_doc>(?<![\d-])((?:19|20)\d{2})-(\d{5})(?![\d-]))"
     r"|(?P<mofcom_zh>(\d{4})\s*年\s*第\s*(\d{1,3})\s*号)"

@@ -24,14 +24,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tracker.stories.similarity import SCALES as _SCALES
+from tracker.stories.similarity import MONTH, SCALES, amount_text
 from tracker.textnorm import HAN, HAN_RE, to_simplified_chars
 
 LEAD_CHARS = 600  # characters of the body read after the headline: who, what, where, when
 LEAD_HAN = 160  # Han characters of the body: a Chinese lead says as much in fewer characters
 
 _LATIN = "A-Za-z\u00c0-\u024f"
-_WORD = re.compile(rf"[{HAN}]+|[{_LATIN}][{_LATIN}\d]*(?:['’][{_LATIN}]+)?|\d+(?:[.,]\d+)*")
 _ENDS = frozenset('.!?:;"“”‘’([-–—')  # after these (and a line break), a capital says nothing
 # A number as written, with what follows it: a percent or a scale (read as an amount, as
 # similarity.numbers reads them, so 23亿 = 2.3 billion), 日/号/月/年 (a date, not a figure of the
@@ -43,14 +42,10 @@ _FIGURE = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = frozenset(("%", "％", "percent", "per cent"))
-_MONTH = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
 # "Oct 14", "14 October": the day says when (a dateline), not what. Looked for only around the
 # few short numbers found, not over the whole lead.
-_MONTH_BEFORE = re.compile(rf"\b(?:{_MONTH})\.?\s+$", re.IGNORECASE)
-_MONTH_AFTER = re.compile(rf"\s+(?:{_MONTH})\b", re.IGNORECASE)
+_MONTH_BEFORE = re.compile(rf"\b(?:{MONTH})\.?\s+$", re.IGNORECASE)
+_MONTH_AFTER = re.compile(rf"\s+(?:{MONTH})\b", re.IGNORECASE)
 _STOP = frozenset(
     re.findall(
         r"\S+",
@@ -174,9 +169,8 @@ def _figures(text: str) -> set[str]:
             continue
         if unit in _PERCENT:
             found.add(f"#{value:g}%")
-        elif unit in _SCALES:
-            # three significant digits, as numbers() keeps amounts ($2.3 billion = 23亿)
-            found.add(f"#{float(f'{value * _SCALES[unit]:.3g}'):g}")
+        elif unit in SCALES:
+            found.add(f"#{amount_text(value * SCALES[unit])}")  # as numbers() keeps amounts
         elif unit:
             continue  # 16日, 3月, 2025年: when, not what
         elif 1900 <= value <= 2100 and "." not in written:

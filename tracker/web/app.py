@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracker.errors import QueryError, TrackerError
+from tracker.errors import QueryError
 from tracker.store import Store
 from tracker.tagging.tagger import Tagger
 
@@ -181,4 +181,4 @@ def _marked(snippet: str) -> Markup:
     return Markup(re.sub(r"\[([^\[\]]*)\]", r"<mark>\1</mark>", text))
 
 
-__all__ = ["BadRequest", "Reader", "TrackerError", "create_app"]
+__all__ = ["BadRequest", "Reader", "create_app"]
