@@ -34,7 +34,7 @@ ALLOWED = {
     "alerts": {"config", "digest", "record", "search", "store"},
     "ingest": {"config", "record", "sources", "store", "stories", "tagging"},
     "demo": {"config"},
-    "web": {"record", "search", "store", "stories", "tagging"},
+    "web": {"config", "digest", "record", "search", "store", "stories", "tagging"},
     "cli": {
         "alerts",
         "config",

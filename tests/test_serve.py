@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +20,13 @@ import requests
 import uvicorn
 from click.testing import CliRunner
 
+from tests.reader_store import RULE_NUMBER, build_reader_store
 from tracker.cli import cli
 from tracker.cli.servecmds import is_loopback
-from tracker.models import Article
 from tracker.store import Store
 from tracker.tagging.tagger import Tagger
-from tracker.web.app import MAX_QUERY, Reader, create_app
-
-HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-NOW = datetime(2026, 12, 6, tzinfo=UTC)
+from tracker.web.app import Reader, create_app
+from tracker.web.common import MAX_QUERY
 
 
 def free_port() -> int:
@@ -39,21 +37,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory, tagger: Tagger) -> Path:
-    db = tmp_path_factory.mktemp("serve") / "demo.db"
-    result = CliRunner().invoke(cli, ["--db", str(db), "demo"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    store = Store.open(db)
-    hostile = Article(
-        url="https://hostile.example/x",
-        source="hostile",
-        title=f"Nvidia H20 {HOSTILE}",
-        text=f"Nvidia said {HOSTILE} about the H20 licence.",
-        published_at=NOW,
-        lang="en",
-    )
-    store.save_batch("hostile", [(hostile, tagger.tag(hostile.title, hostile.text, "en"))], now=NOW)
-    store.close()
-    return db
+    return build_reader_store(tmp_path_factory.mktemp("serve") / "demo.db", tagger)
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +208,98 @@ def test_a_taken_port_fails_in_one_line(demo_db: Path) -> None:
     assert result.exit_code == 1
     assert "pick another --port" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_stories_of_the_day_fold_copies_and_pick_the_readers_language(base: str) -> None:
+    english = get(base, "/stories", since="30d", format="json").json()
+    joined = next(s for s in english if "zh" in " ".join(s["languages"]) and s["size"] > 1)
+    assert joined["shown"]["id"] == joined["lead_id"]
+    chinese = get(base, "/stories", since="30d", lang="zh", format="json").json()
+    same = next(s for s in chinese if s["id"] == joined["id"])
+    assert same["shown"]["lang"].startswith("zh")
+    page = get(base, "/stories", since="30d", lang="zh")
+    assert same["shown"]["title"] in page.text
+    assert f"All {joined['size']} copies" in page.text
+
+
+def test_the_entity_page_shows_its_list_entry_history_and_news(base: str) -> None:
+    for name in ("smic", "中芯国际", "Semiconductor Manufacturing International Corporation"):
+        data = get(base, f"/entity/{name}", format="json").json()
+        assert [e["id"] for e in data["entities"]][:1] == ["smic"], name
+    page = get(base, "/entity/中芯国际")
+    assert "Entity List (EL)" in page.text
+    assert "85 FR 83420" in page.text  # its citation
+    assert "revised" in page.text  # the change recorded on it
+    assert get(base, "/entity/x").status_code == 400  # too short to match a name
+
+
+def test_list_changes_link_the_entity_and_the_rule(base: str) -> None:
+    rows = get(base, "/lists", since="7d", format="json").json()
+    assert [(r["event"], r["entity"]) for r in rows] == [("revised", "smic")]
+    page = get(base, "/lists")
+    assert 'href="/entity/smic"' in page.text
+    assert "Entity List (EL)" in page.text  # the lists kept, with counts
+
+
+def test_deadlines_come_upcoming_first_and_as_a_calendar(base: str) -> None:
+    import icalendar
+
+    rows = get(base, "/deadlines", format="json").json()
+    today = datetime.now(UTC).date()
+    assert [(r["kind"], r["document"]) for r in rows] == [
+        ("effective", RULE_NUMBER),
+        ("comments-close", RULE_NUMBER),
+    ]
+    assert rows[0]["date"] == (today + timedelta(days=10)).isoformat()
+    ics = get(base, "/deadlines", format="ics")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    events = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert [e.decoded("dtstart") for e in events] == [
+        today + timedelta(days=10),
+        today + timedelta(days=40),
+    ]
+    assert get(base, "/deadlines", until="soon").status_code == 400
+
+
+def test_trends_draw_an_svg_chart_with_its_numbers_beside_it(base: str) -> None:
+    page = get(base, "/trends", tag=["company:nvidia", "company:smic"], since="30d")
+    assert page.status_code == 200
+    assert "<svg" in page.text
+    assert page.text.count("<polyline") == 2
+    data = get(base, "/trends", tag=["company:nvidia"], since="30d", format="json").json()
+    total = sum(p["count"] for p in data["company:nvidia"])
+    assert total > 0
+    assert f"company:nvidia) · {total}" in page.text  # the legend's total is the series'
+    chosen = get(base, "/trends", since="30d")  # no tag: the most tagged are charted
+    assert chosen.text.count("<polyline") >= 1
+    assert get(base, "/trends", tag=["x"] * 8).status_code == 400
+
+
+def test_the_digest_page_is_the_mail_with_no_script_allowed(base: str) -> None:
+    page = get(base, "/digest")
+    assert page.status_code == 200
+    assert "<table" in page.text  # the mailed HTML, inline styles and all
+    policy = page.headers["content-security-policy"]
+    assert "script-src" not in policy
+    assert policy.startswith("default-src 'none'")  # so no script may run
+    data = get(base, "/digest", format="json").json()
+    lead = data["today"][0]["title"]
+    assert lead in data["subject"]
+    assert lead in page.text
+    text = get(base, "/digest", format="text")
+    assert text.headers["content-type"].startswith("text/plain")
+    assert lead in text.text
+    assert "Entity List Additions and Revisions" in text.text  # coming up: the rule's date
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/stories", "/lists", "/deadlines", "/trends", "/digest", "/entity/smic"]
+)
+def test_every_page_answers_json_at_its_own_url(base: str, path: str) -> None:
+    page = get(base, path, format="json")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "application/json"
+    assert page.json() is not None
+    bad = get(base, path, format="pdf")
+    assert bad.status_code == 400
+    assert "unknown format" in bad.text

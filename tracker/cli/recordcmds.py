@@ -187,41 +187,16 @@ def entity(state: State, name: tuple[str, ...], articles: int, fmt: str) -> None
     import json
 
     from tracker.cli.base import maybe_config
-    from tracker.record.names import name_keys
-    from tracker.store import entities as db
+    from tracker.errors import QueryError
+    from tracker.record.lookup import look_up
     from tracker.store.record import list_counts
 
     query = " ".join(name).strip()
     store = state.store(readonly=True)
-    tagger = state.tagger(maybe_config(state))
-    names = [query]
-    tags = [t for t in tagger.lookup(query) if t.startswith("company:")]
-    for e in tagger.entries:
-        if e.tag_id in tags:
-            names += [e.name, *e.aliases, *e.cased]
-    keys = name_keys(names)
-    found = db.find_entities(store, query.lower(), keys)
-    if not found and tags:
-        found = db.find_entities(store, tags[0], [])
-    if not found and not keys:
-        raise click.BadParameter(
-            f"{query!r} is too short to match a name on its own; give more of the name",
-            param_hint="NAME",
-        )
-    out = []
-    for ent in found:
-        ids: list[str] = []
-        for lang in ("en", "zh"):
-            ids += db.entity_article_ids(store, ent["id"], ent["tag"], articles, lang)
-        latest = sorted(db.article_briefs(store, ids), key=lambda r: r["at"] or "", reverse=True)
-        out.append(
-            {
-                **ent,
-                "names": sorted(db.entity_keys(store, ent["id"])),
-                "entries": db.entity_entries(store, ent["id"]),
-                "articles": latest if articles else [],
-            }
-        )
+    try:
+        out = look_up(store, state.tagger(maybe_config(state)), query, articles)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
     if fmt == "json":
         click.echo(json.dumps({"query": query, "entities": out}, ensure_ascii=False, indent=2))
     elif fmt == "ndjson":

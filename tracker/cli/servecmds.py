@@ -41,6 +41,7 @@ def serve(state: State, host: str, port: int) -> None:
     """
     import uvicorn
 
+    from tracker.config.digest import DigestSettings
     from tracker.web.app import Reader, create_app
 
     state.store(readonly=True).close()  # a missing or newer database fails here, in one line
@@ -51,9 +52,11 @@ def serve(state: State, host: str, port: int) -> None:
             err=True,
         )
     _check_free(host, port)
-    reader = Reader(state.db_path, state.tagger(maybe_config(state)), utc_now)
-    config = uvicorn.Config(create_app(reader), host=host, port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    config = maybe_config(state)
+    digest = config.digest if config else DigestSettings()
+    reader = Reader(state.db_path, state.tagger(config), utc_now, digest)
+    server_config = uvicorn.Config(create_app(reader), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(server_config)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving {state.db_path} at http://{shown}:{port}/ (Ctrl-C stops)")
     # uvicorn shuts down first, then passes Ctrl-C on: a clean stop, not "Aborted!"

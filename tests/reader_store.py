@@ -1,0 +1,65 @@
+"""The store the web reader's tests read: the demo's (``tracker demo``), plus what the demo
+lacks for every page to have something: a stored title that tries to run script, a dated
+Federal Register rule (deadlines and their calendar) and a list change naming SMIC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tracker.cli import cli
+from tracker.models import Article
+from tracker.store import Store
+from tracker.store.record import apply_snapshot
+from tracker.tagging.tagger import Tagger
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+RULE_NUMBER = "2026-24001"
+
+
+def build_reader_store(db: Path, tagger: Tagger) -> Path:
+    result = CliRunner().invoke(cli, ["--db", str(db), "demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    now = datetime.now(UTC)
+    hostile = Article(
+        url="https://hostile.example/x",
+        source="hostile",
+        title=f"Nvidia H20 {HOSTILE}",
+        text=f"Nvidia said {HOSTILE} about the H20 licence.",
+        published_at=now,
+        lang="en",
+    )
+    rule = Article(
+        url=f"https://www.federalregister.gov/d/{RULE_NUMBER}",
+        source="fr-bis",
+        title="Entity List Additions and Revisions",
+        text="BIS amends the Export Administration Regulations by revising entries on the "
+        "Entity List.",
+        published_at=now - timedelta(days=1),
+        lang="en",
+        fields={
+            "document_number": RULE_NUMBER,
+            "citation": "91 FR 90001",
+            "doc_type": "Rule",
+            "action": "Final rule.",
+            "effective_on": (now + timedelta(days=10)).date().isoformat(),
+            "comments_close_on": (now + timedelta(days=40)).date().isoformat(),
+        },
+    )
+    store = Store.open(db)
+    for article in (hostile, rule):
+        tags = tagger.tag(article.title, article.text, "en")
+        store.save_batch(article.source, [(article, tags)], now=now)
+    change = {
+        "list_code": "EL",
+        "entry_id": "el-smic",
+        "name": "Semiconductor Manufacturing International Corporation",
+        "event": "revised",
+        "citation": "91 FR 90001",
+        "changed": ["addresses"],
+    }
+    apply_snapshot(store, "demo-lists", [], [change], now)
+    store.close()
+    return db

@@ -1,0 +1,114 @@
+"""The day's pages: stories of the day, tag trends as a chart, and the digest as it would be
+mailed."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from tracker.web.common import (
+    BadRequest,
+    Pages,
+    check_text,
+    int_param,
+    json_response,
+    param,
+    since_param,
+)
+
+# The mailed digest keeps its styles inline (mail clients drop style sheets); it still runs
+# no script and loads nothing from elsewhere.
+DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+
+
+def stories_page(pages: Pages, request: Request) -> Response:
+    from tracker.store.stories import list_stories, story_members
+
+    typed, since = since_param(request, "24h", pages.reader.now())
+    lang = param(request, "lang")
+    min_size = int_param(request, "min_size", 1, 1, 10_000)
+    limit = int_param(request, "limit", 50, 1, 500)
+    db = pages.store()
+    rows = list_stories(db, since=since, min_size=min_size, limit=limit)
+    members = story_members(db, [r["id"] for r in rows])
+    for row in rows:
+        group = members.get(row["id"], [])
+        row["members"] = group
+        # The reader's language picks the headline: a Chinese member's, when asked for zh.
+        shown = next((m for m in group if lang and (m["lang"] or "").startswith(lang)), None)
+        row["shown"] = shown or next((m for m in group if m["is_lead"]), group[0] if group else {})
+    return pages.answer(request, "stories.html", rows, since=typed, lang=lang, min_size=min_size)
+
+
+def trends_page(pages: Pages, request: Request) -> Response:
+    from tracker.search.trends import tag_counts, tag_series
+    from tracker.web.chart import line_chart
+
+    now = pages.reader.now()
+    typed, since = since_param(request, "30d", now)
+    by = param(request, "by") or ("week" if (now - since).days > 60 else "day")
+    if by not in ("day", "week"):
+        raise BadRequest("by is day or week")
+    db = pages.store()
+    counts = tag_counts(db, since, now)
+    names = {c.tag: c.name for c in counts}
+    tags = [check_text(t, "tag") for t in request.query_params.getlist("tag") if t]
+    if len(tags) > 7:
+        raise BadRequest("at most 7 tags in one chart")
+    tags = tags or [c.tag for c in counts[:5]]
+    series = tag_series(db, tags, since, now, by) if tags else {}
+    data = {t: [{"period": p, "count": n} for p, n in points] for t, points in series.items()}
+    return pages.answer(
+        request,
+        "trends.html",
+        data,
+        since=typed,
+        by=by,
+        tags=tags,
+        names=names,
+        chart=line_chart(series) if series else None,
+        periods=[p for p, _ in next(iter(series.values()), [])],
+        series=series,
+        top=counts[:20],
+    )
+
+
+def digest_page(pages: Pages, request: Request) -> Response:
+    from tracker.config.digest import Subscriber
+    from tracker.digest.send import Failed, prepare
+
+    settings = pages.reader.digest
+    to = param(request, "to")
+    subscribers = list(settings.subscribers) or [Subscriber(email="you@localhost")]
+    if to:
+        subscribers = [s for s in subscribers if s.email == to]
+        if not subscribers:
+            raise BadRequest(f"{to} is not a subscriber in tracker.toml")
+    tagger = pages.reader.tagger
+    sender = os.environ.get("TRACKER_MAIL_FROM") or "tracker@localhost"
+    item = next(
+        iter(
+            prepare(
+                pages.store(),
+                settings,
+                subscribers[:1],
+                now=pages.reader.now(),
+                sender=sender,
+                expand=tagger.lookup,
+                covers=tagger.covers,
+            )
+        )
+    )
+    if isinstance(item, Failed):
+        raise BadRequest(f"the digest for {item.email} cannot be built: {item.reason}")
+    fmt = param(request, "format") or "html"
+    if fmt == "json":
+        return json_response({"subject": item.subject, **dataclasses.asdict(item.digest)})
+    if fmt == "text":
+        return Response(item.text, media_type="text/plain; charset=utf-8")
+    if fmt != "html":
+        raise BadRequest(f"unknown format {fmt!r}; this page answers html, text or json")
+    return HTMLResponse(item.html, headers={"Content-Security-Policy": DIGEST_CSP})
