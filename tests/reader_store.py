@@ -4,9 +4,15 @@ Federal Register rule (deadlines and their calendar) and a list change naming SM
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import uvicorn
 from click.testing import CliRunner
 
 from tracker.cli import cli
@@ -14,6 +20,7 @@ from tracker.models import Article
 from tracker.store import Store
 from tracker.store.record import apply_snapshot
 from tracker.tagging.tagger import Tagger
+from tracker.web.app import Reader, create_app
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 RULE_NUMBER = "2026-24001"
@@ -63,3 +70,28 @@ def build_reader_store(db: Path, tagger: Tagger) -> Path:
     apply_snapshot(store, "demo-lists", [], [change], now)
     store.close()
     return db
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(db: Path, tagger: Tagger) -> Iterator[str]:
+    """The reader on ``db``, served by a real uvicorn on a loopback port; yields its base URL."""
+    port = free_port()
+    app = create_app(Reader(db, tagger, lambda: datetime.now(UTC)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -17,22 +17,14 @@ from typing import Any
 import feedparser
 import pytest
 import requests
-import uvicorn
 from click.testing import CliRunner
 
-from tests.reader_store import RULE_NUMBER, build_reader_store
+from tests.reader_store import RULE_NUMBER, build_reader_store, free_port, serving
 from tracker.cli import cli
 from tracker.cli.servecmds import is_loopback
 from tracker.store import Store
 from tracker.tagging.tagger import Tagger
-from tracker.web.app import Reader, create_app
 from tracker.web.common import MAX_QUERY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +34,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, tagger: Tagger) -> Path:
 
 @pytest.fixture(scope="module")
 def base(demo_db: Path, tagger: Tagger) -> Iterator[str]:
-    port = free_port()
-    app = create_app(Reader(demo_db, tagger, lambda: datetime.now(UTC)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(demo_db, tagger) as url:
+        yield url
 
 
 def get(base: str, path: str, **params: Any) -> requests.Response:
@@ -303,3 +285,13 @@ def test_every_page_answers_json_at_its_own_url(base: str, path: str) -> None:
     bad = get(base, path, format="pdf")
     assert bad.status_code == 400
     assert "unknown format" in bad.text
+
+
+def test_the_chart_scale_holds_the_largest_count_and_labels_fit() -> None:
+    from tracker.web.chart import line_chart
+
+    chart = line_chart({"a": [("2026-12-01", 0), ("2026-12-02", 7), ("2026-12-03", 3)]})
+    assert [v for _, v in chart.y_ticks] == [0, 2, 4, 6, 8]
+    top = min(float(pt.split(",")[1]) for pt in chart.lines[0].points.split())
+    assert top > chart.y_ticks[-1][0]  # 7 is drawn below the 8 line, inside the chart
+    assert [a for _, _, a in chart.x_ticks] == ["start", "middle", "end"]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 # Colour-blind-safe (Okabe-Ito), dark enough on white.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 28
+WIDTH, HEIGHT = 480, 220
+LEFT, RIGHT, TOP, BOTTOM = 34, 10, 10, 26
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,10 @@ class Chart:
     height: int
     lines: list[Line]
     y_ticks: list[tuple[float, int]]  # (y, value)
-    x_ticks: list[tuple[float, str]]  # (x, period)
+    x_ticks: list[tuple[float, str, str]]  # (x, period, text-anchor)
     baseline: float
+    left: int = LEFT
+    right: int = RIGHT
 
 
 def line_chart(series: dict[str, list[tuple[str, int]]]) -> Chart:
@@ -54,7 +56,13 @@ def line_chart(series: dict[str, list[tuple[str, int]]]) -> Chart:
         for k, (tag, points) in enumerate(series.items())
     ]
     every = max(1, -(-len(periods) // 6))
-    x_ticks = [(x(i), p) for i, p in enumerate(periods) if i % every == 0]
+    last = len(periods) - 1
+    # the labels at the edges are anchored inside the chart, so none is cut off
+    x_ticks = [
+        (x(i), p, "start" if i == 0 and last else "end" if i == last else "middle")
+        for i, p in enumerate(periods)
+        if i % every == 0
+    ]
     y_ticks = [(y(v), v) for v in range(0, ceiling + 1, step)]
     return Chart(WIDTH, HEIGHT, lines, y_ticks, x_ticks, base)
 
