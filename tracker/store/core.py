@@ -363,6 +363,12 @@ class Store:
                 row["page_fetched_at"] = stamp
             columns = ", ".join(row)
             marks = ", ".join(f":{k}" for k in row)
+            # articles.source refers to sources (m022): a source saved without its config
+            # (a test, an import) gets a bare row, as the source list already shows it.
+            conn.execute(
+                "INSERT OR IGNORE INTO sources (name, enabled, added_at) VALUES (?, 1, ?)",
+                [article.source, stamp],
+            )
             rowid = conn.execute(
                 f"INSERT INTO articles ({columns}) VALUES ({marks})", row
             ).lastrowid
@@ -510,7 +516,8 @@ class Store:
                 if row is None:
                     continue
                 self._fts_delete(row[0], aid)
-                for table in ("article_tags", "article_sources"):
+                # digest_items refers to the article (m022): its sent-record goes with it.
+                for table in ("article_tags", "article_sources", "digest_items"):
                     self.db.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
                 self.db.execute("DELETE FROM articles WHERE id = ?", [aid])
                 gone += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -436,6 +437,96 @@ def m021_add_story_terms(db: Database) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS story_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) "
         "WITHOUT ROWID"
+    )
+
+
+@step
+def m022_declare_references(db: Database) -> None:
+    """Declare the references a SQLite browser follows (``datasette tracker.db`` links an
+    article to its story and source, a story to its lead, a digest item to its send and
+    article, each shown by its title or name).
+
+    SQLite cannot add a constraint to an existing table, and rebuilding ``articles`` would copy
+    the whole store; so rows that would break a reference are mended first, then the tables'
+    schema text gets its REFERENCES clauses, which changes no stored row (the procedure SQLite
+    documents under "Making Other Kinds Of Table Schema Changes"). ``PRAGMA foreign_key_check``
+    then proves every row agrees. The references are DEFERRABLE INITIALLY DEFERRED: checked at
+    commit, so a rebuild may empty the stories and write them again in one transaction."""
+    # Mend: a source never recorded, a story whose lead is gone, an article whose story is
+    # gone (it is placed again by the next fetch), digest items of deleted articles or sends.
+    db.execute(
+        "INSERT OR IGNORE INTO sources (name, enabled, added_at) SELECT source, 1, "
+        "min(first_seen_at) FROM articles WHERE source IS NOT NULL GROUP BY source"
+    )
+    db.execute("DELETE FROM stories WHERE lead_id NOT IN (SELECT id FROM articles)")
+    db.execute(
+        "UPDATE articles SET story_id = NULL, story_reason = NULL WHERE story_id IS NOT NULL "
+        "AND story_id NOT IN (SELECT id FROM stories)"
+    )
+    db.execute("DELETE FROM digest_items WHERE article_id NOT IN (SELECT id FROM articles)")
+    db.execute(
+        "UPDATE digest_items SET send_id = NULL WHERE send_id IS NOT NULL "
+        "AND send_id NOT IN (SELECT id FROM digest_sends)"
+    )
+    # A parent row's delete looks its children up: these make that a search, not a scan.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stories_lead_id ON stories (lead_id)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_digest_items_article_id ON digest_items (article_id)"
+    )
+    for table, columns in REFERENCES.items():
+        sql = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+        ).fetchone()[0]
+        for column, target in columns.items():
+            declared = re.compile(rf'(["\[]?{column}["\]]? (?:TEXT|INTEGER))(?=[,\n)])')
+            clause = f" REFERENCES {target} DEFERRABLE INITIALLY DEFERRED"
+            sql, found = declared.subn(r"\g<1>" + clause, sql, count=1)
+            if not found:
+                raise RuntimeError(f"m022: {table}.{column} not found in its schema")
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", [sql, table]
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # every connection re-reads it
+        db.execute("PRAGMA writable_schema = OFF")
+    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"m022: rows still break a reference: {broken[:5]}")
+
+
+# The references m022 declares: table -> column -> what it refers to.
+REFERENCES = {
+    "articles": {"source": "sources (name)", "story_id": "stories (id)"},
+    "stories": {"lead_id": "articles (id)"},
+    "digest_items": {"article_id": "articles (id)", "send_id": "digest_sends (id)"},
+}
+
+
+@step
+def m023_add_reading_views(db: Database) -> None:
+    """Two views for reading the store in Datasette or sqlite3: the newest relevant articles
+    with their tags, and the newest stories with their lead, member count, sources and
+    languages (1,000 rows each, newest first; both walk an index, not the store)."""
+    db.execute(
+        """CREATE VIEW IF NOT EXISTS latest_relevant_articles AS
+        SELECT id, COALESCE(published_at, first_seen_at) AS published, source, lang, title,
+            round(relevance, 2) AS relevance,
+            (SELECT group_concat(t.tag_id, ' ') FROM article_tags t WHERE t.article_id = id)
+                AS tags,
+            story_id, url
+        FROM articles WHERE relevance >= 0.5
+        ORDER BY COALESCE(published_at, first_seen_at) DESC LIMIT 1000"""
+    )
+    db.execute(
+        """CREATE VIEW IF NOT EXISTS stories_with_members AS
+        SELECT s.id AS story_id, s.last_at, s.first_at, s.size AS members,
+            (SELECT count(DISTINCT m.source) FROM articles m WHERE m.story_id = s.id) AS sources,
+            (SELECT group_concat(DISTINCT m.lang) FROM articles m WHERE m.story_id = s.id)
+                AS languages,
+            a.title AS lead_title, s.lead_id, a.url AS lead_url
+        FROM stories s JOIN articles a ON a.id = s.lead_id
+        ORDER BY s.last_at DESC LIMIT 1000"""
     )
 
 

@@ -8,8 +8,10 @@ inline script, and every stored string is escaped by the templates' autoescape.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -28,6 +30,11 @@ CSP = (
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 View = Callable[[Pages, Request], Response]
+# Pages run in worker threads, each with its own read-only connection. SQLite releases the GIL
+# while it searches, so a few threads let a quick article page pass a slow search and use a
+# second core; more only add connections (and their page caches: memory that grows with the
+# clients) without adding speed (benchmarks/serve.py: 4 against 1 and 8, docs/benchmarks.md).
+THREADS = 4
 
 
 def create_app(reader: Reader) -> Starlette:
@@ -46,7 +53,13 @@ def create_app(reader: Reader) -> Starlette:
             return json_response({"error": str(exc)}, 400)
         return pages.html("error.html", 400, message=str(exc))
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        yield
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             route("/", reading.search_page),
             route("/search", reading.search_page),
