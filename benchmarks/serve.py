@@ -103,17 +103,21 @@ def rss_mb(pid: int) -> float:
 async def get(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str
 ) -> tuple[int, bytes]:
+    """One GET on a kept-alive HTTP/1.1 connection: (status, body); Content-Length or chunked."""
     writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    length = next(
-        int(v)
-        for k, _, v in (ln.partition(":") for ln in lines[1:])
-        if k.lower() == "content-length"
-    )
-    return status, await reader.readexactly(length)
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+    if "content-length" in headers:
+        return status, await reader.readexactly(int(headers["content-length"]))
+    body = b""
+    while size := int((await reader.readuntil(b"\r\n")).strip() or b"0", 16):
+        body += await reader.readexactly(size)
+        await reader.readexactly(2)
+    await reader.readexactly(2)  # the empty line after the last chunk
+    return status, body
 
 
 failures: list[str] = []
