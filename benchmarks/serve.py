@@ -192,7 +192,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--pause", type=float, default=1.0, help="mean pause between a client's pages")
     ap.add_argument("--no-writer", action="store_true", help="no tracker fetch meanwhile")
+    ap.add_argument("--threads", type=int, default=4, help="tracker serve --threads")
     ap.add_argument("--fetch-every", type=float, default=5.0, help="seconds between fetches")
+    ap.add_argument(
+        "--server-cores",
+        default="0",
+        help="cores for the server and the writer (taskset list); '0,1' shares the clients' core",
+    )
     args = ap.parse_args()
     if len(os.sched_getaffinity(0)) >= 2:
         os.sched_setaffinity(0, {1})  # the clients; the server and the writer get core 0
@@ -212,7 +218,17 @@ def main() -> None:
     port = free_port()
     server_log = (work / "server.log").open("w")
     server = subprocess.Popen(
-        ["taskset", "-c", "0", *tracker, "serve", "--port", str(port)],
+        [
+            "taskset",
+            "-c",
+            args.server_cores,
+            *tracker,
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            str(args.threads),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=server_log,  # a file: a pipe nobody reads would fill and stall the server
@@ -236,7 +252,10 @@ def main() -> None:
         while not stop.wait(args.fetch_every):
             start = time.perf_counter()
             done = subprocess.run(
-                ["taskset", "-c", "0", *tracker, "fetch"], env=env, capture_output=True, text=True
+                ["taskset", "-c", args.server_cores, *tracker, "fetch"],
+                env=env,
+                capture_output=True,
+                text=True,
             )
             fetches.append((time.perf_counter() - start, done.returncode, done.stderr[-300:]))
 
@@ -300,7 +319,8 @@ def report(
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}; {args.db.name}; {args.clients} clients, "
-        f"{args.seconds:.0f} s, mean pause {args.pause} s; writer {'off' if args.no_writer else 'on'}\n"
+        f"{args.seconds:.0f} s, mean pause {args.pause} s; writer {'off' if args.no_writer else 'on'}; "
+        f"server on core(s) {args.server_cores}, {args.threads} threads\n"
     )
     print("| page | requests | per s | p50 ms | p95 ms | max ms | not 200 | locked |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

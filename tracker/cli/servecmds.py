@@ -24,13 +24,16 @@ def is_loopback(host: str) -> bool:
               help="Address to listen on; anything but loopback is reachable by others.")  # fmt: skip
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="Port to listen on.")  # fmt: skip
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Pages served at once (each reads with its own connection).")  # fmt: skip
 @click.pass_obj
-def serve(state: State, host: str, port: int) -> None:
+def serve(state: State, host: str, port: int, threads: int) -> None:
     """Serve the store as a web page for reading: search, articles, their stories.
 
-    The page reads the store through a read-only connection; a `tracker fetch` may write
-    meanwhile. Ctrl-C stops it. Every search page has its JSON (?format=json) and Atom feed
-    (?format=atom) at the same URL.
+    Pages: /search, /article/ID, /stories, /entity/NAME, /lists, /deadlines, /trends and
+    /digest; each answers JSON at its own URL (?format=json), a search also Atom
+    (?format=atom) and the deadlines a calendar (?format=ics). The store is read through
+    read-only connections; a `tracker fetch` may write meanwhile. Ctrl-C stops it.
 
     \b
     Examples:
@@ -55,7 +58,9 @@ def serve(state: State, host: str, port: int) -> None:
     config = maybe_config(state)
     digest = config.digest if config else DigestSettings()
     reader = Reader(state.db_path, state.tagger(config), utc_now, digest)
-    server_config = uvicorn.Config(create_app(reader), host=host, port=port, log_level="warning")
+    server_config = uvicorn.Config(
+        create_app(reader, threads), host=host, port=port, log_level="warning"
+    )
     server = uvicorn.Server(server_config)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving {state.db_path} at http://{shown}:{port}/ (Ctrl-C stops)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
+import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -35,14 +36,18 @@ View = Callable[[Pages, Request], Response]
 # second core; more only add connections (and their page caches: memory that grows with the
 # clients) without adding speed (benchmarks/serve.py: 4 against 1 and 8, docs/benchmarks.md).
 THREADS = 4
+# An article page is one row read by its key (about a millisecond); it gets threads of its own
+# so that, when searches queue up, a reader opening an article does not wait behind them.
+QUICK_THREADS = 2
 
 
-def create_app(reader: Reader) -> Starlette:
+def create_app(reader: Reader, threads: int = THREADS) -> Starlette:
     pages = Pages(reader)
+    limiters: dict[str, anyio.CapacityLimiter] = {}
 
-    def route(path: str, view: View) -> Route:
-        def endpoint(request: Request) -> Response:
-            return view(pages, request)
+    def route(path: str, view: View, pool: str = "pages") -> Route:
+        async def endpoint(request: Request) -> Response:
+            return await anyio.to_thread.run_sync(view, pages, request, limiter=limiters[pool])
 
         return Route(path, endpoint)
 
@@ -55,7 +60,8 @@ def create_app(reader: Reader) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        limiters["pages"] = anyio.CapacityLimiter(threads)
+        limiters["quick"] = anyio.CapacityLimiter(QUICK_THREADS)
         yield
 
     return Starlette(
@@ -63,7 +69,7 @@ def create_app(reader: Reader) -> Starlette:
         routes=[
             route("/", reading.search_page),
             route("/search", reading.search_page),
-            route("/article/{article_id}", reading.article_page),
+            route("/article/{article_id}", reading.article_page, "quick"),
             route("/stories", daily.stories_page),
             route("/trends", daily.trends_page),
             route("/digest", daily.digest_page),
