@@ -64,7 +64,7 @@ def deadlines(state: State, since: str, until_: str, fmt: str, output: Path | No
     """
     from tracker.cli.tables import Column
     from tracker.record.deadlines import all_deadlines
-    from tracker.record.ics import calendar, label
+    from tracker.record.ics import as_row, calendar
     from tracker.store.deadlines import dated_documents, suspensions
 
     if output and fmt != "ics":
@@ -90,23 +90,10 @@ def deadlines(state: State, since: str, until_: str, fmt: str, output: Path | No
         else:
             click.echo(text, nl=False)
         return
-    rows = [
-        {
-            "date": d.on.isoformat(),
-            "kind": d.kind,
-            "what": label(d.kind, d.lang),
-            "document": d.document,
-            "title": d.title,
-            "citation": d.citation,
-            "action": d.action,
-            "id": (d.article_id or "")[: 8 if fmt == "table" else None],
-            "story_id": d.story_id,
-            "url": d.url,
-            "uid": d.uid,
-            "read_from": d.source,
-        }
-        for d in found
-    ]
+    rows = [as_row(d) for d in found]
+    if fmt == "table":
+        for row in rows:
+            row["id"] = str(row["id"])[:8]
     if not rows:
         say_empty(f"No deadlines from {first} to {last}.")
         if fmt == "json":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 
 import click
 
@@ -44,6 +45,7 @@ def serve(state: State, host: str, port: int, threads: int) -> None:
     """
     import uvicorn
 
+    from tracker.cli.digestcmds import PREVIEW_SENDER
     from tracker.config.digest import DigestSettings
     from tracker.web.app import Reader, create_app
 
@@ -57,7 +59,8 @@ def serve(state: State, host: str, port: int, threads: int) -> None:
     _check_free(host, port)
     config = maybe_config(state)
     digest = config.digest if config else DigestSettings()
-    reader = Reader(state.db_path, state.tagger(config), utc_now, digest)
+    sender = os.environ.get("TRACKER_MAIL_FROM") or PREVIEW_SENDER
+    reader = Reader(state.db_path, state.tagger(config), utc_now, digest, sender)
     server_config = uvicorn.Config(
         create_app(reader, threads), host=host, port=port, log_level="warning"
     )

@@ -28,6 +28,24 @@ def label(kind: str, lang: str | None) -> str:
     return zh if (lang or "").lower().startswith("zh") else en
 
 
+def as_row(d: DocumentDeadline) -> dict[str, object]:
+    """A deadline as ``tracker deadlines`` lists it (JSON, CSV) and the reader's page shows it."""
+    return {
+        "date": d.on.isoformat(),
+        "kind": d.kind,
+        "what": label(d.kind, d.lang),
+        "document": d.document,
+        "title": d.title,
+        "citation": d.citation,
+        "action": d.action,
+        "id": d.article_id or "",
+        "story_id": d.story_id,
+        "url": d.url,
+        "uid": d.uid,
+        "read_from": d.source,
+    }
+
+
 def calendar(deadlines: Iterable[DocumentDeadline], now: datetime) -> str:
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     lines = [

@@ -28,13 +28,14 @@ MAX_QUERY = 1_000  # characters: a longer query is a mistake or an attack, not a
 @dataclass(frozen=True)
 class Reader:
     """What the pages read with: the store file (opened read-only, one connection per
-    thread), the tagger (for the query's company and policy words), the digest's settings
-    (for the digest page) and the clock."""
+    thread), the tagger (for the query's company and policy words), the digest's settings and
+    sender (for the digest page, as ``tracker digest`` would mail it) and the clock."""
 
     db_path: Path
     tagger: Tagger
     now: Callable[[], datetime]
     digest: DigestSettings = field(default_factory=DigestSettings)
+    sender: str = "tracker@localhost"
 
 
 class BadRequest(Exception):

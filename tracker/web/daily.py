@@ -4,7 +4,6 @@ mailed."""
 from __future__ import annotations
 
 import dataclasses
-import os
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -88,7 +87,6 @@ def digest_page(pages: Pages, request: Request) -> Response:
         if not subscribers:
             raise BadRequest(f"{to} is not a subscriber in tracker.toml")
     tagger = pages.reader.tagger
-    sender = os.environ.get("TRACKER_MAIL_FROM") or "tracker@localhost"
     item = next(
         iter(
             prepare(
@@ -96,7 +94,7 @@ def digest_page(pages: Pages, request: Request) -> Response:
                 settings,
                 subscribers[:1],
                 now=pages.reader.now(),
-                sender=sender,
+                sender=pages.reader.sender,
                 expand=tagger.lookup,
                 covers=tagger.covers,
             )

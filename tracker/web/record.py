@@ -51,7 +51,7 @@ def changes_page(pages: Pages, request: Request) -> Response:
 
 def deadlines_page(pages: Pages, request: Request) -> Response:
     from tracker.record.deadlines import all_deadlines
-    from tracker.record.ics import calendar, label
+    from tracker.record.ics import as_row, calendar
     from tracker.store.deadlines import dated_documents, suspensions
 
     now = pages.reader.now()
@@ -69,24 +69,7 @@ def deadlines_page(pages: Pages, request: Request) -> Response:
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="deadlines.ics"'},
         )
-    rows = [
-        {
-            "date": d.on.isoformat(),
-            "kind": d.kind,
-            "what": label(d.kind, d.lang),
-            "document": d.document,
-            "title": d.title,
-            "citation": d.citation,
-            "action": d.action,
-            "article_id": d.article_id,
-            "story_id": d.story_id,
-            "url": d.url,
-            "uid": d.uid,
-            "lang": d.lang,
-            "past": d.on < today,
-        }
-        for d in found
-    ]
+    rows = [{**as_row(d), "lang": d.lang, "past": d.on < today} for d in found]
     # upcoming first, soonest first; then the week just past, latest first
     rows = [r for r in rows if not r["past"]] + [r for r in reversed(rows) if r["past"]]
     ics = str(request.url.include_query_params(format="ics"))
