@@ -1,6 +1,6 @@
-"""The store the web reader's tests read: the demo's (``tracker demo``), plus what the demo
-lacks for every page to have something: a stored title that tries to run script, a dated
-Federal Register rule (deadlines and their calendar) and a list change naming SMIC."""
+"""The store the web reader's tests read: the demo's (``tracker demo``, whose Federal Register
+rule has dates ahead), plus what the demo lacks for every page to have something: a stored title
+that tries to run script, and a list change naming SMIC."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -23,7 +23,8 @@ from tracker.tagging.tagger import Tagger
 from tracker.web.app import Reader, create_app
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-RULE_NUMBER = "2026-24001"
+RULE_NUMBER = "2026-99001"  # the demo's Federal Register rule (tracker/demo/site.py)
+RULE_TITLE = "Revisions to License Exception ACA"
 
 
 def build_reader_store(db: Path, tagger: Tagger) -> Path:
@@ -38,27 +39,9 @@ def build_reader_store(db: Path, tagger: Tagger) -> Path:
         published_at=now,
         lang="en",
     )
-    rule = Article(
-        url=f"https://www.federalregister.gov/d/{RULE_NUMBER}",
-        source="fr-bis",
-        title="Entity List Additions and Revisions",
-        text="BIS amends the Export Administration Regulations by revising entries on the "
-        "Entity List.",
-        published_at=now - timedelta(days=1),
-        lang="en",
-        fields={
-            "document_number": RULE_NUMBER,
-            "citation": "91 FR 90001",
-            "doc_type": "Rule",
-            "action": "Final rule.",
-            "effective_on": (now + timedelta(days=10)).date().isoformat(),
-            "comments_close_on": (now + timedelta(days=40)).date().isoformat(),
-        },
-    )
     store = Store.open(db)
-    for article in (hostile, rule):
-        tags = tagger.tag(article.title, article.text, "en")
-        store.save_batch(article.source, [(article, tags)], now=now)
+    tags = tagger.tag(hostile.title, hostile.text, "en")
+    store.save_batch(hostile.source, [(hostile, tags)], now=now)
     change = {
         "list_code": "EL",
         "entry_id": "el-smic",

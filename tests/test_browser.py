@@ -19,7 +19,7 @@ import icalendar
 import pytest
 import requests
 
-from tests.reader_store import HOSTILE, build_reader_store, serving
+from tests.reader_store import HOSTILE, RULE_TITLE, build_reader_store, serving
 from tracker.tagging.tagger import Tagger
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -143,7 +143,7 @@ def test_a_searchs_atom_link_is_a_feed_of_the_same_results(base: str, tab: Tab) 
 
 def test_the_deadlines_calendar_downloads_and_parses(base: str, tab: Tab, tmp_path: Path) -> None:
     tab.page.goto(base + "/deadlines")
-    assert "Entity List Additions and Revisions" in tab.page.locator("main").inner_text()
+    assert RULE_TITLE in tab.page.locator("main").inner_text()
     tab.shoot("deadlines")
     with tab.page.expect_download() as wait:
         tab.page.locator("a", has_text="Calendar (.ics)").click()

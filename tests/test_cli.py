@@ -218,7 +218,7 @@ def test_db_option_and_env_var(tmp_path: Path, httpserver: HTTPServer) -> None:
 def test_demo_runs_offline_and_prints_searches(tmp_path: Path) -> None:
     result = invoke("demo")
     assert result.exit_code == 0, result.output
-    assert "Stored 22 articles" in result.stdout
+    assert "Stored 23 articles" in result.stdout
     assert 'search "H20 licence"' in result.stdout
     assert 'search "实体清单"' in result.stdout
     demo_db = tmp_path / "demo.db"
@@ -231,7 +231,7 @@ def test_demo_runs_offline_and_prints_searches(tmp_path: Path) -> None:
     every = invoke("--db", str(demo_db), "search", "實體清單", "--all-copies", "-f", "json")
     assert len(json.loads(every.stdout)) == 4
     assert invoke("demo").exit_code == 0  # a second run starts fresh
-    assert "Stored 22 articles" in invoke("demo").stdout
+    assert "Stored 23 articles" in invoke("demo").stdout
 
 
 def test_python_dash_m_entry_point() -> None:

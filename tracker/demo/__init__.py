@@ -1,5 +1,6 @@
 """The bundled sample site behind ``tracker demo``: articles written for the project, served from
-loopback as two RSS feeds, one Atom feed and one listing page, with realistic page clutter."""
+loopback as two RSS feeds, one Atom feed and one listing page, with realistic page clutter, plus
+a screening list and one Federal Register rule (the API's JSON) with dates ahead."""
 
 from tracker.demo.server import serve_site
 from tracker.demo.site import (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -182,7 +183,34 @@ def build_site(base: str, articles: list[dict[str, Any]] | None = None) -> dict[
     site["/policy/"] = _listing(by_section.get("policy", []))
     lists = resources.files("tracker").joinpath("demo/lists.csv").read_bytes()
     site["/lists/consolidated.csv"] = Response(lists, "text/csv; charset=utf-8")
+    site["/api/v1/documents.json"] = _federal_register(base, articles)
     return site
+
+
+def _federal_register(base: str, articles: list[dict[str, Any]]) -> Response:
+    """One rule in the Federal Register API's shape, dated from the newest article: published
+    that day, effective ten days on, comments closing in forty. So the demo has deadlines
+    (``tracker deadlines``, the digest's "Coming up", the reader's deadlines page)."""
+    newest = max(datetime.fromisoformat(a["date"].replace("Z", "+00:00")) for a in articles)
+    day = newest.date()
+    number = "2026-99001"  # a number no real document has: the demo's own
+    doc = {
+        "document_number": number,
+        "title": "Revisions to License Exception ACA; Request for Comments (demo)",
+        "type": "Rule",
+        "action": "Interim final rule; request for comments.",
+        "abstract": "The demo Bureau of Industry and Security revises License Exception "
+        "Advanced Computing Authorized (ACA) for exports of advanced computing items to "
+        "China and asks for comments on the change.",
+        "publication_date": day.isoformat(),
+        "effective_on": (day + timedelta(days=10)).isoformat(),
+        "comments_close_on": (day + timedelta(days=40)).isoformat(),
+        "html_url": f"{base}/fr/documents/{number}",
+        "citation": "91 FR 99001",
+        "agencies": [{"slug": "industry-and-security-bureau"}],
+    }
+    body = json.dumps({"count": 1, "results": [doc]}).encode("utf-8")
+    return Response(body, "application/json")
 
 
 def demo_sources(base: str) -> list[Source]:
@@ -230,6 +258,14 @@ def demo_sources(base: str) -> list[Source]:
             f"{base}/lists/consolidated.csv",
             min_interval=fast,
             title="Demo Screening List",  # a few real Entity List names, in the CSL's shape
+        ),
+        Source(
+            "demo-fr",
+            "federal-register",
+            f"{base}/api/v1",
+            min_interval=fast,
+            options={"fetch_text": False, "read_rules": False, "since": "2025-01-01"},
+            title="Demo Federal Register",  # one rule with dates ahead: deadlines
         ),
     ]
 

@@ -303,7 +303,6 @@ def _run_source(run: _Run, source: Source) -> SourceReport:
             report.new = got.record.added
             report.updated = got.record.revised + got.record.removed
             report.unchanged = got.record.entries - got.record.added - got.record.revised
-            report.note = got.warning
             store.log_fetches(entries, run.now())
             return report
         for tagged in _articles(run, source, got, report, entries, ends):

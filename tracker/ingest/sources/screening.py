@@ -81,7 +81,8 @@ def _collect(visit: Visit) -> Collected:
             removed=events["removed"],
             entries=len(entries),
         ),
-        warning=None if known else f"first snapshot: {len(entries)} entries ({summary})",
+        # a remark, not a warning: the summary would call a warning a malformed feed
+        notes=[] if known else [f"first snapshot: {len(entries)} entries ({summary})"],
     )
 
 
