@@ -254,6 +254,9 @@ def test_trends_draw_an_svg_chart_with_its_numbers_beside_it(base: str) -> None:
     chosen = get(base, "/trends", since="30d")  # no tag: the most tagged are charted
     assert chosen.text.count("<polyline") >= 1
     assert get(base, "/trends", tag=["x"] * 8).status_code == 400
+    misspelt = get(base, "/trends", tag=["company:nvidai"])
+    assert misspelt.status_code == 400
+    assert "unknown tag &#39;company:nvidai&#39;" in misspelt.text  # escaped, as all text is
 
 
 def test_the_digest_page_is_the_mail_with_no_script_allowed(base: str) -> None:

@@ -44,6 +44,7 @@ def stories_page(pages: Pages, request: Request) -> Response:
 
 def trends_page(pages: Pages, request: Request) -> Response:
     from tracker.search.trends import tag_counts, tag_series
+    from tracker.store.tags import tag_ids
     from tracker.web.chart import line_chart
 
     now = pages.reader.now()
@@ -57,6 +58,10 @@ def trends_page(pages: Pages, request: Request) -> Response:
     tags = [check_text(t, "tag") for t in request.query_params.getlist("tag") if t]
     if len(tags) > 7:
         raise BadRequest("at most 7 tags in one chart")
+    known = {e.tag_id for e in pages.reader.tagger.entries} | tag_ids(db)
+    for tag in tags:
+        if tag not in known:
+            raise BadRequest(f"unknown tag {tag!r}; /trends lists the tags to pick from")
     tags = tags or [c.tag for c in counts[:5]]
     series = tag_series(db, tags, since, now, by) if tags else {}
     data = {t: [{"period": p, "count": n} for p, n in points] for t, points in series.items()}
