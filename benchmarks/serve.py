@@ -1,17 +1,19 @@
 """The web reader under load: 50 clients on a large store while a fetch writes to it.
 
-    python benchmarks/serve.py --db /tmp/s1m.db [--clients 50] [--seconds 30] [--pause 1.0]
+    python benchmarks/serve.py --db /tmp/ent1m.db [--clients 50] [--seconds 30] [--pause 1.0]
 
-The store is one `benchmarks/search.py --db PATH` built (1,000,000 articles). `tracker serve`
-runs as its own process pinned to core 0, and so does the writer (a fetch competes with the
-page on the machine it runs on); this process, the clients, has core 1 to itself, so the
-measuring neither takes the server's core nor is slowed by what it measures. Each client keeps one HTTP/1.1
-connection and asks, in turn, for a search page (HTML, from a fixed mix of English, Chinese,
-tag and date queries) or an article page (ids drawn from the store), half each, then pauses
-like a reader (uniform 0 to 2 x --pause seconds; --pause 0 is a saturation run). Meanwhile
-`tracker fetch` runs every --fetch-every seconds (5) against a loopback feed that has 20 new
-items each time, so the store is written to (BEGIN IMMEDIATE, WAL) throughout. The server's memory is read from
-/proc every second. Prints Markdown for docs/benchmarks.md.
+The store is one `benchmarks/entities.py --db PATH` built (1,000,000 articles, stories
+placed, the official record linked; `benchmarks/search.py --db PATH` builds one without the
+record). `tracker serve` runs as its own process pinned to core 0, and so does the writer (a
+fetch competes with the page on the machine it runs on); this process, the clients, has core 1
+to itself, so the measuring neither takes the server's core nor is slowed by what it measures.
+Each client keeps one HTTP/1.1 connection and asks, in turn, for a search page (HTML, from a
+fixed mix of English, Chinese, tag and date queries) or an article page (ids drawn from the
+store), half each, then pauses like a reader (uniform 0 to 2 x --pause seconds; --pause 0 is a
+saturation run). Meanwhile `tracker fetch` runs every --fetch-every seconds (5) against a
+loopback feed that has 20 new items each time, so the store is written to (BEGIN IMMEDIATE,
+WAL) throughout. The server's memory is read from /proc every second. Prints Markdown for
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
