@@ -218,20 +218,22 @@ def test_db_option_and_env_var(tmp_path: Path, httpserver: HTTPServer) -> None:
 def test_demo_runs_offline_and_prints_searches(tmp_path: Path) -> None:
     result = invoke("demo")
     assert result.exit_code == 0, result.output
-    assert "Stored 23 articles" in result.stdout
+    assert "Stored 24 articles" in result.stdout
     assert 'search "H20 licence"' in result.stdout
     assert 'search "实体清单"' in result.stdout
     demo_db = tmp_path / "demo.db"
     assert demo_db.exists()
     assert not (tmp_path / "tracker.db").exists()  # the user's own database is never touched
     rows = json.loads(invoke("--db", str(demo_db), "search", "實體清單", "-f", "json").stdout)
-    # The rule, the wire and both Chinese rewrites are one story: one row, the others listed.
-    assert [r["story_size"] for r in rows] == [4]
+    # The rule, the wire and both Chinese rewrites are one story: one row, the others listed;
+    # the demo's Federal Register rule adding Cambricon is another Entity List story of its own.
+    assert [r["story_size"] for r in rows] == [4, 1]
+    assert "Cambricon" in rows[1]["title"]
     assert "stories carried by more than one article" in result.stdout
     every = invoke("--db", str(demo_db), "search", "實體清單", "--all-copies", "-f", "json")
-    assert len(json.loads(every.stdout)) == 4
+    assert len(json.loads(every.stdout)) == 5
     assert invoke("demo").exit_code == 0  # a second run starts fresh
-    assert "Stored 23 articles" in invoke("demo").stdout
+    assert "Stored 24 articles" in invoke("demo").stdout
 
 
 def test_python_dash_m_entry_point() -> None:

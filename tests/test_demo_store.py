@@ -50,7 +50,7 @@ def test_ids_do_not_depend_on_the_port(demo_db: Path, tmp_path: Path) -> None:
         for db in (demo_db, other)
     ]
     assert ids[0] == ids[1]
-    assert len(ids[0]) == 23
+    assert len(ids[0]) == 24
 
 
 @pytest.mark.parametrize(

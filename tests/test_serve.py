@@ -217,9 +217,16 @@ def test_the_entity_page_shows_its_list_entry_history_and_news(base: str) -> Non
 
 def test_list_changes_link_the_entity_and_the_rule(base: str) -> None:
     rows = get(base, "/lists", since="7d", format="json").json()
-    assert [(r["event"], r["entity"]) for r in rows] == [("revised", "smic")]
+    assert sorted((r["event"], r["entity"]) for r in rows) == [
+        ("added", "cambricon"),  # the demo's Entity List rule, read the day it is published
+        ("revised", "smic"),
+    ]
+    added = next(r for r in rows if r["event"] == "added")
+    assert added["document"] == "2026-99002"
+    assert added["document_article"]  # the rule is stored as an article too
     page = get(base, "/lists")
     assert 'href="/entity/smic"' in page.text
+    assert f'href="/article/{added["document_article"]}"' in page.text
     assert "Entity List (EL)" in page.text  # the lists kept, with counts
 
 

@@ -259,8 +259,8 @@ def demo(ctx: click.Context) -> None:
     """Run the whole pipeline offline over a bundled sample site served from loopback.
 
     Fetches two RSS feeds, an Atom feed and a listing page (English, simplified and
-    traditional Chinese; GB18030 and Big5 pages among them), a screening list and a
-    Federal Register rule with dates ahead into a demo database, then
+    traditional Chinese; GB18030 and Big5 pages among them), a screening list and two
+    Federal Register rules (dates ahead; an Entity List addition) into a demo database, then
     prints what it stored and two example searches. Needs no network.
 
     The demo database is demo.db beside your real database (or --db); it is

@@ -1,6 +1,7 @@
 """The bundled sample site behind ``tracker demo``: articles written for the project, served from
 loopback as two RSS feeds, one Atom feed and one listing page, with realistic page clutter, plus
-a screening list and one Federal Register rule (the API's JSON) with dates ahead."""
+a screening list and two Federal Register rules (the API's JSON): one with dates ahead, one an
+Entity List addition with its full-text XML."""
 
 from tracker.demo.server import serve_site
 from tracker.demo.site import (

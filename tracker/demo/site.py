@@ -184,13 +184,16 @@ def build_site(base: str, articles: list[dict[str, Any]] | None = None) -> dict[
     lists = resources.files("tracker").joinpath("demo/lists.csv").read_bytes()
     site["/lists/consolidated.csv"] = Response(lists, "text/csv; charset=utf-8")
     site["/api/v1/documents.json"] = _federal_register(base, articles)
+    rule = resources.files("tracker").joinpath("demo/el_rule.xml").read_bytes()
+    site["/fr/full_text/xml/2026-99002.xml"] = Response(rule, "application/xml")
     return site
 
 
 def _federal_register(base: str, articles: list[dict[str, Any]]) -> Response:
-    """One rule in the Federal Register API's shape, dated from the newest article: published
-    that day, effective ten days on, comments closing in forty. So the demo has deadlines
-    (``tracker deadlines``, the digest's "Coming up", the reader's deadlines page)."""
+    """Two rules in the Federal Register API's shape, dated from the newest article. One takes
+    effect ten days on and closes comments in forty, so the demo has deadlines (``tracker
+    deadlines``, the digest's "Coming up", the reader's deadlines page); the other adds an
+    entity to the Entity List, so it has a list change (``tracker lists changes``)."""
     newest = max(datetime.fromisoformat(a["date"].replace("Z", "+00:00")) for a in articles)
     day = newest.date()
     number = "2026-99001"  # a number no real document has: the demo's own
@@ -209,7 +212,22 @@ def _federal_register(base: str, articles: list[dict[str, Any]]) -> Response:
         "citation": "91 FR 99001",
         "agencies": [{"slug": "industry-and-security-bureau"}],
     }
-    body = json.dumps({"count": 1, "results": [doc]}).encode("utf-8")
+    # An Entity List rule, read into list events the day it is published (the lists page).
+    rule_number = "2026-99002"
+    rule = {
+        "document_number": rule_number,
+        "title": "Entity List: Addition of Cambricon Technologies (demo)",
+        "type": "Rule",
+        "action": "Final rule.",
+        "abstract": "The demo Bureau of Industry and Security adds one entity under China to "
+        "the Entity List, with a licence requirement for all items subject to the EAR.",
+        "publication_date": day.isoformat(),
+        "html_url": f"{base}/fr/documents/{rule_number}",
+        "full_text_xml_url": f"{base}/fr/full_text/xml/{rule_number}.xml",
+        "citation": "91 FR 99002",
+        "agencies": [{"slug": "industry-and-security-bureau"}],
+    }
+    body = json.dumps({"count": 2, "results": [doc, rule]}).encode("utf-8")
     return Response(body, "application/json")
 
 
@@ -264,8 +282,9 @@ def demo_sources(base: str) -> list[Source]:
             "federal-register",
             f"{base}/api/v1",
             min_interval=fast,
-            options={"fetch_text": False, "read_rules": False, "since": "2025-01-01"},
-            title="Demo Federal Register",  # one rule with dates ahead: deadlines
+            options={"fetch_text": False, "since": "2025-01-01"},
+            # a rule with dates ahead (deadlines) and an Entity List rule (list changes)
+            title="Demo Federal Register",
         ),
     ]
 
