@@ -213,6 +213,10 @@ def test_the_entity_page_shows_its_list_entry_history_and_news(base: str) -> Non
     assert "85 FR 83420" in page.text  # its citation
     assert "revised" in page.text  # the change recorded on it
     assert get(base, "/entity/x").status_code == 400  # too short to match a name
+    form = get(base, "/entity", name="中芯國際")  # the lists page's look-up form
+    assert form.url.endswith("/entity/%E4%B8%AD%E8%8A%AF%E5%9C%8B%E9%9A%9B")
+    assert "Entity List (EL)" in form.text
+    assert get(base, "/entity", name="").status_code == 400
 
 
 def test_list_changes_link_the_entity_and_the_rule(base: str) -> None:

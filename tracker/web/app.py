@@ -73,6 +73,7 @@ def create_app(reader: Reader, threads: int = THREADS) -> Starlette:
             route("/stories", daily.stories_page),
             route("/trends", daily.trends_page),
             route("/digest", daily.digest_page),
+            route("/entity", record.entity_form),
             route("/entity/{name}", record.entity_page),
             route("/lists", record.changes_page),
             route("/deadlines", record.deadlines_page),

@@ -29,6 +29,19 @@ def entity_page(pages: Pages, request: Request) -> Response:
     )
 
 
+def entity_form(pages: Pages, request: Request) -> Response:
+    """The lists page's look-up form (``/entity?name=...``): on to the entity's own URL, so the
+    link shared is the short one."""
+    from urllib.parse import quote
+
+    from starlette.responses import RedirectResponse
+
+    name = param(request, "name")
+    if not name:
+        raise BadRequest("give a name to look up: /entity?name=SMIC")
+    return RedirectResponse(f"/entity/{quote(name, safe='')}", status_code=303)
+
+
 def changes_page(pages: Pages, request: Request) -> Response:
     from tracker.record import LIST_NAMES
     from tracker.store.entities import event_links
