@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 PREVIEW_SENDER = "tracker@localhost"
 
 
+def preview_sender() -> str:
+    """The From of a digest that is shown, not sent: TRACKER_MAIL_FROM when it is set."""
+    return os.environ.get("TRACKER_MAIL_FROM") or PREVIEW_SENDER
+
+
 def _recipients(settings: DigestSettings, to: str | None) -> list[Subscriber]:
     from tracker.config.digest import Subscriber, valid_address
 
@@ -30,10 +35,8 @@ def _recipients(settings: DigestSettings, to: str | None) -> list[Subscriber]:
         raise click.BadParameter(
             f"{to!r} is not an email address (name@example.org)", param_hint="--to"
         )
-    for sub in settings.subscribers:
-        if sub.email.lower() == to.lower():
-            return [sub]
-    return [Subscriber(email=to)]  # an address not subscribed: everything, in UTC
+    # an address not subscribed: everything, in UTC
+    return [settings.subscriber(to) or Subscriber(email=to)]
 
 
 @cli.command()
@@ -79,7 +82,7 @@ def digest(
       tracker digest --dry-run
       tracker digest --send                     # cron: see tracker run
     """
-    from tracker.config.digest import DigestSettings, Subscriber
+    from tracker.config.digest import DigestSettings
     from tracker.digest.send import Failed, prepare
     from tracker.search.query import parse_when
 
@@ -93,10 +96,10 @@ def digest(
         return
     store = state.store(readonly=True)
     tagger = state.tagger(config)
-    recipients = _recipients(settings, to) or [Subscriber(email="you@localhost")]
+    recipients = _recipients(settings, to) or [settings.preview_subscriber()]
     if not dry_run:
         recipients = recipients[:1]
-    sender = os.environ.get("TRACKER_MAIL_FROM") or PREVIEW_SENDER
+    sender = preview_sender()
     items = prepare(
         store,
         settings,

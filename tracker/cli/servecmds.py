@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 
 import click
 
@@ -45,7 +44,7 @@ def serve(state: State, host: str, port: int, threads: int) -> None:
     """
     import uvicorn
 
-    from tracker.cli.digestcmds import PREVIEW_SENDER
+    from tracker.cli.digestcmds import preview_sender
     from tracker.config.digest import DigestSettings
     from tracker.web.app import Reader, create_app
 
@@ -59,8 +58,7 @@ def serve(state: State, host: str, port: int, threads: int) -> None:
     _check_free(host, port)
     config = maybe_config(state)
     digest = config.digest if config else DigestSettings()
-    sender = os.environ.get("TRACKER_MAIL_FROM") or PREVIEW_SENDER
-    reader = Reader(state.db_path, state.tagger(config), utc_now, digest, sender)
+    reader = Reader(state.db_path, state.tagger(config), utc_now, digest, preview_sender())
     server_config = uvicorn.Config(
         create_app(reader, threads), host=host, port=port, log_level="warning"
     )

@@ -74,6 +74,17 @@ class DigestSettings:
     unsubscribe: str = ""  # List-Unsubscribe target; default: mailto the sender
     subscribers: tuple[Subscriber, ...] = field(default_factory=tuple)
 
+    def subscriber(self, email: str) -> Subscriber | None:
+        """The subscriber with this address (case does not matter), or None."""
+        return next((s for s in self.subscribers if s.email.lower() == email.lower()), None)
+
+    def preview_subscriber(self) -> Subscriber:
+        """Whose digest a preview shows: the first subscriber's, else everything's."""
+        return self.subscribers[0] if self.subscribers else Subscriber(email=PREVIEW_EMAIL)
+
+
+PREVIEW_EMAIL = "you@localhost"  # a preview with no subscriber configured
+
 
 def parse_subscribers(raw: Any, where: str) -> tuple[Subscriber, ...]:
     """Check the ``[[digest.subscribers]]`` tables (the other ``[digest]`` keys are checked with

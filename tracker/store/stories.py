@@ -333,7 +333,7 @@ def list_stories(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Stories active since ``since`` (latest member on or after it), largest and newest first,
-    each with its lead's title, sources, languages and tags."""
+    each with its lead's title, sources, languages, tags and members (lead first)."""
     sql = (
         "SELECT s.id, s.size, s.first_at, s.last_at, s.lead_id, a.title, a.url, a.source "
         "FROM stories s JOIN articles a ON a.id = s.lead_id WHERE s.size >= ?"
@@ -352,6 +352,7 @@ def list_stories(
         row["sources"] = sorted({m["publisher"] or m["source"] for m in group})
         row["languages"] = sorted({(m["lang"] or "?") for m in group})
         row["tags"] = _story_tags(group, tags, row["lead_id"])
+        row["members"] = group
     return rows
 
 

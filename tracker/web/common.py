@@ -87,6 +87,11 @@ def param(request: Request, name: str) -> str:
     return check_text(request.query_params.get(name, ""), name)
 
 
+def list_param(request: Request, name: str) -> list[str]:
+    """A repeatable parameter (``tag=a&tag=b``), each value checked, empty ones dropped."""
+    return [check_text(v, name) for v in request.query_params.getlist(name) if v]
+
+
 def since_param(request: Request, default: str, now: datetime) -> tuple[str, datetime]:
     """The ``since`` parameter as typed (for the form) and as a moment."""
     typed = param(request, "since") or default

@@ -11,9 +11,9 @@ from starlette.responses import HTMLResponse, Response
 from tracker.web.common import (
     BadRequest,
     Pages,
-    check_text,
     int_param,
     json_response,
+    list_param,
     param,
     since_param,
 )
@@ -24,7 +24,7 @@ DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base
 
 
 def stories_page(pages: Pages, request: Request) -> Response:
-    from tracker.store.stories import list_stories, story_members
+    from tracker.store.stories import list_stories
 
     typed, since = since_param(request, "24h", pages.reader.now())
     lang = param(request, "lang")
@@ -32,10 +32,8 @@ def stories_page(pages: Pages, request: Request) -> Response:
     limit = int_param(request, "limit", 50, 1, 500)
     db = pages.store()
     rows = list_stories(db, since=since, min_size=min_size, limit=limit)
-    members = story_members(db, [r["id"] for r in rows])
     for row in rows:
-        group = members.get(row["id"], [])
-        row["members"] = group
+        group = row["members"]
         # The reader's language picks the headline: a Chinese member's, when asked for zh.
         shown = next((m for m in group if lang and (m["lang"] or "").startswith(lang)), None)
         row["shown"] = shown or next((m for m in group if m["is_lead"]), group[0] if group else {})
@@ -55,7 +53,7 @@ def trends_page(pages: Pages, request: Request) -> Response:
     db = pages.store()
     counts = tag_counts(db, since, now)
     names = {c.tag: c.name for c in counts}
-    tags = [check_text(t, "tag") for t in request.query_params.getlist("tag") if t]
+    tags = list_param(request, "tag")
     if len(tags) > 7:
         raise BadRequest("at most 7 tags in one chart")
     known = {e.tag_id for e in pages.reader.tagger.entries} | tag_ids(db)
@@ -81,23 +79,20 @@ def trends_page(pages: Pages, request: Request) -> Response:
 
 
 def digest_page(pages: Pages, request: Request) -> Response:
-    from tracker.config.digest import Subscriber
     from tracker.digest.send import Failed, prepare
 
     settings = pages.reader.digest
     to = param(request, "to")
-    subscribers = list(settings.subscribers) or [Subscriber(email="you@localhost")]
-    if to:
-        subscribers = [s for s in subscribers if s.email == to]
-        if not subscribers:
-            raise BadRequest(f"{to} is not a subscriber in tracker.toml")
+    chosen = settings.subscriber(to) if to else settings.preview_subscriber()
+    if chosen is None:
+        raise BadRequest(f"{to} is not a subscriber in tracker.toml")
     tagger = pages.reader.tagger
     item = next(
         iter(
             prepare(
                 pages.store(),
                 settings,
-                subscribers[:1],
+                [chosen],
                 now=pages.reader.now(),
                 sender=pages.reader.sender,
                 expand=tagger.lookup,

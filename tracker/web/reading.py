@@ -7,7 +7,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracker.web.common import BadRequest, Pages, check_text, int_param, param
+from tracker.web.common import BadRequest, Pages, int_param, list_param, param
 
 MAX_LIMIT = 200
 _ID = re.compile(r"[0-9a-f]{4,64}")
@@ -24,7 +24,7 @@ def search_page(pages: Pages, request: Request) -> Response:
     lang = param(request, "lang") or None
     since = param(request, "since") or None
     relevant = param(request, "relevant") in ("1", "on", "true")
-    tags = [check_text(t, "tag") for t in request.query_params.getlist("tag") if t]
+    tags = list_param(request, "tag")
     limit = int_param(request, "limit", 20, 1, MAX_LIMIT)
     now = pages.reader.now()
     tagger = pages.reader.tagger
